@@ -1,0 +1,89 @@
+package llb
+
+import (
+	"context"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// ImageResolver looks up the config of a base image. The engine supplies
+// one backed by the daemon; tests supply a map. A nil resolver means base
+// images contribute no config.
+type ImageResolver interface {
+	// ResolveImageConfig returns the image's digest ("sha256:…") and its
+	// OCI config JSON for the given platform.
+	ResolveImageConfig(ctx context.Context, ref string, platform ocispecs.Platform) (digest string, config []byte, err error)
+}
+
+// Options tune a compilation.
+type Options struct {
+	// Resolver resolves base image configs; nil leaves them empty.
+	Resolver ImageResolver
+	// Platform is the default target platform; zero means linux/amd64
+	// (the host's platform in practice).
+	Platform ocispecs.Platform
+	// RerunFinal marks the value's final exec step to run even when it is
+	// cached, so that its output logs are produced (Stdout, Stderr).
+	RerunFinal bool
+}
+
+// Program is a compiled value: what the engine needs to run it.
+type Program struct {
+	// Def is the marshalled LLB graph.
+	Def *bkllb.Definition
+	// Kind says what the graph's output is.
+	Kind Kind
+	// Image is the OCI image config the exported image must carry; only
+	// meaningful for KindContainer.
+	Image ocispecs.Image
+	// Annotations are OCI manifest annotations set by the program.
+	Annotations map[string]string
+	// Locals are the host directories the graph reads, keyed by LocalDir.Name.
+	Locals []LocalDir
+	// Secrets are the secrets steps mount or read as env.
+	Secrets []SecretSource
+	// SSH lists SSH agent sockets the graph forwards (by id).
+	SSH []string
+	// Steps maps an LLB vertex digest to the step that produced it, so
+	// progress and errors can name the step and its Go call site.
+	Steps map[string]Step
+	// FilePath is set for KindFile: the file's path inside Def's output.
+	FilePath string
+}
+
+// Kind is the kind of value a Program produces.
+type Kind int
+
+const (
+	KindContainer Kind = iota
+	KindDirectory
+	KindFile
+)
+
+// LocalDir is a host directory sent to the daemon through fsutil.
+type LocalDir struct {
+	Name      string   // the llb.Local name
+	Path      string   // absolute host path
+	Include   []string // patterns; empty means everything
+	Exclude   []string // patterns, .dockerignore rules already merged in
+	SharedKey string   // stable per host directory
+}
+
+// SecretSource says where the engine reads a secret's value.
+type SecretSource struct {
+	ID    string // the id used in the LLB graph
+	Name  string // the user's name for it
+	Env   string // read from this host env var, or
+	File  string // from this host file, or
+	Value []byte // this value
+}
+
+// Step describes one step of the graph.
+type Step struct {
+	ID       string   // stable identity of the step
+	Op       string   // operation, e.g. "exec", "copy", "from"
+	Args     []string // the step's arguments (exec args, paths, ref)
+	Location string   // Go file:line that created the step
+	Name     string   // human readable name shown in progress
+}

@@ -1,0 +1,54 @@
+package sdk
+
+import (
+	"fmt"
+	"path"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/ladingbuild/lading/internal/llb"
+)
+
+// File is a single file: from a container, a directory or a download. It is
+// immutable and safe for concurrent use.
+type File struct {
+	m *llb.File
+}
+
+// Name is the file's base name.
+func (f *File) Name() string {
+	if f == nil || f.m == nil {
+		return ""
+	}
+	return path.Base(f.m.Path)
+}
+
+// HTTP downloads a file and verifies it against checksum ("sha256:<hex>").
+// The checksum is required: it pins the content, so the download is cached
+// and reproducible.
+func HTTP(url, checksum string, opts ...FileOption) *File {
+	loc := caller()
+	fail := func(err error) *File { return &File{&llb.File{Err: err}} }
+	if !validURL(url) {
+		return fail(llb.Invalid(loc, "HTTP", "url", fmt.Sprintf("%q is not an http(s) URL", url), `give a full URL, e.g. "https://example.com/tool.tar.gz"`))
+	}
+	if checksum == "" {
+		return fail(llb.Invalid(loc, "HTTP", "checksum", "no checksum given", `pin the content: pass "sha256:" and the file's hex digest (sha256sum FILE)`))
+	}
+	if _, err := digest.Parse(checksum); err != nil {
+		return fail(llb.Invalid(loc, "HTTP", "checksum", fmt.Sprintf("%q: %v", checksum, err), `write it as "sha256:" followed by 64 hex digits`))
+	}
+	o, err := fileOptions(loc, "HTTP", opts, 0o644)
+	if err != nil {
+		return fail(err)
+	}
+	name := path.Base(url)
+	if name == "" || name == "/" || name == "." {
+		name = "download"
+	}
+	op := &llb.HTTPOp{URL: url, Checksum: checksum, Filename: name}
+	if o.set {
+		op.Mode = o.mode
+	}
+	return &File{&llb.File{Root: &llb.Node{Op: op, Loc: loc}, Path: "/" + name}}
+}

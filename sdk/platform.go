@@ -1,0 +1,30 @@
+package sdk
+
+import (
+	"fmt"
+
+	"github.com/containerd/platforms"
+
+	"github.com/ladingbuild/lading/internal/llb"
+)
+
+// Platform is an OS and architecture such as "linux/amd64" or
+// "linux/arm64/v8". The empty Platform means the engine's default.
+type Platform string
+
+func (p Platform) fromOption(o *fromOpts) { o.platform = p }
+
+// ForPlatform builds the container for p instead of the default platform.
+func ForPlatform(p Platform) FromOption { return p }
+
+func (p Platform) parse(loc llb.Location, op string) (llb.Platform, error) {
+	if p == "" {
+		return llb.Platform{}, nil
+	}
+	spec, err := platforms.Parse(string(p))
+	if err != nil || spec.OS == "" || spec.Architecture == "" {
+		return llb.Platform{}, llb.Invalid(loc, op, "platform", fmt.Sprintf("%q is not a platform", string(p)), `write os/arch[/variant], e.g. "linux/arm64"`)
+	}
+	spec = platforms.Normalize(spec)
+	return llb.Platform{OS: spec.OS, Arch: spec.Architecture, Variant: spec.Variant}, nil
+}

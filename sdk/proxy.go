@@ -1,0 +1,66 @@
+package sdk
+
+import (
+	"os"
+
+	"github.com/ladingbuild/lading/internal/llb"
+)
+
+// Proxy holds the proxy settings of the network builds run in, and the CA
+// bundle that network's TLS-inspecting proxy needs trusted. Exec steps see
+// them as HTTP_PROXY, HTTPS_PROXY, NO_PROXY, ALL_PROXY (both cases) and a
+// mounted CA bundle with SSL_CERT_FILE and friends; they are never written
+// into the image config, its history, or the cache key, so changing a proxy
+// does not rebuild anything.
+type Proxy struct {
+	HTTP    string // HTTP_PROXY
+	HTTPS   string // HTTPS_PROXY
+	FTP     string // FTP_PROXY
+	NoProxy string // NO_PROXY
+	All     string // ALL_PROXY
+	// CABundle is a PEM file on the host with the certificates exec steps
+	// must trust, e.g. /etc/ssl/certs/ca-certificates.crt. It is mounted at
+	// /etc/ssl/certs/ca-certificates.crt and /etc/pki/tls/certs/ca-bundle.crt.
+	CABundle string
+}
+
+// ProxyFromEnv reads the proxy settings of the machine running the
+// program: HTTP_PROXY, HTTPS_PROXY, FTP_PROXY, NO_PROXY, ALL_PROXY (upper or
+// lower case) and, for the CA bundle, LADING_CA_BUNDLE or SSL_CERT_FILE.
+func ProxyFromEnv() Proxy {
+	get := func(name, lower string) string {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		return os.Getenv(lower)
+	}
+	p := Proxy{
+		HTTP:    get("HTTP_PROXY", "http_proxy"),
+		HTTPS:   get("HTTPS_PROXY", "https_proxy"),
+		FTP:     get("FTP_PROXY", "ftp_proxy"),
+		NoProxy: get("NO_PROXY", "no_proxy"),
+		All:     get("ALL_PROXY", "all_proxy"),
+	}
+	p.CABundle = get("LADING_CA_BUNDLE", "SSL_CERT_FILE")
+	return p
+}
+
+// WithProxy sets the proxy settings later exec steps see. An empty Proxy
+// clears them.
+func (c *Container) WithProxy(p Proxy) *Container {
+	loc := caller()
+	return c.with(loc, "WithProxy", func(m *llb.Container) error {
+		if p == (Proxy{}) {
+			m.Proxy = nil
+			return nil
+		}
+		if p.CABundle != "" {
+			if _, err := os.Stat(p.CABundle); err != nil {
+				return llb.Invalid(loc, "WithProxy", "CABundle", err.Error(), "point CABundle at a readable PEM file, or leave it empty")
+			}
+		}
+		px := llb.Proxy(p)
+		m.Proxy = &px
+		return nil
+	})
+}

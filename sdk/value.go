@@ -1,0 +1,84 @@
+package sdk
+
+import (
+	"path"
+	"strings"
+
+	"github.com/ladingbuild/lading/internal/llb"
+)
+
+// Value is anything lading can build: *Container, *Directory or *File.
+type Value interface {
+	isValue()
+}
+
+func (*Container) isValue() {}
+func (*Directory) isValue() {}
+func (*File) isValue()      {}
+
+// ValidationError reports a bad argument to a build step: the operation,
+// the argument, the Go file:line that made the step, and how to fix it.
+type ValidationError = llb.ValidationError
+
+func init() {
+	llb.RegisterUnwrap(func(v any) (any, bool) {
+		switch v := v.(type) {
+		case *Container:
+			if v == nil {
+				return &llb.Container{Err: llb.Invalid(llb.Location{}, "build", "value", "the container is nil", "pass a container made by sdk.From or sdk.Scratch")}, true
+			}
+			return v.m, true
+		case *Directory:
+			if v == nil {
+				return &llb.Directory{Err: llb.Invalid(llb.Location{}, "build", "value", "the directory is nil", "pass a directory made by sdk.Host, sdk.Git or Container.Directory")}, true
+			}
+			return v.m, true
+		case *File:
+			if v == nil {
+				return &llb.File{Err: llb.Invalid(llb.Location{}, "build", "value", "the file is nil", "pass a file made by sdk.HTTP or Container.File")}, true
+			}
+			return v.m, true
+		}
+		return nil, false
+	})
+}
+
+// caller is the user's call site: the caller of the exported function that
+// calls caller.
+func caller() llb.Location { return llb.Caller(2) }
+
+// absPath checks a path inside a container: absolute, with no "..".
+func absPath(loc llb.Location, op, arg, p string) (string, error) {
+	switch {
+	case p == "":
+		return "", llb.Invalid(loc, op, arg, "the path is empty", `give an absolute path such as "/src"`)
+	case !strings.HasPrefix(p, "/"):
+		return "", llb.Invalid(loc, op, arg, "relative path "+quote(p), `container paths are absolute: write "/`+p+`" or a path under the workdir`)
+	case hasDotDot(p):
+		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" contains \"..\"", "write the path without \"..\" components")
+	}
+	return path.Clean(p), nil
+}
+
+// relPath checks a path inside a Directory: relative to its root (a leading
+// "/" means the root too), never escaping it.
+func relPath(loc llb.Location, op, arg, p string) (string, error) {
+	if p == "" {
+		return "", llb.Invalid(loc, op, arg, "the path is empty", `give a path inside the directory, such as "bin/app" (or "." for the directory itself)`)
+	}
+	if hasDotDot(p) {
+		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" escapes the directory", "paths inside a directory may not contain \"..\"")
+	}
+	return path.Join("/", p), nil
+}
+
+func hasDotDot(p string) bool {
+	for _, el := range strings.Split(p, "/") {
+		if el == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+func quote(s string) string { return `"` + s + `"` }
