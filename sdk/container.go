@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/distribution/reference"
 
@@ -103,6 +104,9 @@ func (c *Container) WithEnv(name, value string) *Container {
 		if err := checkEnvName(loc, "WithEnv", name); err != nil {
 			return err
 		}
+		if err := checkText(loc, "WithEnv", "value", value); err != nil {
+			return err
+		}
 		m.Env = llb.SetEnv(m.Env, name, value)
 		return nil
 	})
@@ -127,7 +131,7 @@ func checkEnvName(loc llb.Location, op, name string) error {
 	case strings.ContainsAny(name, "=\x00"):
 		return llb.Invalid(loc, op, "name", fmt.Sprintf("%q contains '=' or NUL", name), "pass the name and the value as separate arguments")
 	}
-	return nil
+	return checkText(loc, op, "name", name)
 }
 
 // WithWorkdir sets the working directory of later exec steps and of the
@@ -146,7 +150,7 @@ func (c *Container) WithWorkdir(dir string) *Container {
 func (c *Container) WithUser(user string) *Container {
 	loc := caller()
 	return c.with(loc, "WithUser", func(m *llb.Container) error {
-		if user == "" || strings.TrimSpace(user) != user {
+		if user == "" || strings.TrimSpace(user) != user || !utf8.ValidString(user) {
 			return llb.Invalid(loc, "WithUser", "user", fmt.Sprintf("%q is not a user", user), `give a name or id such as "10001" or "app:app"`)
 		}
 		m.User = user
@@ -305,6 +309,9 @@ func (c *Container) WithEntrypoint(args ...string) *Container {
 		if len(args) == 0 || args[0] == "" {
 			return llb.Invalid(loc, "WithEntrypoint", "args", "the entrypoint is empty", `give the program, e.g. WithEntrypoint("/usr/local/bin/app")`)
 		}
+		if err := checkText(loc, "WithEntrypoint", "args", args...); err != nil {
+			return err
+		}
 		m.Config.Entrypoint, m.Config.SetEntry = slices.Clone(args), true
 		return nil
 	})
@@ -314,6 +321,9 @@ func (c *Container) WithEntrypoint(args ...string) *Container {
 func (c *Container) WithDefaultArgs(args ...string) *Container {
 	loc := caller()
 	return c.with(loc, "WithDefaultArgs", func(m *llb.Container) error {
+		if err := checkText(loc, "WithDefaultArgs", "args", args...); err != nil {
+			return err
+		}
 		m.Config.Cmd, m.Config.SetCmd = slices.Clone(args), true
 		return nil
 	})
@@ -325,6 +335,9 @@ func (c *Container) WithLabel(name, value string) *Container {
 	return c.with(loc, "WithLabel", func(m *llb.Container) error {
 		if strings.TrimSpace(name) == "" {
 			return llb.Invalid(loc, "WithLabel", "name", "the label name is empty", `use a key such as "org.opencontainers.image.source"`)
+		}
+		if err := checkText(loc, "WithLabel", "name", name, value); err != nil {
+			return err
 		}
 		labels := maps.Clone(m.Config.Labels)
 		if labels == nil {
@@ -342,6 +355,9 @@ func (c *Container) WithAnnotation(name, value string) *Container {
 	return c.with(loc, "WithAnnotation", func(m *llb.Container) error {
 		if strings.TrimSpace(name) == "" {
 			return llb.Invalid(loc, "WithAnnotation", "name", "the annotation name is empty", `use a key such as "org.opencontainers.image.revision"`)
+		}
+		if err := checkText(loc, "WithAnnotation", "name", name, value); err != nil {
+			return err
 		}
 		ann := maps.Clone(m.Config.Annotations)
 		if ann == nil {

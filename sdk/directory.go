@@ -38,6 +38,9 @@ func Host(path string, opts ...HostOption) *Directory {
 	if err := checkPatterns(loc, "Host", o.exclude); err != nil {
 		return fail(err)
 	}
+	if err := checkText(loc, "Host", "path", path); err != nil {
+		return fail(err)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fail(llb.Invalid(loc, "Host", "path", err.Error(), "give an existing directory"))
@@ -65,6 +68,9 @@ func Git(repo, ref string, opts ...GitOption) *Directory {
 	}
 	if strings.ContainsAny(repo, " \t\n") {
 		return fail(llb.Invalid(loc, "Git", "url", fmt.Sprintf("%q contains whitespace", repo), "give a URL such as https://host/org/repo.git or git@host:org/repo.git"))
+	}
+	if err := checkText(loc, "Git", "url", repo, ref); err != nil {
+		return fail(err)
 	}
 	if ref == "" {
 		return fail(llb.Invalid(loc, "Git", "ref", "the ref is empty", `name a branch, tag or commit, e.g. "main" or "v1.2.3"`))

@@ -62,6 +62,9 @@ func (c *Container) WithExec(args []string, opts ...ExecOption) *Container {
 		if args[0] == "" {
 			return llb.Invalid(loc, "WithExec", "args", "the program name (args[0]) is empty", `put the program first, e.g. []string{"make", "test"}`)
 		}
+		if err := checkText(loc, "WithExec", "args", args...); err != nil {
+			return err
+		}
 		var o execOpts
 		for _, opt := range opts {
 			if opt == nil {
@@ -72,6 +75,9 @@ func (c *Container) WithExec(args []string, opts ...ExecOption) *Container {
 		env := m.Env
 		for _, e := range o.env {
 			if err := checkEnvName(loc, "WithExec", e.Name); err != nil {
+				return err
+			}
+			if err := checkText(loc, "WithExec", "Env", e.Value); err != nil {
 				return err
 			}
 			env = llb.SetEnv(env, e.Name, e.Value)
@@ -86,6 +92,9 @@ func (c *Container) WithExec(args []string, opts ...ExecOption) *Container {
 		}
 		user := m.User
 		if o.user != "" {
+			if err := checkText(loc, "WithExec", "AsUser", o.user); err != nil {
+				return err
+			}
 			user = o.user
 		}
 		for _, code := range o.exitCodes {

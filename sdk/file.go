@@ -29,7 +29,7 @@ func (f *File) Name() string {
 func HTTP(url, checksum string, opts ...FileOption) *File {
 	loc := caller()
 	fail := func(err error) *File { return &File{&llb.File{Err: err}} }
-	if !validURL(url) {
+	if !validURL(url) || checkText(loc, "HTTP", "url", url) != nil {
 		return fail(llb.Invalid(loc, "HTTP", "url", fmt.Sprintf("%q is not an http(s) URL", url), `give a full URL, e.g. "https://example.com/tool.tar.gz"`))
 	}
 	if checksum == "" {

@@ -35,6 +35,9 @@ func (c *Container) WithMountedCache(path string, cache CacheVolume, opts ...Cac
 		if strings.TrimSpace(string(cache)) == "" {
 			return llb.Mount{}, llb.Invalid(loc, "WithMountedCache", "cache", "the cache id is empty", `name the cache, e.g. sdk.CacheVolume("go-build")`)
 		}
+		if err := checkText(loc, "WithMountedCache", "cache", string(cache)); err != nil {
+			return llb.Mount{}, err
+		}
 		var o cacheOpts
 		for _, opt := range opts {
 			if opt == nil {

@@ -105,6 +105,9 @@ func checkPatterns(loc llb.Location, op string, patterns []string) error {
 			return llb.Invalid(loc, op, "patterns", "a pattern is empty", "remove the empty pattern")
 		}
 	}
+	if err := checkText(loc, op, "patterns", patterns...); err != nil {
+		return err
+	}
 	if _, err := patternmatcher.New(patterns); err != nil {
 		return llb.Invalid(loc, op, "patterns", err.Error(), "use .dockerignore syntax: dir/, *.go, **/*.tmp, !keep.txt")
 	}

@@ -54,6 +54,9 @@ func (c *Container) WithProxy(p Proxy) *Container {
 			m.Proxy = nil
 			return nil
 		}
+		if err := checkText(loc, "WithProxy", "proxy", p.HTTP, p.HTTPS, p.FTP, p.NoProxy, p.All, p.CABundle); err != nil {
+			return err
+		}
 		if p.CABundle != "" {
 			if _, err := os.Stat(p.CABundle); err != nil {
 				return llb.Invalid(loc, "WithProxy", "CABundle", err.Error(), "point CABundle at a readable PEM file, or leave it empty")

@@ -43,6 +43,7 @@ func TestBadInput(t *testing.T) {
 		{"exec relative workdir", func() sdk.Value { return base.WithExec([]string{"ls"}, sdk.Workdir("src")) }, "WithExec", "Workdir"},
 		{"exec bad exit code", func() sdk.Value { return base.WithExec([]string{"ls"}, sdk.ExitCodes(300)) }, "WithExec", "ExitCodes"},
 		{"exec env name with =", func() sdk.Value { return base.WithExec([]string{"ls"}, sdk.Env("A=B", "c")) }, "WithExec", "name"},
+		{"exec args not UTF-8", func() sdk.Value { return base.WithExec([]string{"echo", "\xff"}) }, "WithExec", "args"},
 		{"empty env name", func() sdk.Value { return base.WithEnv("", "x") }, "WithEnv", "name"},
 		{"env name with =", func() sdk.Value { return base.WithEnv("A=B", "x") }, "WithEnv", "name"},
 		{"empty workdir", func() sdk.Value { return base.WithWorkdir("") }, "WithWorkdir", "dir"},

@@ -1,8 +1,10 @@
 package sdk
 
 import (
+	"fmt"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ladingbuild/lading/internal/llb"
 )
@@ -57,6 +59,9 @@ func absPath(loc llb.Location, op, arg, p string) (string, error) {
 	case hasDotDot(p):
 		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" contains \"..\"", "write the path without \"..\" components")
 	}
+	if err := checkText(loc, op, arg, p); err != nil {
+		return "", err
+	}
 	return path.Clean(p), nil
 }
 
@@ -69,7 +74,21 @@ func relPath(loc llb.Location, op, arg, p string) (string, error) {
 	if hasDotDot(p) {
 		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" escapes the directory", "paths inside a directory may not contain \"..\"")
 	}
+	if err := checkText(loc, op, arg, p); err != nil {
+		return "", err
+	}
 	return path.Join("/", p), nil
+}
+
+// checkText refuses strings that are not valid UTF-8: BuildKit's
+// definitions carry text as protobuf strings.
+func checkText(loc llb.Location, op, arg string, values ...string) error {
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			return llb.Invalid(loc, op, arg, fmt.Sprintf("%q is not valid UTF-8", v), "pass text as UTF-8; put binary data in a file")
+		}
+	}
+	return nil
 }
 
 func hasDotDot(p string) bool {
