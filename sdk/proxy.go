@@ -67,3 +67,22 @@ func (c *Container) WithProxy(p Proxy) *Container {
 		return nil
 	})
 }
+
+// systemCABundles are where Linux distributions keep the CA bundle.
+var systemCABundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine
+	"/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL
+	"/etc/ssl/ca-bundle.pem",             // openSUSE
+}
+
+// SystemCABundle returns the path of this machine's CA bundle, or "" when
+// it has none at a usual place. Behind a TLS-inspecting proxy the machine's
+// bundle trusts the proxy; set it as Proxy.CABundle so exec steps do too.
+func SystemCABundle() string {
+	for _, p := range systemCABundles {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
+)
+
+// Status describes a running engine.
+type Status struct {
+	// Address and Origin are as for [Engine.Address] and [Engine.Origin].
+	Address string
+	Origin  Origin
+	// Version and Revision are the daemon's BuildKit version.
+	Version, Revision string
+	// Workers lists the daemon's workers.
+	Workers []Worker
+}
+
+// Worker is one of the daemon's workers.
+type Worker struct {
+	// ID is the worker's id.
+	ID string
+	// Platforms lists the platforms it builds for ("linux/amd64").
+	Platforms []string
+	// Labels are the worker's labels (executor, snapshotter, hostname…).
+	Labels map[string]string
+}
+
+// Status asks the daemon for its version and workers.
+func (e *Engine) Status(ctx context.Context) (*Status, error) {
+	info, err := e.c.Info(ctx)
+	if err != nil {
+		return nil, wrapCanceled(ctx, fmt.Errorf("engine info: %w", err))
+	}
+	ws, err := e.c.ListWorkers(ctx)
+	if err != nil {
+		return nil, wrapCanceled(ctx, fmt.Errorf("listing workers: %w", err))
+	}
+	st := &Status{Address: e.addr, Origin: e.origin, Version: info.BuildkitVersion.Version, Revision: info.BuildkitVersion.Revision}
+	for _, w := range ws {
+		wk := Worker{ID: w.ID, Labels: w.Labels}
+		for _, p := range w.Platforms {
+			wk.Platforms = append(wk.Platforms, platforms.Format(p))
+		}
+		st.Workers = append(st.Workers, wk)
+	}
+	return st, nil
+}
+
+// CacheRecord is one entry of the engine's build cache.
+type CacheRecord struct {
+	// ID identifies the record.
+	ID string
+	// Type is the record's kind ("regular", "source.local", "exec.cachemount"…).
+	Type string
+	// Description says what produced it.
+	Description string
+	// Size is its size in bytes.
+	Size int64
+	// InUse and Shared report whether a build uses it now and whether
+	// other records share its data.
+	InUse, Shared bool
+	// LastUsed is when a build last used it (zero if never).
+	LastUsed time.Time
+}
+
+// DiskUsage reports the engine's build cache.
+type DiskUsage struct {
+	// Records lists the cache records.
+	Records []CacheRecord
+	// Total is the size of all records; Reclaimable the part prune can free.
+	Total, Reclaimable int64
+}
+
+// DiskUsage lists the engine's build cache and its size.
+func (e *Engine) DiskUsage(ctx context.Context) (*DiskUsage, error) {
+	recs, err := e.c.DiskUsage(ctx)
+	if err != nil {
+		return nil, wrapCanceled(ctx, fmt.Errorf("disk usage: %w", err))
+	}
+	du := &DiskUsage{}
+	for _, r := range recs {
+		cr := CacheRecord{ID: r.ID, Type: string(r.RecordType), Description: r.Description, Size: r.Size, InUse: r.InUse, Shared: r.Shared}
+		if r.LastUsedAt != nil {
+			cr.LastUsed = *r.LastUsedAt
+		}
+		du.Records = append(du.Records, cr)
+		if !r.Shared {
+			du.Total += r.Size
+		}
+		if !r.InUse && !r.Shared {
+			du.Reclaimable += r.Size
+		}
+	}
+	return du, nil
+}
+
+// PruneOptions select what [Engine.Prune] removes. The zero value removes
+// the unused cache the daemon considers disposable (not cache mounts or
+// local sources kept for reuse).
+type PruneOptions struct {
+	// All removes every unused record, including cache mounts and sources.
+	All bool
+	// KeepDuration keeps records used within this duration.
+	KeepDuration time.Duration
+	// KeepBytes keeps up to this much of the most recently used cache.
+	KeepBytes int64
+}
+
+// PruneReport says what [Engine.Prune] removed.
+type PruneReport struct {
+	// Records is the number of records removed.
+	Records int
+	// Reclaimed is the number of bytes freed.
+	Reclaimed int64
+}
+
+// Prune removes unused build cache from the engine.
+func (e *Engine) Prune(ctx context.Context, opt PruneOptions) (*PruneReport, error) {
+	var popts []client.PruneOption
+	if opt.All {
+		popts = append(popts, client.PruneAll)
+	}
+	if opt.KeepDuration > 0 || opt.KeepBytes > 0 {
+		popts = append(popts, client.WithKeepOpt(opt.KeepDuration, opt.KeepBytes, 0, 0))
+	}
+	ch := make(chan client.UsageInfo)
+	rep := &PruneReport{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for u := range ch {
+			rep.Records++
+			rep.Reclaimed += u.Size
+		}
+	}()
+	err := e.c.Prune(ctx, ch, popts...)
+	close(ch)
+	<-done
+	if err != nil {
+		return nil, wrapCanceled(ctx, fmt.Errorf("prune: %w", err))
+	}
+	return rep, nil
+}

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/errdefs"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ErrNoEngine is returned (wrapped) by [Connect] when no BuildKit engine can
+// be reached or started. The wrapping error names the address tried and the
+// ways to get an engine.
+var ErrNoEngine = errors.New("no build engine")
+
+// noEngineHelp lists the ways to get an engine; it ends every ErrNoEngine.
+const noEngineHelp = `to get an engine, do one of:
+  - run "lading engine start" to start the local engine (needs root and runc: apt-get install runc)
+  - set BUILDKIT_HOST to a running buildkitd (unix:///run/buildkit/buildkitd.sock, tcp://host:1234, docker-container://name, kube-pod://name, ssh://user@host)
+  - pass engine.WithAddress(...) to engine.Connect`
+
+// noEngineError builds an error that wraps ErrNoEngine.
+func noEngineError(addr string, cause error) error {
+	return fmt.Errorf("%w at %s: %w\n%s", ErrNoEngine, addr, cause, noEngineHelp)
+}
+
+// ExecError is returned when a step of the graph exits with a non-zero code.
+// Use errors.As to get it from the error [Engine.Build] returns.
+type ExecError struct {
+	// Step is the step's human readable name.
+	Step string
+	// Args are the step's arguments (the command line).
+	Args []string
+	// ExitCode is the process's exit code.
+	ExitCode int
+	// Output holds the last lines the step wrote to stdout and stderr,
+	// with secret values replaced by "***".
+	Output []string
+	// Location is the Go file:line that created the step, if known.
+	Location string
+
+	err error
+}
+
+// Error describes the failed step, its exit code and its last output lines.
+func (e *ExecError) Error() string {
+	var b strings.Builder
+	name := e.Step
+	if name == "" {
+		name = strings.Join(e.Args, " ")
+	}
+	fmt.Fprintf(&b, "step %q", name)
+	if e.Location != "" {
+		fmt.Fprintf(&b, " (%s)", e.Location)
+	}
+	fmt.Fprintf(&b, " exited with code %d", e.ExitCode)
+	if len(e.Output) > 0 {
+		b.WriteString("; last output:\n  ")
+		b.WriteString(strings.Join(e.Output, "\n  "))
+	}
+	return b.String()
+}
+
+// Unwrap returns BuildKit's underlying error.
+func (e *ExecError) Unwrap() error { return e.err }
+
+// exitCode reports the exit code and failing vertex of a BuildKit error.
+func exitCode(err error) (code int, vertex string, ok bool) {
+	var ee *gatewaypb.ExitError
+	if !errors.As(err, &ee) {
+		return 0, "", false
+	}
+	var ve *errdefs.VertexError
+	if errors.As(err, &ve) && ve.Vertex != nil {
+		vertex = ve.Vertex.Digest
+	}
+	return int(ee.ExitCode), vertex, true
+}
+
+// canceledError makes errors.Is(err, context.Canceled) hold for an error
+// caused by ctx's cancellation, keeping the original message.
+type canceledError struct {
+	err   error
+	cause error
+}
+
+func (e *canceledError) Error() string   { return e.err.Error() }
+func (e *canceledError) Unwrap() []error { return []error{e.err, e.cause} }
+
+// wrapCanceled returns err unchanged unless ctx is done or err carries a
+// gRPC Canceled/DeadlineExceeded status, in which case the result also
+// matches context.Canceled (or context.DeadlineExceeded).
+func wrapCanceled(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(err, ctxErr) {
+			return err
+		}
+		return &canceledError{err: err, cause: ctxErr}
+	}
+	if s, ok := status.FromError(unwrapStatus(err)); ok {
+		switch s.Code() {
+		case codes.Canceled:
+			if !errors.Is(err, context.Canceled) {
+				return &canceledError{err: err, cause: context.Canceled}
+			}
+		case codes.DeadlineExceeded:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return &canceledError{err: err, cause: context.DeadlineExceeded}
+			}
+		}
+	}
+	return err
+}
+
+// unwrapStatus finds the innermost error carrying a gRPC status.
+func unwrapStatus(err error) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if _, ok := e.(interface{ GRPCStatus() *status.Status }); ok {
+			return e
+		}
+	}
+	return err
+}

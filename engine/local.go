@@ -1,0 +1,402 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// LocalEngine describes the local engine: the buildkitd lading starts and
+// reuses on this machine.
+type LocalEngine struct {
+	// Address is the engine's unix:// address.
+	Address string
+	// PID is the buildkitd process id; 0 when it is not running.
+	PID int
+	// Running reports whether the process is alive.
+	Running bool
+	// Root is buildkitd's state directory ($XDG_CACHE_HOME/lading/engine).
+	Root string
+	// ConfigFile is the generated buildkitd.toml.
+	ConfigFile string
+	// LogFile receives buildkitd's output.
+	LogFile string
+	// Binary is the buildkitd binary started (empty when not known).
+	Binary string
+}
+
+// localPaths are the files of the local engine.
+type localPaths struct {
+	runDir, socket, pidFile, lock string
+	cacheDir, root, config, log   string
+	binary                        string
+}
+
+// localEnginePaths derives the local engine's files from the XDG variables:
+// the socket and pid file under $XDG_RUNTIME_DIR/lading (or /run/lading),
+// state under $XDG_CACHE_HOME/lading (or ~/.cache/lading).
+func localEnginePaths() localPaths {
+	runDir := "/run/lading"
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		runDir = filepath.Join(d, "lading")
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			cache = filepath.Join(home, ".cache")
+		} else {
+			cache = os.TempDir()
+		}
+	}
+	cacheDir := filepath.Join(cache, "lading")
+	return localPaths{
+		runDir:   runDir,
+		socket:   filepath.Join(runDir, "buildkitd.sock"),
+		pidFile:  filepath.Join(runDir, "buildkitd.pid"),
+		lock:     filepath.Join(runDir, "start.lock"),
+		cacheDir: cacheDir,
+		root:     filepath.Join(cacheDir, "engine"),
+		config:   filepath.Join(cacheDir, "buildkitd.toml"),
+		log:      filepath.Join(cacheDir, "buildkitd.log"),
+		binary:   filepath.Join(cacheDir, "bin", "buildkitd"),
+	}
+}
+
+func (p localPaths) address() string { return "unix://" + p.socket }
+
+func (p localPaths) info(pid int, running bool) *LocalEngine {
+	return &LocalEngine{
+		Address: p.address(), PID: pid, Running: running,
+		Root: p.root, ConfigFile: p.config, LogFile: p.log,
+	}
+}
+
+// LocalStatus reports the local engine's process and files without
+// starting it.
+func LocalStatus(ctx context.Context) (*LocalEngine, error) {
+	p := localEnginePaths()
+	pid, alive := readPID(p)
+	if !alive {
+		pid = 0
+	}
+	return p.info(pid, alive), nil
+}
+
+// StartLocal starts the local engine unless it already runs, and returns it
+// once it answers. The buildkitd binary is found on PATH or in lading's
+// cache, or built once from source. Options for registry mirrors and
+// insecure registries go into its buildkitd.toml.
+func StartLocal(ctx context.Context, opts ...Option) (*LocalEngine, error) {
+	s := defaultSettings()
+	for _, o := range opts {
+		o(&s)
+	}
+	return startLocal(ctx, &s)
+}
+
+func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
+	p := localEnginePaths()
+	if os.Geteuid() != 0 {
+		return nil, errors.New("starting the local engine needs root (it runs containers with runc): " +
+			"run as root, or start a rootless buildkitd (rootlesskit buildkitd) or a remote one and set BUILDKIT_HOST to its address")
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		return nil, errors.New("starting the local engine needs runc on PATH: install it (apt-get install runc), " +
+			"or set BUILDKIT_HOST to a running buildkitd")
+	}
+	if err := os.MkdirAll(p.runDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", p.runDir, err)
+	}
+	unlock, err := lockFile(ctx, p.lock)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if pid, alive := readPID(p); alive {
+		// Started earlier (or by a concurrent caller): wait until it answers.
+		if err := waitReady(ctx, p, pid, nil, 10*time.Second); err == nil {
+			info := p.info(pid, true)
+			return info, nil
+		}
+		return nil, fmt.Errorf("the local engine (pid %d) does not answer on %s; stop it with \"lading engine stop\" (log: %s)", pid, p.address(), p.log)
+	}
+
+	bin, err := findBuildkitd(s, p)
+	if err != nil {
+		return nil, err
+	}
+	if bin == "" {
+		bin = p.binary
+		if err := buildBuildkitd(ctx, bin, s.log); err != nil {
+			return nil, err
+		}
+	}
+
+	// A previous engine may have died (kill -9): clear its socket, pid
+	// file and the mounts it left under its root.
+	os.Remove(p.socket)
+	os.Remove(p.pidFile)
+	unmountUnder(p.root)
+
+	if err := os.MkdirAll(p.root, 0o711); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", p.root, err)
+	}
+	if err := os.WriteFile(p.config, []byte(buildkitdConfig(s, p)), 0o644); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", p.config, err)
+	}
+	logf, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", p.log, err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "--- lading: starting %s at %s\n", bin, time.Now().Format(time.RFC3339))
+
+	cmd := exec.Command(bin,
+		"--config", p.config,
+		"--root", p.root,
+		"--addr", p.address(),
+		"--oci-worker=true",
+		"--oci-worker-snapshotter=overlayfs",
+		"--oci-worker-binary=runc",
+		"--containerd-worker=false",
+	)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }() // reap it if it dies while we run
+	pid := cmd.Process.Pid
+	if err := os.WriteFile(p.pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", p.pidFile, err)
+	}
+	if err := waitReady(ctx, p, pid, exited, 30*time.Second); err != nil {
+		if _, alive := readPID(p); !alive {
+			os.Remove(p.pidFile)
+		}
+		return nil, fmt.Errorf("starting the local engine: %w\n%s", err, logTail(p.log, 15))
+	}
+	info := p.info(pid, true)
+	info.Binary = bin
+	return info, nil
+}
+
+// waitReady polls the engine's socket until it accepts a connection, the
+// process exits, or timeout passes.
+func waitReady(ctx context.Context, p localPaths, pid int, exited <-chan error, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	delay := 5 * time.Millisecond
+	for {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("buildkitd (pid %d) exited: %v", pid, err)
+		default:
+		}
+		if exited == nil && !processAlive(pid) {
+			return fmt.Errorf("buildkitd (pid %d) is gone", pid)
+		}
+		conn, err := net.DialTimeout("unix", p.socket, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("buildkitd (pid %d) not ready on %s after %s: %w", pid, p.socket, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+// StopLocal stops the local engine if it runs: SIGTERM, then SIGKILL after
+// ten seconds. Only the process recorded in the pid file is signalled, and
+// only if it still is a buildkitd serving lading's socket.
+func StopLocal(ctx context.Context) error {
+	p := localEnginePaths()
+	pid, alive := readPID(p)
+	if !alive {
+		os.Remove(p.pidFile)
+		os.Remove(p.socket)
+		return nil
+	}
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		return fmt.Errorf("finding buildkitd (pid %d): %w", pid, err)
+	}
+	if err := proc.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			proc.Signal(syscall.SIGKILL)
+			deadline = time.Now().Add(5 * time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for buildkitd (pid %d) to stop: %w", pid, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	os.Remove(p.pidFile)
+	os.Remove(p.socket)
+	return nil
+}
+
+// readPID returns the recorded pid and whether that process is alive and is
+// a buildkitd using lading's socket (guarding against pid reuse).
+func readPID(p localPaths) (int, bool) {
+	dt, err := os.ReadFile(p.pidFile)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(dt)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	if !processAlive(pid) {
+		return pid, false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return pid, false
+	}
+	args := strings.Split(string(cmdline), "\x00")
+	if len(args) == 0 || !strings.Contains(filepath.Base(args[0]), "buildkitd") || !slices.Contains(args, p.address()) {
+		return pid, false
+	}
+	return pid, true
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	dt, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the ")" that ends the command name.
+	if i := strings.LastIndexByte(string(dt), ')'); i >= 0 && i+2 < len(dt) {
+		return dt[i+2] != 'Z'
+	}
+	return true
+}
+
+// unmountUnder lazily unmounts every mount point below dir, deepest first.
+// A buildkitd killed with SIGKILL can leave container rootfs mounts behind.
+func unmountUnder(dir string) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	prefix := filepath.Clean(dir) + "/"
+	var points []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		mp := unescapeMount(fields[4])
+		if strings.HasPrefix(mp, prefix) {
+			points = append(points, mp)
+		}
+	}
+	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) })
+	for _, mp := range points {
+		syscall.Unmount(mp, syscall.MNT_DETACH)
+	}
+}
+
+// unescapeMount decodes the octal escapes of /proc/self/mountinfo.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// buildkitdConfig renders the local engine's buildkitd.toml.
+func buildkitdConfig(s *settings, p localPaths) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Generated by lading; rewritten on every start.\nroot = %q\n\n", p.root)
+	fmt.Fprintf(&b, "[grpc]\n  address = [%q]\n\n", p.address())
+	b.WriteString("[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n  binary = \"runc\"\n\n")
+	b.WriteString("[worker.containerd]\n  enabled = false\n\n")
+	hosts := map[string]bool{}
+	for r := range s.mirrors {
+		hosts[r] = true
+	}
+	for _, h := range s.insecure {
+		hosts[h] = true
+	}
+	names := make([]string, 0, len(hosts))
+	for h := range hosts {
+		names = append(names, h)
+	}
+	slices.Sort(names)
+	for _, h := range names {
+		fmt.Fprintf(&b, "[registry.%q]\n", h)
+		if m := s.mirrors[h]; len(m) > 0 {
+			q := make([]string, len(m))
+			for i, x := range m {
+				q[i] = strconv.Quote(x)
+			}
+			fmt.Fprintf(&b, "  mirrors = [%s]\n", strings.Join(q, ", "))
+		}
+		if slices.Contains(s.insecure, h) {
+			b.WriteString("  http = true\n  insecure = true\n")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// logTail returns the last n lines of the file at path, for error messages.
+func logTail(path string, n int) string {
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return "buildkitd log (" + path + "):\n" + tail(string(dt), n)
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

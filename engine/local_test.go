@@ -1,0 +1,241 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/testenv"
+)
+
+// localBuildkitd finds a buildkitd binary for local-engine tests: PATH,
+// lading's cache, the test environment's cache. Without one (or without
+// root or runc) the test is skipped, or fails in CI.
+func localBuildkitd(t *testing.T) string {
+	t.Helper()
+	missing := func(msg string) {
+		if testenv.Required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if os.Geteuid() != 0 {
+		missing("local engine tests need root")
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		missing("local engine tests need runc (apt-get install runc)")
+	}
+	if p, err := exec.LookPath("buildkitd"); err == nil {
+		return p
+	}
+	home, _ := os.UserHomeDir()
+	for _, p := range []string{
+		filepath.Join(home, ".cache", "lading", "bin", "buildkitd"),
+		filepath.Join(home, ".cache", "lading-testenv", "bin", "buildkitd"),
+	} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	missing("no buildkitd binary: run `lading engine start` once or hack/testenv.sh up")
+	return ""
+}
+
+// isolateLocal points the local engine's files at temporary directories and
+// stops whatever engine the test started.
+func isolateLocal(t *testing.T) localPaths {
+	t.Helper()
+	// Short paths: a unix socket path must fit in 108 bytes.
+	dir, err := os.MkdirTemp("", "ld-")
+	require.NoError(t, err)
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	t.Setenv("BUILDKIT_HOST", "")
+	p := localEnginePaths()
+	t.Cleanup(func() {
+		if pid, alive := readPID(p); alive {
+			assert.NoError(t, StopLocal(context.Background()), "stopping pid %d", pid)
+		}
+		unmountUnder(p.root)
+		os.RemoveAll(dir)
+	})
+	return p
+}
+
+func TestLocalEngineStartReuseStop(t *testing.T) {
+	bin := localBuildkitd(t)
+	p := isolateLocal(t)
+	ctx := t.Context()
+
+	st, err := LocalStatus(ctx)
+	require.NoError(t, err)
+	assert.False(t, st.Running)
+
+	start := time.Now()
+	le, err := StartLocal(ctx, WithBuildkitd(bin), Silent(),
+		WithRegistryMirror("docker.io", "127.0.0.1:5000"), WithInsecureRegistry("127.0.0.1:5000"))
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	t.Logf("local engine ready in %s", elapsed)
+	assert.Less(t, elapsed, 2*time.Second, "target is 0.5 s; 2 s leaves room for a loaded machine")
+	assert.True(t, le.Running)
+	assert.Equal(t, "unix://"+p.socket, le.Address)
+	assert.Equal(t, p.root, le.Root)
+	assert.FileExists(t, p.pidFile)
+
+	toml, err := os.ReadFile(p.config)
+	require.NoError(t, err)
+	assert.Contains(t, string(toml), "[registry.\"docker.io\"]\n  mirrors = [\"127.0.0.1:5000\"]")
+	assert.Contains(t, string(toml), "[registry.\"127.0.0.1:5000\"]\n  http = true")
+	assert.Contains(t, string(toml), `snapshotter = "overlayfs"`)
+
+	// Reused, not restarted.
+	again, err := StartLocal(ctx, WithBuildkitd(bin), Silent())
+	require.NoError(t, err)
+	assert.Equal(t, le.PID, again.PID)
+
+	// Discovery finds it.
+	var log logBuffer
+	e, err := Connect(ctx, WithLogOutput(&log), WithoutAutoStart())
+	require.NoError(t, err)
+	assert.Equal(t, OriginLocal, e.Origin())
+	assert.Contains(t, log.String(), "(local engine)")
+	status, err := e.Status(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, status.Workers)
+	assert.Equal(t, "overlayfs", status.Workers[0].Labels["org.mobyproject.buildkit.worker.snapshotter"])
+	_, err = e.DiskUsage(ctx)
+	require.NoError(t, err)
+	_, err = e.Prune(ctx, PruneOptions{All: true})
+	require.NoError(t, err)
+	e.Close()
+
+	require.NoError(t, StopLocal(ctx))
+	st, err = LocalStatus(ctx)
+	require.NoError(t, err)
+	assert.False(t, st.Running)
+	assert.NoFileExists(t, p.socket)
+	assert.False(t, processAlive(le.PID))
+
+	// Connect starts it when nothing runs.
+	e, err = Connect(ctx, Silent(), WithBuildkitd(bin))
+	require.NoError(t, err)
+	defer e.Close()
+	assert.Equal(t, OriginStarted, e.Origin())
+}
+
+func TestLocalEngineAfterKill9(t *testing.T) {
+	bin := localBuildkitd(t)
+	p := isolateLocal(t)
+	ctx := t.Context()
+
+	t0 := time.Now()
+	le, err := StartLocal(ctx, WithBuildkitd(bin), Silent())
+	require.NoError(t, err)
+	t.Logf("started in %s", time.Since(t0))
+
+	// Leave a running container and its mounts behind.
+	e, err := Connect(ctx, Silent(), WithProgress(ProgressQuiet))
+	require.NoError(t, err)
+	started := make(chan struct{})
+	e.s.events = func(ev Event) {
+		if ev.Kind == StepStarted && strings.Contains(ev.Name, "sleep") {
+			close(started)
+		}
+	}
+	go e.Build(ctx, ltContainer(t).WithExec([]string{"/bin/lt", "sleep", "5"}))
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the step did not start")
+	}
+	t.Logf("step started after %s", time.Since(t0))
+	require.NoError(t, syscall.Kill(le.PID, syscall.SIGKILL))
+	for processAlive(le.PID) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.Close()
+	t.Logf("killed after %s", time.Since(t0))
+	assert.FileExists(t, p.socket, "a killed buildkitd leaves its socket")
+
+	st, err := LocalStatus(ctx)
+	require.NoError(t, err)
+	assert.False(t, st.Running)
+
+	t0 = time.Now()
+	le2, err := StartLocal(ctx, WithBuildkitd(bin), Silent())
+	require.NoError(t, err)
+	t.Logf("restarted in %s", time.Since(t0))
+	assert.NotEqual(t, le.PID, le2.PID)
+
+	e2, err := Connect(ctx, Silent(), WithProgress(ProgressQuiet), WithoutAutoStart())
+	require.NoError(t, err)
+	defer e2.Close()
+	t0 = time.Now()
+	out, err := e2.Stdout(ctx, ltContainer(t).WithExec([]string{"/bin/lt", "echo", "alive"}))
+	require.NoError(t, err)
+	t.Logf("built in %s", time.Since(t0))
+	assert.Equal(t, "alive\n", out)
+}
+
+func TestLocalEngineNeedsRunc(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the root check comes first")
+	}
+	isolateLocal(t)
+	t.Setenv("PATH", t.TempDir())
+	_, err := Connect(t.Context(), Silent())
+	require.ErrorIs(t, err, ErrNoEngine)
+	assert.Contains(t, err.Error(), "apt-get install runc")
+	assert.Contains(t, err.Error(), "BUILDKIT_HOST")
+}
+
+func TestBuildkitdConfig(t *testing.T) {
+	s := defaultSettings()
+	WithRegistryMirror("docker.io", "mirror.local:5000", "127.0.0.1:5000")(&s)
+	WithInsecureRegistry("127.0.0.1:5000")(&s)
+	p := localPaths{root: "/var/cache/lading/engine", socket: "/run/lading/buildkitd.sock"}
+	got := buildkitdConfig(&s, p)
+	assert.Equal(t, `# Generated by lading; rewritten on every start.
+root = "/var/cache/lading/engine"
+
+[grpc]
+  address = ["unix:///run/lading/buildkitd.sock"]
+
+[worker.oci]
+  enabled = true
+  snapshotter = "overlayfs"
+  binary = "runc"
+
+[worker.containerd]
+  enabled = false
+
+[registry."127.0.0.1:5000"]
+  http = true
+  insecure = true
+
+[registry."docker.io"]
+  mirrors = ["mirror.local:5000", "127.0.0.1:5000"]
+
+`, got)
+}
+
+func TestLocalEnginePaths(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+	t.Setenv("XDG_CACHE_HOME", "/home/u/.cache")
+	p := localEnginePaths()
+	assert.Equal(t, "/run/user/1000/lading/buildkitd.sock", p.socket)
+	assert.Equal(t, "/home/u/.cache/lading/engine", p.root)
+	assert.Equal(t, "/home/u/.cache/lading/bin/buildkitd", p.binary)
+
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	assert.Equal(t, "/run/lading/buildkitd.sock", localEnginePaths().socket)
+}

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ladingbuild/lading/sdk"
+
+	lllb "github.com/ladingbuild/lading/internal/llb"
+)
+
+// compileValue returns the compile function for an sdk value.
+func compileValue(v sdk.Value, rerunFinal bool) compileFunc {
+	return func(ctx context.Context, opt lllb.Options) (*lllb.Program, error) {
+		opt.RerunFinal = rerunFinal
+		return lllb.CompileValue(ctx, v, opt)
+	}
+}
+
+// Build runs v on the engine and sends the result to outputs. With no
+// outputs it only builds (every step runs or is found in the cache). A
+// failing step returns an [*ExecError]; a cancelled ctx an error matching
+// context.Canceled.
+func (e *Engine) Build(ctx context.Context, v sdk.Value, outputs ...Output) (*Result, error) {
+	if v == nil {
+		return nil, errors.New("build: nil value")
+	}
+	return e.build(ctx, request{compile: compileValue(v, false), outputs: outputs})
+}
+
+// Publish builds c and pushes it to a registry under ref and moreTags (see
+// [Registry] for the rules), returning the manifest digest ("sha256:…").
+// The image carries the config the program set (entrypoint, env, user,
+// labels, ports…) on top of its base image's.
+func (e *Engine) Publish(ctx context.Context, c *sdk.Container, ref string, moreTags ...string) (string, error) {
+	if c == nil {
+		return "", errors.New("publish: nil container")
+	}
+	if _, err := parseTags(append([]string{ref}, moreTags...)); err != nil {
+		return "", err
+	}
+	res, err := e.Build(ctx, c, Registry(ref, moreTags...))
+	if err != nil {
+		return "", err
+	}
+	if res.Digest == "" {
+		return "", errors.New("publish: the engine returned no image digest")
+	}
+	return res.Digest, nil
+}
+
+// Stdout builds c and returns what its last exec step wrote to standard
+// output. That step runs again even when its result is cached, so that its
+// output exists; the steps before it come from the cache as usual.
+func (e *Engine) Stdout(ctx context.Context, c *sdk.Container) (string, error) {
+	res, err := e.output(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return res.stdout, nil
+}
+
+// Stderr is like [Engine.Stdout] for standard error.
+func (e *Engine) Stderr(ctx context.Context, c *sdk.Container) (string, error) {
+	res, err := e.output(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return res.stderr, nil
+}
+
+func (e *Engine) output(ctx context.Context, c *sdk.Container) (*Result, error) {
+	if c == nil {
+		return nil, errors.New("build: nil container")
+	}
+	return e.build(ctx, request{compile: compileValue(c, true), rerunFinal: true})
+}
+
+// Export builds v and copies it to the host path: a Directory's contents
+// to a directory, a File to a file, a Container's root filesystem to a
+// directory. It is Build(ctx, v, LocalPath(path)).
+func (e *Engine) Export(ctx context.Context, v sdk.Value, path string) error {
+	_, err := e.Build(ctx, v, LocalPath(path))
+	return err
+}

@@ -1,0 +1,88 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// Env is the test environment's address book.
+type Env struct {
+	// BuildkitHost is the buildkitd address, e.g. unix:///run/lading-testenv/buildkitd.sock.
+	BuildkitHost string
+	// Registry is the local registry's host:port (plain HTTP), e.g.
+	// 127.0.0.1:5000. It is also buildkitd's mirror for docker.io, so
+	// "debian:bookworm" resolves to Registry+"/library/debian:bookworm".
+	Registry string
+}
+
+const hint = "run `make test`, or `hack/testenv.sh up && eval \"$(hack/testenv.sh env)\"`"
+
+// Required reports whether a missing engine fails tests instead of skipping
+// them: in CI (CI non-empty) or with LADING_REQUIRE_ENGINE=1.
+func Required() bool {
+	return os.Getenv("CI") != "" || os.Getenv("LADING_REQUIRE_ENGINE") == "1"
+}
+
+// Require returns the environment, checking once per test binary that the
+// engine answers. Without BUILDKIT_HOST and LADING_TEST_REGISTRY it skips the
+// test (fails it when Required); an engine that does not answer within 5 s
+// always fails the test.
+func Require(t testing.TB) Env {
+	t.Helper()
+	env := Env{
+		BuildkitHost: os.Getenv("BUILDKIT_HOST"),
+		Registry:     os.Getenv("LADING_TEST_REGISTRY"),
+	}
+	if env.BuildkitHost == "" || env.Registry == "" {
+		msg := "integration test needs BUILDKIT_HOST and LADING_TEST_REGISTRY: " + hint
+		if Required() {
+			t.Fatal(msg + " (required: CI or LADING_REQUIRE_ENGINE=1 is set)")
+		}
+		t.Skip(msg)
+	}
+	if err := ping(env.BuildkitHost); err != nil {
+		t.Fatalf("buildkitd at %s does not answer: %v (%s; logs in /run/lading-testenv)", env.BuildkitHost, err, hint)
+	}
+	return env
+}
+
+var (
+	pingMu   sync.Mutex
+	pingDone = map[string]error{}
+)
+
+// ping lists the engine's workers (5 s timeout), once per address.
+func ping(addr string) error {
+	pingMu.Lock()
+	defer pingMu.Unlock()
+	if err, ok := pingDone[addr]; ok {
+		return err
+	}
+	err := listWorkers(addr)
+	pingDone[addr] = err
+	return err
+}
+
+func listWorkers(addr string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ws, err := c.ListWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ws) == 0 {
+		return errors.New("engine has no workers")
+	}
+	return nil
+}

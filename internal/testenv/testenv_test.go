@@ -1,0 +1,73 @@
+package testenv
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+)
+
+// recorder stands in for *testing.T to observe Skip and Fatal.
+type recorder struct {
+	testing.TB
+	skipped, failed bool
+	msg             string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Skip(args ...any) {
+	r.skipped, r.msg = true, fmt.Sprint(args...)
+	runtime.Goexit()
+}
+func (r *recorder) Fatal(args ...any) {
+	r.failed, r.msg = true, fmt.Sprint(args...)
+	runtime.Goexit()
+}
+func (r *recorder) Fatalf(format string, args ...any) { r.Fatal(fmt.Sprintf(format, args...)) }
+
+func run(f func(testing.TB)) *recorder {
+	r := &recorder{}
+	done := make(chan struct{})
+	go func() { defer close(done); f(r) }()
+	<-done
+	return r
+}
+
+func TestRequireWithoutEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		name, ci, require string
+		wantFail          bool
+	}{
+		{"local", "", "", false},
+		{"ci", "true", "", true},
+		{"required", "", "1", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("BUILDKIT_HOST", "")
+			t.Setenv("LADING_TEST_REGISTRY", "")
+			t.Setenv("CI", tc.ci)
+			t.Setenv("LADING_REQUIRE_ENGINE", tc.require)
+			r := run(func(tb testing.TB) { Require(tb) })
+			if r.failed != tc.wantFail || r.skipped == tc.wantFail {
+				t.Fatalf("failed=%v skipped=%v, want failed=%v: %s", r.failed, r.skipped, tc.wantFail, r.msg)
+			}
+		})
+	}
+}
+
+func TestRequireDeadEngineFails(t *testing.T) {
+	t.Setenv("BUILDKIT_HOST", "unix://"+t.TempDir()+"/nothing.sock")
+	t.Setenv("LADING_TEST_REGISTRY", "127.0.0.1:1")
+	t.Setenv("CI", "")
+	t.Setenv("LADING_REQUIRE_ENGINE", "")
+	r := run(func(tb testing.TB) { Require(tb) })
+	if !r.failed {
+		t.Fatalf("want a failure for an engine that does not answer, got skipped=%v", r.skipped)
+	}
+}
+
+// TestEngineAnswers is the environment's own smoke test: with `make test` it
+// proves the engine is up; elsewhere it skips.
+func TestEngineAnswers(t *testing.T) {
+	env := Require(t)
+	t.Logf("buildkitd %s answers; registry %s", env.BuildkitHost, env.Registry)
+}
