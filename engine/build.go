@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
@@ -38,6 +39,11 @@ type Result struct {
 	Digest string
 	// Summary lists the steps, which ran and which were cached.
 	Summary Summary
+	// BuildID is the daemon's reference for this build, under which its
+	// build history keeps the record (buildctl history inspect), except
+	// for graphs that use a proxy: those are not recorded, so the proxy
+	// settings stay out of the daemon's history.
+	BuildID string
 
 	stdout, stderr string
 }
@@ -79,6 +85,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	pre, err := req.compile(ctx, lllb.Options{Platform: targets[0]})
 	if err != nil {
 		return nil, err
+	}
+	if req.rerunFinal && finalExec(pre.Def) == "" {
+		return nil, errors.New("the container has no exec step whose output could be read")
 	}
 	if len(targets) > 1 {
 		if req.rerunFinal {
@@ -157,6 +166,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		SharedKey:     "lading:" + hostname,
 		Session:       attachables,
 		Internal:      usesProxy(pre.Def),
+		Ref:           identity.NewID(),
 	}
 	epoch, err := e.sourceDateEpoch()
 	if err != nil {
@@ -197,7 +207,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		steps := map[string]lllb.Step{}
 		var target digest.Digest
 		for i, platform := range targets {
-			p, err := req.compile(ctx, lllb.Options{Resolver: &gatewayResolver{c: c}, Platform: platform, RerunFinal: req.rerunFinal})
+			p, err := req.compile(ctx, lllb.Options{Resolver: &gatewayResolver{c: c}, Platform: platform, RerunFinal: req.rerunFinal, RunID: opt.Ref})
 			if err != nil {
 				return nil, err
 			}
@@ -207,11 +217,6 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 			maps.Copy(steps, p.Steps)
 			if i == 0 {
 				target = finalExec(p.Def)
-				if req.rerunFinal && target != "" {
-					md := p.Def.Metadata[target]
-					md.IgnoreCache = true
-					p.Def.Metadata[target] = md
-				}
 			}
 			mon.setProgram(maps.Clone(steps), target)
 			sreq := gateway.SolveRequest{Definition: p.Def.ToPB(), Evaluate: true}
@@ -268,14 +273,11 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 			}
 		}
 	}
-	res = &Result{Summary: mon.summary(time.Since(start))}
+	res = &Result{Summary: mon.summary(time.Since(start)), BuildID: opt.Ref}
 	if resp != nil {
 		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
 	}
 	if req.rerunFinal {
-		if len(progs) == 0 || finalExec(progs[0].Def) == "" {
-			return nil, errors.New("the container has no exec step whose output could be read")
-		}
 		res.stdout, res.stderr = mon.captured(Stdout), mon.captured(Stderr)
 	}
 	return res, nil

@@ -2,17 +2,20 @@ package engine
 
 import (
 	"context"
-	"github.com/ladingbuild/lading/sdk"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
-	"testing"
-
+	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/sdk"
 )
 
 func TestStdoutStderr(t *testing.T) {
@@ -164,4 +167,42 @@ func TestHostDirectoryFilters(t *testing.T) {
 		return err
 	}))
 	assert.ElementsMatch(t, []string{"main.go", "sub/keep.txt", ".dockerignore"}, got)
+}
+
+// inHistory reports whether the daemon's build history has a record ref.
+func inHistory(t *testing.T, e *Engine, ref string) bool {
+	t.Helper()
+	cl, err := e.c.ControlClient().ListenBuildHistory(t.Context(), &controlapi.BuildHistoryRequest{Ref: ref, EarlyExit: true})
+	require.NoError(t, err)
+	_, err = cl.Recv()
+	if errors.Is(err, io.EOF) {
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
+
+func TestProxyStaysOutOfBuildHistory(t *testing.T) {
+	e, _ := testEngine(t)
+	plain, err := e.Build(t.Context(), ltContainer(t).WithExec([]string{"/bin/lt", "echo", uniqueTag(t)}))
+	require.NoError(t, err)
+	require.NotEmpty(t, plain.BuildID)
+	assert.True(t, inHistory(t, e, plain.BuildID), "an ordinary build is recorded")
+
+	proxied := ltContainer(t).
+		WithProxy(sdk.Proxy{HTTP: "http://proxy.invalid:3128"}).
+		WithExec([]string{"/bin/lt", "env", "HTTP_PROXY", uniqueTag(t)})
+	res, err := e.Build(t.Context(), proxied)
+	require.NoError(t, err)
+	assert.False(t, inHistory(t, e, res.BuildID), "a build with a proxy is internal: no history record")
+
+	out, err := e.Stdout(t.Context(), proxied)
+	require.NoError(t, err)
+	assert.Equal(t, "http://proxy.invalid:3128\n", out, "the step sees the proxy")
+}
+
+func TestStdoutNeedsAnExec(t *testing.T) {
+	e, _ := testEngine(t)
+	_, err := e.Stdout(t.Context(), ltContainer(t).WithNewFile("/x", "x"))
+	require.ErrorContains(t, err, "no exec step")
 }

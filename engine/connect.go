@@ -23,13 +23,13 @@ import (
 type Origin string
 
 const (
-	// OriginOption: the address given with [WithAddress].
+	// OriginOption means the address given with [WithAddress].
 	OriginOption Origin = "option"
-	// OriginEnv: the address in BUILDKIT_HOST.
+	// OriginEnv means the address in BUILDKIT_HOST.
 	OriginEnv Origin = "BUILDKIT_HOST"
-	// OriginLocal: the local engine lading started earlier.
+	// OriginLocal means the local engine lading started earlier.
 	OriginLocal Origin = "local engine"
-	// OriginStarted: the local engine, started by this Connect.
+	// OriginStarted means the local engine, started by this Connect.
 	OriginStarted Origin = "local engine, started"
 )
 

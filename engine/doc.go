@@ -1,11 +1,23 @@
 // Package engine runs lading build graphs on a BuildKit daemon.
 //
-// [Connect] finds an engine — an explicit address, BUILDKIT_HOST, the local
-// engine lading started earlier, or a new local buildkitd it starts — and
-// returns an [Engine]. [Engine.Build] compiles an sdk value, solves it on the
-// daemon with progress shown through BuildKit's progressui, and sends the
-// result to typed [Output]s: a registry ([Registry]), an OCI or Docker image
-// tarball ([OCITarball], [DockerTarball]) or a host path ([LocalPath]).
+// [Connect] finds an engine — an explicit address ([WithAddress]),
+// BUILDKIT_HOST, the local engine lading started earlier, or a new local
+// buildkitd it starts ([StartLocal]) — and returns an [Engine]. Addresses
+// use BuildKit's schemes: unix://, tcp:// (mutual TLS with [WithTLS];
+// plaintext only to loopback unless [AllowInsecureTCP]),
+// docker-container://, kube-pod:// and ssh://.
+//
+// [Engine.Build] compiles an sdk value, solves it on the daemon in one
+// gateway session (base image configs are resolved there, host directories
+// and secrets served from there), shows progress through BuildKit's
+// progressui ([WithProgress], LADING_PROGRESS), and sends the result to
+// typed [Output]s: a registry ([Registry]), an OCI or Docker image tarball
+// ([OCITarball], [DockerTarball]) or a host path ([LocalPath]). The
+// shortcuts [Engine.Publish], [Engine.Export], [Engine.Stdout] and
+// [Engine.Stderr] cover the common cases. [Engine.With] derives an engine
+// with other build options: remote caches ([WithCacheFrom], [WithCacheTo]),
+// platforms ([WithPlatforms]), reproducible timestamps
+// ([WithSourceDateEpoch]), an event stream ([WithEvents]).
 //
 // Errors callers branch on are typed: [ErrNoEngine] when no engine can be
 // reached, [*ExecError] when a step exits non-zero. A cancelled context

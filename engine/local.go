@@ -104,21 +104,23 @@ func StartLocal(ctx context.Context, opts ...Option) (*LocalEngine, error) {
 	return startLocal(ctx, &s)
 }
 
+// errNeedRoot says how to get an engine without root.
+var errNeedRoot = errors.New("starting the local engine needs root (it runs containers with runc): " +
+	"run as root, or start a rootless buildkitd (rootlesskit buildkitd) or a remote one and set BUILDKIT_HOST to its address")
+
 func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 	p := localEnginePaths()
-	if os.Geteuid() != 0 {
-		return nil, errors.New("starting the local engine needs root (it runs containers with runc): " +
-			"run as root, or start a rootless buildkitd (rootlesskit buildkitd) or a remote one and set BUILDKIT_HOST to its address")
-	}
-	if _, err := exec.LookPath("runc"); err != nil {
-		return nil, errors.New("starting the local engine needs runc on PATH: install it (apt-get install runc), " +
-			"or set BUILDKIT_HOST to a running buildkitd")
-	}
 	if err := os.MkdirAll(p.runDir, 0o700); err != nil {
+		if os.Geteuid() != 0 {
+			return nil, errNeedRoot
+		}
 		return nil, fmt.Errorf("creating %s: %w", p.runDir, err)
 	}
 	unlock, err := lockFile(ctx, p.lock)
 	if err != nil {
+		if os.Geteuid() != 0 && errors.Is(err, os.ErrPermission) {
+			return nil, errNeedRoot
+		}
 		return nil, err
 	}
 	defer unlock()
@@ -130,6 +132,14 @@ func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 			return info, nil
 		}
 		return nil, fmt.Errorf("the local engine (pid %d) does not answer on %s; stop it with \"lading engine stop\" (log: %s)", pid, p.address(), p.log)
+	}
+
+	if os.Geteuid() != 0 {
+		return nil, errNeedRoot
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		return nil, errors.New("starting the local engine needs runc on PATH: install it (apt-get install runc), " +
+			"or set BUILDKIT_HOST to a running buildkitd")
 	}
 
 	bin, err := findBuildkitd(s, p)

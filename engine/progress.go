@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,15 +52,15 @@ func progressMode(m ProgressMode) (ProgressMode, error) {
 type EventKind int
 
 const (
-	// StepStarted: the step began running.
+	// StepStarted means the step began running.
 	StepStarted EventKind = iota + 1
-	// StepCached: the step's result came from the cache; it did not run.
+	// StepCached means the step's result came from the cache; it did not run.
 	StepCached
-	// StepDone: the step ran and succeeded.
+	// StepDone means the step ran and succeeded.
 	StepDone
-	// StepFailed: the step failed; Event.Error says why.
+	// StepFailed means the step failed; Event.Error says why.
 	StepFailed
-	// StepLog: the step wrote a line; Event.Line holds it.
+	// StepLog means the step wrote a line; Event.Line holds it.
 	StepLog
 )
 
@@ -483,7 +484,7 @@ func (m *monitor) summary(d time.Duration) Summary {
 			vs = append(vs, v)
 		}
 	}
-	slicesSortByOrder(vs)
+	slices.SortStableFunc(vs, func(a, b *vertexState) int { return a.order - b.order })
 	s := Summary{Duration: d}
 	for _, v := range vs {
 		step := m.steps[v.dgst.String()]
@@ -499,14 +500,6 @@ func (m *monitor) summary(d time.Duration) Summary {
 		s.Steps = append(s.Steps, ss)
 	}
 	return s
-}
-
-func slicesSortByOrder(vs []*vertexState) {
-	for i := 1; i < len(vs); i++ {
-		for j := i; j > 0 && vs[j].order < vs[j-1].order; j-- {
-			vs[j], vs[j-1] = vs[j-1], vs[j]
-		}
-	}
 }
 
 // vertexName returns the display name of a vertex.

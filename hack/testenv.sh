@@ -15,6 +15,8 @@
 #                         rootfs tarballs, seed markers; survives between runs
 #   LADING_TESTENV_STATE  [/run/lading-testenv]  socket, pid files, configs, logs
 #   LADING_TESTENV_ROOT   [/var/lib/lading-testenv/buildkit]  buildkitd root
+#   LADING_TESTENV_REGISTRY_PORT [5000]  the registry's port on 127.0.0.1 (the
+#                         stand-ins' names do not change: they are docker.io's)
 #   LADING_TESTENV_RESEED [unset]  1: rebuild and push every stand-in image
 #
 # A second `up` with everything running must stay well under 2 s, and process
@@ -26,6 +28,8 @@ set -euo pipefail
 
 export PATH="/usr/local/go/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
+# Everything here talks to loopback: never through an HTTP proxy from the env.
+export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="${HACK_DIR%/*}"
@@ -37,7 +41,7 @@ STATE="${LADING_TESTENV_STATE:-/run/lading-testenv}"
 BK_ROOT="${LADING_TESTENV_ROOT:-/var/lib/lading-testenv/buildkit}"
 SOCK="$STATE/buildkitd.sock"
 BUILDKIT_ADDR="unix://$SOCK"
-REGISTRY_ADDR="127.0.0.1:5000"
+REGISTRY_ADDR="127.0.0.1:${LADING_TESTENV_REGISTRY_PORT:-5000}"
 REGISTRY_URL="http://$REGISTRY_ADDR"
 
 REGISTRY_VERSION="v3.1.2"
@@ -662,7 +666,8 @@ cmd_check() {
 			--frontend dockerfile.v0 --local dockerfile="$d" --local context="$d" \
 			>"$STATE/check-$name.log" 2>&1; then
 			echo "check $name: ok ($(elapsed "$t0"))"
-			grep -E '^#[0-9]+ [0-9.]+ CHECK ' "$STATE/check-$name.log" | sed -E 's/^#[0-9]+ [0-9.]+ CHECK /    /' || true
+			sed -E 's/\x1b\[[0-9;]*m//g' "$STATE/check-$name.log" | grep -E '^#[0-9]+ [0-9.]+ CHECK ' |
+				sed -E 's/^#[0-9]+ [0-9.]+ CHECK /    /' || true
 		else
 			tail -n 40 "$STATE/check-$name.log" >&2
 			die "check $name failed (log: $STATE/check-$name.log)"

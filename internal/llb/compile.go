@@ -454,7 +454,7 @@ func (c *compiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
 		opts = append(opts, bkllb.ValidExitCodes(op.ExitCodes...))
 	}
 	if n == c.rerun {
-		opts = append(opts, bkllb.IgnoreCache)
+		st = st.AddEnv("LADING_RUN_ID", c.opt.RunID)
 	}
 	if op.Insecure {
 		opts = append(opts, bkllb.Security(bkllb.SecurityModeInsecure))

@@ -23,9 +23,13 @@ type Options struct {
 	// Platform is the default target platform; zero means linux/amd64
 	// (the host's platform in practice).
 	Platform ocispecs.Platform
-	// RerunFinal marks the value's final exec step to run even when it is
-	// cached, so that its output logs are produced (Stdout, Stderr).
+	// RerunFinal makes the value's final exec step run even when an
+	// identical step is cached, so that its output logs are produced
+	// (Stdout, Stderr). The step gets LADING_RUN_ID=RunID in its env: a
+	// changed cache key, where BuildKit's IgnoreCache would also hand the
+	// step empty cache volumes.
 	RerunFinal bool
+	RunID      string
 }
 
 // Program is a compiled value: what the engine needs to run it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,20 @@ func Require(t testing.TB) Env {
 		t.Fatalf("buildkitd at %s does not answer: %v (%s; logs in /run/lading-testenv)", env.BuildkitHost, err, hint)
 	}
 	return env
+}
+
+// BinDir is where hack/testenv.sh keeps the binaries it builds (buildkitd,
+// buildctl, registry): LADING_TESTENV_BIN, which `hack/testenv.sh env`
+// exports, else its default ~/.cache/lading-testenv/bin.
+func BinDir() string {
+	if d := os.Getenv("LADING_TESTENV_BIN"); d != "" {
+		return d
+	}
+	if d := os.Getenv("LADING_TESTENV_CACHE"); d != "" {
+		return filepath.Join(d, "bin")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "lading-testenv", "bin")
 }
 
 var (

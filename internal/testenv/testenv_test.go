@@ -71,3 +71,15 @@ func TestEngineAnswers(t *testing.T) {
 	env := Require(t)
 	t.Logf("buildkitd %s answers; registry %s", env.BuildkitHost, env.Registry)
 }
+
+func TestBinDir(t *testing.T) {
+	t.Setenv("LADING_TESTENV_BIN", "/x/bin")
+	if got := BinDir(); got != "/x/bin" {
+		t.Fatalf("BinDir() = %q", got)
+	}
+	t.Setenv("LADING_TESTENV_BIN", "")
+	t.Setenv("LADING_TESTENV_CACHE", "/c")
+	if got := BinDir(); got != "/c/bin" {
+		t.Fatalf("BinDir() = %q", got)
+	}
+}
