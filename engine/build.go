@@ -278,7 +278,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
 	}
 	if req.rerunFinal {
-		res.stdout, res.stderr = mon.captured(Stdout), mon.captured(Stderr)
+		res.stdout, res.stderr = mon.captured(StreamStdout), mon.captured(StreamStderr)
 	}
 	return res, nil
 }

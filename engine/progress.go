@@ -85,10 +85,10 @@ func (k EventKind) String() string {
 type Stream int
 
 const (
-	// Stdout is the step's standard output.
-	Stdout Stream = 1
-	// Stderr is the step's standard error.
-	Stderr Stream = 2
+	// StreamStdout is the step's standard output.
+	StreamStdout Stream = 1
+	// StreamStderr is the step's standard error.
+	StreamStderr Stream = 2
 )
 
 // Event is one change in a build, delivered to the function given to
@@ -119,7 +119,10 @@ type Event struct {
 type Summary struct {
 	// Steps lists the steps in the order they started.
 	Steps []StepSummary
-	// Ran and Cached count the steps that ran and the ones served from cache.
+	// Ran and Cached count the exec and file steps that ran and the ones
+	// served from the cache. Sources (images, host directories, git, http)
+	// are listed in Steps but counted in neither: they are resolved or
+	// transferred on every build.
 	Ran, Cached int
 	// Duration is the build's wall time.
 	Duration time.Duration
@@ -129,6 +132,9 @@ type Summary struct {
 type StepSummary struct {
 	// StepID, Name and Location identify the step as in [Event].
 	StepID, Name, Location string
+	// Op is the step's operation: "exec", "copy", "newfile", "mkdir",
+	// "rm", or a source: "from", "host", "git", "http".
+	Op string
 	// Cached reports whether the step came from the cache.
 	Cached bool
 	// Duration is how long the step took.
@@ -487,19 +493,35 @@ func (m *monitor) summary(d time.Duration) Summary {
 	slices.SortStableFunc(vs, func(a, b *vertexState) int { return a.order - b.order })
 	s := Summary{Duration: d}
 	for _, v := range vs {
-		step := m.steps[v.dgst.String()]
-		ss := StepSummary{StepID: step.ID, Name: m.stepName(v), Location: step.Location, Cached: v.cached, Error: v.err}
+		step, ok := m.steps[v.dgst.String()]
+		if !ok {
+			continue // the engine's own work: resolving configs, exporting
+		}
+		ss := StepSummary{StepID: step.ID, Op: step.Op, Name: m.stepName(v), Location: step.Location, Cached: v.cached, Error: v.err}
 		if v.started != nil && v.completed != nil {
 			ss.Duration = v.completed.Sub(*v.started)
 		}
-		if v.cached {
+		switch {
+		case isSource(step.Op):
+		case v.cached:
 			s.Cached++
-		} else {
+		default:
 			s.Ran++
 		}
 		s.Steps = append(s.Steps, ss)
 	}
 	return s
+}
+
+// isSource reports whether op only brings inputs in (an image, a host
+// directory, a git checkout, a download): such steps are resolved or
+// transferred on every build and are neither "ran" nor "cached".
+func isSource(op string) bool {
+	switch op {
+	case "from", "host", "git", "http", "scratch":
+		return true
+	}
+	return false
 }
 
 // vertexName returns the display name of a vertex.

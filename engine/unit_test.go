@@ -153,8 +153,8 @@ func TestMonitor(t *testing.T) {
 	close(ch)
 	wait()
 
-	assert.Equal(t, "token=*** ok\nsecond", m.captured(Stdout))
-	assert.Equal(t, "warn\n", m.captured(Stderr))
+	assert.Equal(t, "token=*** ok\nsecond", m.captured(StreamStdout))
+	assert.Equal(t, "warn\n", m.captured(StreamStderr))
 	assert.Equal(t, []string{"token=*** ok", "warn", "second"}, m.tail(vtx))
 	assert.NotContains(t, shown.String(), "topsecret")
 	assert.Contains(t, shown.String(), "token=*** ok")
