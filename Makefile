@@ -1,5 +1,6 @@
 # lading — developer and CI entry points.
 #
+#   make run           the main job: build and smoke-test examples/multistage on the embedded local engine
 #   make test          the full suite against the real test environment (what CI runs)
 #   make unit          daemon-free tests only (sdk, internal)
 #   make testenv-up    start registry + buildkitd and seed stand-in images
@@ -11,7 +12,15 @@ export PATH := /usr/local/go/bin:$(PATH)
 
 TESTENV := hack/testenv.sh
 
-.PHONY: test unit testenv-up testenv-down testenv-status bench fmt-check vet
+.PHONY: run test unit testenv-up testenv-down testenv-status bench fmt-check vet
+
+# The embedded local engine pulls docker.io images through the local registry,
+# which holds stand-ins of the images the example uses (no Docker Hub here),
+# and reuses the buildkitd the test environment built.
+run: testenv-up
+	LADING_REGISTRY_MIRROR=127.0.0.1:5000 \
+	LADING_BUILDKITD=$${LADING_TESTENV_CACHE:-$$HOME/.cache/lading-testenv}/bin/buildkitd \
+	go run ./examples/multistage smoke
 
 test: testenv-up
 	@eval "$$(bash $(TESTENV) env)" && export LADING_REQUIRE_ENGINE=1 && set -euo pipefail && \

@@ -86,6 +86,10 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 	}
 
 	p := localEnginePaths()
+	if err := restartIfReconfigured(ctx, &s, p); err != nil {
+		return nil, noEngineError(p.address(), err)
+	}
+	logMirrors(&s)
 	if _, alive := readPID(p); alive {
 		if c, err := dial(ctx, &s, p.address()); err == nil {
 			return newEngine(c, p.address(), OriginLocal, s), nil
@@ -230,4 +234,35 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// restartIfReconfigured stops a running local engine whose registry
+// settings differ from the ones asked for, so that the next start applies
+// them. Without registry options a running engine is used as it is.
+func restartIfReconfigured(ctx context.Context, s *settings, p localPaths) error {
+	if len(s.mirrors) == 0 && len(s.insecure) == 0 {
+		return nil
+	}
+	if _, alive := readPID(p); !alive {
+		return nil
+	}
+	current, err := os.ReadFile(p.config)
+	if err == nil && string(current) == buildkitdConfig(s, p) {
+		return nil
+	}
+	if s.log != nil {
+		fmt.Fprintln(s.log, "lading: restarting the local engine to apply its registry settings")
+	}
+	return StopLocal(ctx)
+}
+
+// logMirrors says which registries the local engine reaches through a
+// mirror.
+func logMirrors(s *settings) {
+	if s.log == nil {
+		return
+	}
+	for _, r := range slices.Sorted(maps.Keys(s.mirrors)) {
+		fmt.Fprintf(s.log, "lading: the local engine pulls %s images through the mirror %s\n", r, strings.Join(s.mirrors[r], ", "))
+	}
 }

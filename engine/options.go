@@ -3,7 +3,9 @@ package engine
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -35,12 +37,14 @@ type settings struct {
 }
 
 func defaultSettings() settings {
-	return settings{
+	s := settings{
 		autoStart:   true,
 		log:         os.Stderr,
 		progressOut: os.Stderr,
 		mirrors:     map[string][]string{},
 	}
+	s.fromEnv()
+	return s
 }
 
 // TLSConfig holds the mutual TLS files for a tcp:// engine address.
@@ -158,4 +162,31 @@ func WithPlatforms(ps ...string) Option {
 			s.platforms = append(s.platforms, platforms.Normalize(pl))
 		}
 	}
+}
+
+// fromEnv applies the local engine's settings from the environment:
+// LADING_REGISTRY_MIRROR (docker.io mirrors, comma-separated; a loopback
+// mirror is reached over plain HTTP), LADING_INSECURE_REGISTRY (hosts
+// reached over plain HTTP) and LADING_BUILDKITD (the buildkitd binary).
+func (s *settings) fromEnv() {
+	for _, m := range splitList(os.Getenv("LADING_REGISTRY_MIRROR")) {
+		s.mirrors["docker.io"] = append(s.mirrors["docker.io"], m)
+		if host, _, err := net.SplitHostPort(m); err == nil && isLoopback(host) {
+			s.insecure = append(s.insecure, m)
+		}
+	}
+	s.insecure = append(s.insecure, splitList(os.Getenv("LADING_INSECURE_REGISTRY"))...)
+	if b := os.Getenv("LADING_BUILDKITD"); b != "" {
+		s.binary = b
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
