@@ -5,6 +5,7 @@
 #   make unit          daemon-free tests only (sdk, internal)
 #   make testenv-up    start registry + buildkitd and seed stand-in images
 #   make testenv-down  stop them
+#   make testenv-check smoke builds against every stand-in image
 #   make bench         run the benchmarks program (./bench)
 
 SHELL := /bin/bash
@@ -12,7 +13,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 
 TESTENV := hack/testenv.sh
 
-.PHONY: run test unit testenv-up testenv-down testenv-status bench fmt-check vet
+.PHONY: run test unit testenv-up testenv-down testenv-status testenv-check bench
 
 # The embedded local engine pulls docker.io images through the local registry,
 # which holds stand-ins of the images the example uses (no Docker Hub here),
@@ -42,6 +43,9 @@ testenv-down:
 
 testenv-status:
 	bash $(TESTENV) status
+
+testenv-check: testenv-up
+	bash $(TESTENV) check
 
 bench:
 	go run ./bench

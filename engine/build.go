@@ -166,7 +166,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		SharedKey:     "lading:" + hostname,
 		Session:       attachables,
 		Internal:      usesProxy(pre.Def),
-		Ref:           identity.NewID(),
+		// Asked for only when a step needs it.
+		AllowedEntitlements: entitlements(pre.Def),
+		Ref:                 identity.NewID(),
 	}
 	epoch, err := e.sourceDateEpoch()
 	if err != nil {
@@ -443,6 +445,19 @@ func execArgs(def *bkllb.Definition, dgst digest.Digest) []string {
 // usesProxy reports whether any exec step sets proxy variables, in which
 // case the solve is marked internal so that the values stay out of the
 // daemon's build history.
+// entitlements lists what the graph needs the daemon to allow: a step run
+// with sdk.Insecure needs "security.insecure" (the daemon must also be
+// started with --allow-insecure-entitlement security.insecure).
+func entitlements(def *bkllb.Definition) []string {
+	all, _ := ops(def)
+	for _, op := range all {
+		if ex := op.GetExec(); ex != nil && ex.Security == pb.SecurityMode_INSECURE {
+			return []string{"security.insecure"}
+		}
+	}
+	return nil
+}
+
 func usesProxy(def *bkllb.Definition) bool {
 	if def == nil {
 		return false

@@ -236,18 +236,21 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// restartIfReconfigured stops a running local engine whose registry
-// settings differ from the ones asked for, so that the next start applies
-// them. Without registry options a running engine is used as it is.
+// restartIfReconfigured stops a running local engine that lacks a
+// registry mirror asked for, so that the next start applies it. Mirrors it
+// already has, and settings beyond the ones asked for, leave it running; a
+// plain-HTTP registry alone needs no restart, since pushes name it per
+// build.
 func restartIfReconfigured(ctx context.Context, s *settings, p localPaths) error {
-	if len(s.mirrors) == 0 && len(s.insecure) == 0 {
+	if len(s.mirrors) == 0 {
 		return nil
 	}
+	sections := registrySections(s)
 	if _, alive := readPID(p); !alive {
 		return nil
 	}
 	current, err := os.ReadFile(p.config)
-	if err == nil && string(current) == buildkitdConfig(s, p) {
+	if err == nil && !slices.ContainsFunc(sections, func(sec string) bool { return !strings.Contains(string(current), sec) }) {
 		return nil
 	}
 	if s.log != nil {

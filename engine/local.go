@@ -364,6 +364,15 @@ func buildkitdConfig(s *settings, p localPaths) string {
 	fmt.Fprintf(&b, "[grpc]\n  address = [%q]\n\n", p.address())
 	b.WriteString("[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n  binary = \"runc\"\n\n")
 	b.WriteString("[worker.containerd]\n  enabled = false\n\n")
+	for _, sec := range registrySections(s) {
+		b.WriteString(sec)
+	}
+	return b.String()
+}
+
+// registrySections renders one buildkitd.toml [registry."host"] section
+// per registry the settings name, sorted by host.
+func registrySections(s *settings) []string {
 	hosts := map[string]bool{}
 	for r := range s.mirrors {
 		hosts[r] = true
@@ -376,7 +385,9 @@ func buildkitdConfig(s *settings, p localPaths) string {
 		names = append(names, h)
 	}
 	slices.Sort(names)
+	var out []string
 	for _, h := range names {
+		var b strings.Builder
 		fmt.Fprintf(&b, "[registry.%q]\n", h)
 		if m := s.mirrors[h]; len(m) > 0 {
 			q := make([]string, len(m))
@@ -389,8 +400,9 @@ func buildkitdConfig(s *settings, p localPaths) string {
 			b.WriteString("  http = true\n  insecure = true\n")
 		}
 		b.WriteString("\n")
+		out = append(out, b.String())
 	}
-	return b.String()
+	return out
 }
 
 // logTail returns the last n lines of the file at path, for error messages.

@@ -8,6 +8,7 @@
 #   hack/testenv.sh down    stop the daemons this script started (by pid file)
 #   hack/testenv.sh status  print what runs; exit 0 only if everything is up
 #   hack/testenv.sh env     print `export ...` lines: eval "$(hack/testenv.sh env)"
+#                           (BUILDKIT_HOST, LADING_TEST_REGISTRY, LADING_TESTENV_BIN)
 #   hack/testenv.sh check   smoke builds against the stand-ins (about a minute)
 #
 # Environment knobs (defaults in brackets):
@@ -180,21 +181,32 @@ version_ok() {
 ensure_binaries() {
 	local bkv; bkv="$(buildkit_version)"
 	mkdir -p "$BIN"
+	# Cold, both builds run at once: one's module downloads overlap the
+	# other's compiling.
+	local pids=() p failed=0
 	if ! version_ok "$BIN/buildkitd" "$bkv" || ! version_ok "$BIN/buildctl" "$bkv"; then
 		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
-		build_in_module buildkit github.com/moby/buildkit "$bkv" \
-			"-s -w -X github.com/moby/buildkit/version.Version=$bkv" "" \
-			github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
-		version_ok "$BIN/buildkitd" "$bkv" && version_ok "$BIN/buildctl" "$bkv" ||
-			die "built buildkitd/buildctl do not report $bkv"
+		(
+			build_in_module buildkit github.com/moby/buildkit "$bkv" \
+				"-s -w -X github.com/moby/buildkit/version.Version=$bkv" "" \
+				github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
+			version_ok "$BIN/buildkitd" "$bkv" && version_ok "$BIN/buildctl" "$bkv" ||
+				die "built buildkitd/buildctl do not report $bkv"
+		) &
+		pids+=($!)
 	fi
 	if ! version_ok "$BIN/registry" "$REGISTRY_VERSION"; then
 		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
-		build_in_module registry github.com/distribution/distribution/v3 "$REGISTRY_VERSION" \
-			"-s -w -X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" \
-			"$REGISTRY_MAIN"
-		version_ok "$BIN/registry" "$REGISTRY_VERSION" || die "built registry does not report $REGISTRY_VERSION"
+		(
+			build_in_module registry github.com/distribution/distribution/v3 "$REGISTRY_VERSION" \
+				"-s -w -X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" \
+				"$REGISTRY_MAIN"
+			version_ok "$BIN/registry" "$REGISTRY_VERSION" || die "built registry does not report $REGISTRY_VERSION"
+		) &
+		pids+=($!)
 	fi
+	for p in "${pids[@]}"; do wait "$p" || failed=1; done
+	[ "$failed" = 0 ] || die "building the test environment's binaries failed"
 }
 
 # ---------------------------------------------------------------- processes
@@ -390,13 +402,16 @@ debian_mirror() {
 # `debootstrap --variant=minbase bookworm`, made to look like the official
 # image's rootfs (deb822 sources incl. updates/security, docker-clean, no apt
 # lists). Several minutes cold (downloads); cached.
+rootfs_ready() { # rootfs_ready MIRROR
+	local dir="$CACHE/rootfs"
+	[ -f "$dir/debian-bookworm.tar" ] && [ -f "$dir/debian-bookworm-slim.tar" ] &&
+		[ "$(readfile "$dir/stamp")" = "recipe=$ROOTFS_RECIPE_VERSION mirror=$1" ]
+}
+
 ensure_rootfs() {
 	local mirror="$1" dir="$CACHE/rootfs" stamp
 	stamp="recipe=$ROOTFS_RECIPE_VERSION mirror=$mirror"
-	if [ -f "$dir/debian-bookworm.tar" ] && [ -f "$dir/debian-bookworm-slim.tar" ] &&
-		[ "$(readfile "$dir/stamp")" = "$stamp" ]; then
-		return 0
-	fi
+	rootfs_ready "$mirror" && return 0
 	local t0 tmp blog="$STATE/debootstrap.log"; t0="$(now_us)"
 	mkdir -p "$dir"
 	tmp="$(mktemp -d "$dir/build.XXXXXX")"
@@ -532,10 +547,9 @@ seed() {
 }
 
 ensure_images() {
-	local gov gomm mirror
+	local gov gomm mirror="$MIRROR"
 	gov="$(go_version)"  # e.g. 1.26.8
 	gomm="${gov%.*}"     # e.g. 1.26
-	mirror="$(debian_mirror)"
 	load_file_sums
 
 	local deb_tags=(debian:bookworm debian:12)
@@ -559,6 +573,7 @@ ensure_images() {
 	fresh debian "$h_deb" "${deb_tags[@]}" || need_deb=1
 	fresh debian-slim "$h_slim" "${slim_tags[@]}" || need_slim=1
 	if [ "$need_deb$need_slim" != 00 ]; then
+		wait_rootfs_prefetch
 		ensure_rootfs "$mirror"
 	fi
 	if [ "$need_deb" = 1 ]; then
@@ -602,16 +617,38 @@ lock() { # one up/down at a time (fd 9 is closed in the daemons, see start_daemo
 	flock 9
 }
 
+# Cold (no rootfs and no seed marker for debian), debootstrap — mostly
+# downloads — runs in the background while the Go builds use the CPU.
+MIRROR=""
+ROOTFS_PID=""
+start_rootfs_prefetch() {
+	rootfs_ready "$MIRROR" && return 0
+	[ -f "$CACHE/seeded/debian" ] && [ -f "$CACHE/seeded/debian-slim" ] && return 0
+	ensure_rootfs "$MIRROR" &
+	ROOTFS_PID=$!
+}
+wait_rootfs_prefetch() {
+	[ -n "$ROOTFS_PID" ] || return 0
+	local p="$ROOTFS_PID"
+	ROOTFS_PID=""
+	wait "$p" || die "building the debian rootfs failed (log: $STATE/debootstrap.log)"
+}
+
 cmd_up() {
 	need_root
 	local t0; t0="$(now_us)"
 	lock
 	mkdir -p "$CACHE"
+	# never exit with a background debootstrap still holding our stdout/stderr
+	trap 'if [ -n "$ROOTFS_PID" ]; then wait "$ROOTFS_PID" 2>/dev/null || true; fi' EXIT
 	ensure_packages
+	MIRROR="$(debian_mirror)"
+	start_rootfs_prefetch
 	ensure_binaries
 	ensure_registry
 	ensure_buildkitd
 	ensure_images
+	wait_rootfs_prefetch
 	log "up in $(elapsed "$t0"): BUILDKIT_HOST=$BUILDKIT_ADDR LADING_TEST_REGISTRY=$REGISTRY_ADDR"
 }
 
@@ -652,6 +689,7 @@ cmd_status() {
 cmd_env() {
 	echo "export BUILDKIT_HOST=$BUILDKIT_ADDR"
 	echo "export LADING_TEST_REGISTRY=$REGISTRY_ADDR"
+	echo "export LADING_TESTENV_BIN=$BIN" # buildkitd, buildctl, registry (testenv.BinDir)
 }
 
 # check — smoke builds proving the stand-ins resolve through the docker.io

@@ -79,6 +79,9 @@ func (c *Container) WithMountedSecret(path string, secret *Secret, opts ...FileO
 		if err != nil {
 			return llb.Mount{}, err
 		}
+		if o.owner != nil && (o.owner.User != "" || o.owner.Group != "") {
+			return llb.Mount{}, llb.Invalid(loc, "WithMountedSecret", "Owner", "a secret file's owner must be numeric", "use sdk.Owner(uid, gid) instead of sdk.OwnerName")
+		}
 		return llb.Mount{Target: target, Kind: llb.MountSecret, Secret: secret.s, Owner: o.owner, Mode: o.mode}, nil
 	})
 }
@@ -114,18 +117,12 @@ func (c *Container) WithMountedFile(path string, file *File) *Container {
 
 // WithSSHAgent forwards the SSH agent of the machine running the program
 // (SSH_AUTH_SOCK) to later exec steps, as a socket at path; the steps see
-// SSH_AUTH_SOCK pointing at it.
+// SSH_AUTH_SOCK pointing at it (set by the engine for the step only, never
+// in the image).
 func (c *Container) WithSSHAgent(path string) *Container {
 	loc := caller()
 	return c.mount(loc, "WithSSHAgent", path, func(target string) (llb.Mount, error) {
 		return llb.Mount{Target: target, Kind: llb.MountSSH, SSHID: "default"}, nil
-	}).withEnvUnchecked("SSH_AUTH_SOCK", path)
-}
-
-func (c *Container) withEnvUnchecked(name, value string) *Container {
-	return c.with(llb.Location{}, "WithEnv", func(m *llb.Container) error {
-		m.Env = llb.SetEnv(m.Env, name, value)
-		return nil
 	})
 }
 

@@ -75,6 +75,10 @@ func TestBadInput(t *testing.T) {
 		{"empty secret env name", func() sdk.Value { return base.WithSecretEnv("", secret) }, "WithSecretEnv", "name"},
 		{"bad secret name", func() sdk.Value { return base.WithSecretEnv("T", sdk.SecretFromValue("a b", "x")) }, "SecretFromValue", "name"},
 		{"secret file without path", func() sdk.Value { return base.WithSecretEnv("T", sdk.SecretFromFile("t", "")) }, "SecretFromFile", "path"},
+		{"secret owner by name", func() sdk.Value { return base.WithMountedSecret("/s", secret, sdk.OwnerName("app", "app")) }, "WithMountedSecret", "Owner"},
+		{"two secrets, one name", func() sdk.Value {
+			return base.WithMountedSecret("/a", secret).WithSecretEnv("B", sdk.SecretFromValue("token", "other")).WithExec([]string{"true"})
+		}, "secret", "name"},
 		{"nil mounted directory", func() sdk.Value { return base.WithMountedDirectory("/src", nil) }, "WithMountedDirectory", "dir"},
 		{"port zero", func() sdk.Value { return base.WithExposedPort(0) }, "WithExposedPort", "port"},
 		{"port too big", func() sdk.Value { return base.WithExposedPort(70000) }, "WithExposedPort", "port"},

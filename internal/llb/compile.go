@@ -479,16 +479,23 @@ func (c *compiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
 		opts = append(opts, o)
 	}
 	for _, se := range op.SecretEnv {
-		id := c.addSecret(se.Secret)
+		id, err := c.addSecret(se.Secret, n.Loc)
+		if err != nil {
+			return base, err
+		}
 		opts = append(opts, bkllb.AddSecretWithDest(id, nil, bkllb.SecretAsEnvName(se.Name)))
 	}
 	return st.Run(opts...).Root(), nil
 }
 
-func (c *compiler) addSecret(s *Secret) string {
+func (c *compiler) addSecret(s *Secret, loc Location) (string, error) {
 	id := s.Name
-	c.secrets[id] = SecretSource{ID: id, Name: s.Name, Env: s.Env, File: s.File, Value: s.Value}
-	return id
+	src := SecretSource{ID: id, Name: s.Name, Env: s.Env, File: s.File, Value: s.Value}
+	if prev, ok := c.secrets[id]; ok && (prev.Env != src.Env || prev.File != src.File || string(prev.Value) != string(src.Value)) {
+		return "", Invalid(loc, "secret", "name", fmt.Sprintf("two different secrets are named %q", id), "give each secret its own name")
+	}
+	c.secrets[id] = src
+	return id, nil
 }
 
 func (c *compiler) mount(m Mount) (bkllb.RunOption, error) {
@@ -504,7 +511,10 @@ func (c *compiler) mount(m Mount) (bkllb.RunOption, error) {
 	case MountTemp:
 		return bkllb.AddMount(m.Target, bkllb.Scratch(), bkllb.Tmpfs()), nil
 	case MountSecret:
-		id := c.addSecret(m.Secret)
+		id, err := c.addSecret(m.Secret, m.Loc)
+		if err != nil {
+			return nil, err
+		}
 		mode := int(m.Mode)
 		if mode == 0 {
 			mode = 0o400

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strconv"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+
+	"github.com/ladingbuild/lading/internal/llb"
+	"github.com/ladingbuild/lading/sdk"
+)
+
+// The compile metric: the same graph two ways, as in BenchmarkCompile
+// (internal/llb/bench_test.go, whose shapes these copy): an image, then n
+// steps that each set an env var and run a command with a cache mount.
+// Both sides include building the graph and marshalling it to a
+// definition, which is what a program pays before the engine sees it.
+
+var compileSizes = []int{10, 200, 2000}
+
+// Targets at the largest size, and for the SDK's own scaling.
+const (
+	compileTimeTarget    = 1.0  // SDK time / raw llb time at 2000 steps
+	compileAllocsTarget  = 1.5  // SDK allocations / raw llb allocations at 2000 steps
+	compileScalingTarget = 12.0 // SDK time at 2000 steps / at 200 steps
+)
+
+func sdkGraph(n int) *sdk.Container {
+	c := sdk.From("debian:bookworm").WithWorkdir("/src").
+		WithMountedCache("/cache", sdk.CacheVolume("c"))
+	for i := range n {
+		c = c.WithEnv("STEP", strconv.Itoa(i)).WithExec([]string{"sh", "-c", "echo " + strconv.Itoa(i)})
+	}
+	return c
+}
+
+func rawGraph(n int) bkllb.State {
+	st := bkllb.Image("docker.io/library/debian:bookworm").Dir("/src")
+	for i := range n {
+		st = st.AddEnv("STEP", strconv.Itoa(i))
+		st = st.Run(bkllb.Args([]string{"sh", "-c", "echo " + strconv.Itoa(i)}),
+			bkllb.AddMount("/cache", bkllb.Scratch(), bkllb.AsPersistentCacheDir("c", bkllb.CacheMountShared))).Root()
+	}
+	return st
+}
+
+func compileSDK(ctx context.Context, n int) error {
+	_, err := llb.CompileValue(ctx, sdkGraph(n), llb.Options{})
+	return err
+}
+
+func compileRaw(ctx context.Context, n int) error {
+	_, err := rawGraph(n).Marshal(ctx)
+	return err
+}
+
+// opSample is the cost of one operation, averaged over a batch.
+type opSample struct {
+	seconds float64 // wall time per op
+	allocs  float64 // heap allocations per op
+	bytes   float64 // heap bytes allocated per op
+}
+
+// measureOp runs f in a batch lasting at least minDur (at least once) and
+// returns the cost per call. The heap is collected first, untimed, as
+// testing.B does.
+func measureOp(f func() error, minDur time.Duration) (opSample, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	n := 0
+	for {
+		if err := f(); err != nil {
+			return opSample{}, err
+		}
+		n++
+		if time.Since(start) >= minDur {
+			break
+		}
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return opSample{
+		seconds: elapsed.Seconds() / float64(n),
+		allocs:  float64(after.Mallocs-before.Mallocs) / float64(n),
+		bytes:   float64(after.TotalAlloc-before.TotalAlloc) / float64(n),
+	}, nil
+}
+
+// compileSamples holds both sides' samples at one size.
+type compileSamples struct {
+	sdk, raw []opSample
+}
+
+// measureCompile runs the compile comparison: for each run, each size, the
+// SDK then raw llb, each a batch of at least minDur.
+func measureCompile(ctx context.Context, sizes []int, runs int, minDur time.Duration, progress func(string, ...any)) (map[int]*compileSamples, error) {
+	res := map[int]*compileSamples{}
+	for _, n := range sizes {
+		res[n] = &compileSamples{}
+		// Warm up both sides (code paths, heap size) untimed.
+		if err := compileSDK(ctx, n); err != nil {
+			return nil, fmt.Errorf("sdk, %d steps: %w", n, err)
+		}
+		if err := compileRaw(ctx, n); err != nil {
+			return nil, fmt.Errorf("raw llb, %d steps: %w", n, err)
+		}
+	}
+	for i := range runs {
+		for _, n := range sizes {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			s, err := measureOp(func() error { return compileSDK(ctx, n) }, minDur)
+			if err != nil {
+				return nil, fmt.Errorf("sdk, %d steps: %w", n, err)
+			}
+			r, err := measureOp(func() error { return compileRaw(ctx, n) }, minDur)
+			if err != nil {
+				return nil, fmt.Errorf("raw llb, %d steps: %w", n, err)
+			}
+			res[n].sdk = append(res[n].sdk, s)
+			res[n].raw = append(res[n].raw, r)
+			progress("compile run %d/%d, %d steps: sdk %s, llb %s", i+1, runs, n,
+				formatValue(s.seconds, Seconds), formatValue(r.seconds, Seconds))
+		}
+	}
+	return res, nil
+}
+
+func field(xs []opSample, f func(opSample) float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// compileRows turns the samples into the report's rows: time and
+// allocations per size (targets at the largest), and the SDK's scaling
+// from the middle size to the largest.
+func compileRows(sizes []int, res map[int]*compileSamples) []Row {
+	var rows []Row
+	largest := sizes[len(sizes)-1]
+	seconds := func(s opSample) float64 { return s.seconds }
+	allocs := func(s opSample) float64 { return s.allocs }
+	for _, n := range sizes {
+		s := res[n]
+		t := pair{field(s.sdk, seconds), field(s.raw, seconds)}.row(fmt.Sprintf("compile-time-%d", n), Seconds, Info, 0)
+		a := pair{field(s.sdk, allocs), field(s.raw, allocs)}.row(fmt.Sprintf("compile-allocs-%d", n), Count, Info, 0)
+		if n == largest {
+			t.Check, t.Target = Ratio, compileTimeTarget
+			a.Check, a.Target = Ratio, compileAllocsTarget
+			t.Note = fmt.Sprintf("SDK (sdk values -> llb.CompileValue) vs the same graph in raw llb (State.Marshal), per compile; sdk %s, llb %s",
+				spread(field(s.sdk, seconds), Seconds), spread(field(s.raw, seconds), Seconds))
+		}
+		rows = append(rows, t, a)
+	}
+	if len(sizes) >= 2 {
+		mid := sizes[len(sizes)-2]
+		sc := newRow(fmt.Sprintf("compile-scaling-%d/%d", largest, mid), Factor, Absolute, compileScalingTarget)
+		sc.Lading = median(field(res[largest].sdk, seconds)) / median(field(res[mid].sdk, seconds))
+		sc.Peer = median(field(res[largest].raw, seconds)) / median(field(res[mid].raw, seconds))
+		sc.Note = fmt.Sprintf("time at %d steps / time at %d steps (%.0f× more steps); peer column: raw llb's own scaling", largest, mid, float64(largest)/float64(mid))
+		rows = append(rows, sc)
+	}
+	return rows
+}
+
+func runCompile(ctx context.Context, c *config) []Row {
+	minDur := 500 * time.Millisecond
+	if c.quick {
+		minDur = 100 * time.Millisecond
+	}
+	res, err := measureCompile(ctx, compileSizes, c.runs, minDur, c.logf)
+	if err != nil {
+		rows := []Row{
+			newRow("compile-time-2000", Seconds, Ratio, compileTimeTarget),
+			newRow("compile-allocs-2000", Count, Ratio, compileAllocsTarget),
+			newRow("compile-scaling-2000/200", Factor, Absolute, compileScalingTarget),
+		}
+		return failed(rows, err)
+	}
+	return compileRows(compileSizes, res)
+}
