@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -194,6 +195,22 @@ func TestTarballOutputs(t *testing.T) {
 	require.NoError(t, json.Unmarshal(files["manifest.json"], &dm))
 	require.Len(t, dm, 1)
 	assert.ElementsMatch(t, []string{"app:1.0", "app:latest"}, dm[0].RepoTags)
+
+	// An independent reader agrees: skopeo (installed by the test
+	// environment) inspects both archives.
+	for _, archive := range []string{"oci-archive:" + oci, "docker-archive:" + docker} {
+		out, err := exec.CommandContext(t.Context(), "skopeo", "inspect", "--config", archive).Output()
+		require.NoError(t, err, "skopeo inspect %s", archive)
+		var img ocispecs.Image
+		require.NoError(t, json.Unmarshal(out, &img))
+		assert.Equal(t, []string{"/bin/lt"}, img.Config.Entrypoint, archive)
+		assert.Equal(t, "linux", img.OS, archive)
+		out, err = exec.CommandContext(t.Context(), "skopeo", "inspect", archive).Output()
+		require.NoError(t, err)
+		var info struct{ Layers []string }
+		require.NoError(t, json.Unmarshal(out, &info))
+		assert.NotEmpty(t, info.Layers, archive)
+	}
 }
 
 func TestTarballOutputIsAtomic(t *testing.T) {
