@@ -172,7 +172,7 @@ func runContext(ctx context.Context, c *config) []Row {
 	if err != nil {
 		return failed(rows, err)
 	}
-	defer os.RemoveAll(filepath.Dir(dir))
+	defer func() { os.RemoveAll(dir) }() // dir is renamed below
 	s := &contextSides{c: c}
 
 	// First transfers, each of a path neither side has seen.

@@ -16,6 +16,7 @@ type execOpts struct {
 	user      string
 	exitCodes []int
 	insecure  bool
+	targetEnv bool
 }
 
 type execOptionFunc func(*execOpts)
@@ -42,6 +43,14 @@ func AsUser(user string) ExecOption {
 // 0). Use it for a step that is expected to fail, e.g. ExitCodes(1).
 func ExitCodes(codes ...int) ExecOption {
 	return execOptionFunc(func(o *execOpts) { o.exitCodes = append(o.exitCodes, codes...) })
+}
+
+// TargetPlatformEnv gives one exec step TARGETPLATFORM, TARGETOS,
+// TARGETARCH and TARGETVARIANT: the platform the image is being built for.
+// With a stage on BuildPlatform this is how a step cross-compiles, e.g.
+// sh -c 'GOOS=$TARGETOS GOARCH=$TARGETARCH go build ./...'.
+func TargetPlatformEnv() ExecOption {
+	return execOptionFunc(func(o *execOpts) { o.targetEnv = true })
 }
 
 // Insecure runs one exec step with extended privileges. The engine must
@@ -116,6 +125,7 @@ func (c *Container) WithExec(args []string, opts ...ExecOption) *Container {
 			ExitCodes: codes,
 			Platform:  m.Platform,
 			Insecure:  o.insecure,
+			TargetEnv: o.targetEnv,
 		}}
 		return nil
 	})

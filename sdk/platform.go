@@ -12,6 +12,12 @@ import (
 // "linux/arm64/v8". The empty Platform means the engine's default.
 type Platform string
 
+// BuildPlatform is the platform of the engine running the build. A stage
+// started ForPlatform(BuildPlatform) runs natively whatever platforms the
+// image is built for: cross-compile there (see TargetPlatformEnv) and copy
+// the result into each target's image, with no emulation.
+const BuildPlatform Platform = "build"
+
 func (p Platform) fromOption(o *fromOpts) { o.platform = p }
 
 // ForPlatform builds the container for p instead of the default platform.
@@ -20,6 +26,9 @@ func ForPlatform(p Platform) FromOption { return p }
 func (p Platform) parse(loc llb.Location, op string) (llb.Platform, error) {
 	if p == "" {
 		return llb.Platform{}, nil
+	}
+	if p == BuildPlatform {
+		return llb.Platform{Build: true}, nil
 	}
 	spec, err := platforms.Parse(string(p))
 	if err != nil || spec.OS == "" || spec.Architecture == "" {

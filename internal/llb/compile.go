@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"path"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,6 +163,12 @@ func newCompiler(ctx context.Context, opt Options) *compiler {
 }
 
 func (c *compiler) platform(p Platform) ocispecs.Platform {
+	if p.Build {
+		if c.opt.BuildPlatform.OS != "" {
+			return c.opt.BuildPlatform
+		}
+		return ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	}
 	if p.OS != "" {
 		return ocispecs.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}
 	}
@@ -452,6 +459,13 @@ func (c *compiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
 	}
 	if len(op.ExitCodes) > 0 {
 		opts = append(opts, bkllb.ValidExitCodes(op.ExitCodes...))
+	}
+	if op.TargetEnv {
+		t := c.platform(Platform{})
+		st = st.AddEnv("TARGETPLATFORM", platforms.Format(t)).
+			AddEnv("TARGETOS", t.OS).
+			AddEnv("TARGETARCH", t.Architecture).
+			AddEnv("TARGETVARIANT", t.Variant)
 	}
 	if n == c.rerun {
 		st = st.AddEnv("LADING_RUN_ID", c.opt.RunID)

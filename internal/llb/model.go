@@ -64,6 +64,9 @@ type ExecOp struct {
 	SecretEnv []SecretEnv
 	Proxy     *Proxy
 	ExitCodes []int // accepted exit codes; empty means 0 only
+	// TargetEnv gives the step TARGETPLATFORM, TARGETOS, TARGETARCH and
+	// TARGETVARIANT of the platform the value is compiled for.
+	TargetEnv bool
 	Platform  Platform
 	Insecure  bool
 }
@@ -133,10 +136,16 @@ type Owner struct {
 // means the compilation's default platform.
 type Platform struct {
 	OS, Arch, Variant string
+	// Build means the platform of the engine running the build, whatever
+	// platform the value is built for: a stage there runs natively.
+	Build bool
 }
 
 // String formats the platform as os/arch[/variant].
 func (p Platform) String() string {
+	if p.Build {
+		return "build"
+	}
 	if p.OS == "" {
 		return ""
 	}

@@ -150,6 +150,9 @@ func (pb *planner) visit(n *Node) int {
 			s.Mounts = append(s.Mounts, pm)
 		}
 		s.ExitCodes = op.ExitCodes
+		if op.TargetEnv {
+			s.Env = append(s.Env, "TARGET*=<target platform>")
+		}
 	case *CopyOp:
 		s.Inputs = []int{pb.visit(op.Dest), pb.visit(op.Src)}
 		s.Args = []string{op.SrcPath, op.DestPath}

@@ -23,6 +23,9 @@ type Options struct {
 	// Platform is the default target platform; zero means linux/amd64
 	// (the host's platform in practice).
 	Platform ocispecs.Platform
+	// BuildPlatform is the platform of the engine; zero means linux on
+	// this program's architecture.
+	BuildPlatform ocispecs.Platform
 	// RerunFinal makes the value's final exec step run even when an
 	// identical step is cached, so that its output logs are produced
 	// (Stdout, Stderr). The step gets LADING_RUN_ID=RunID in its env: a

@@ -1,0 +1,433 @@
+package reliability
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	contentapi "github.com/containerd/containerd/api/services/content/v1"
+	controlapi "github.com/moby/buildkit/api/services/control"
+	"github.com/moby/buildkit/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ladingbuild/lading/engine"
+	"github.com/ladingbuild/lading/internal/testenv"
+)
+
+// sharedEngine connects to the test environment's engine (skipping, or
+// failing in CI, when it is not configured).
+func sharedEngine(t *testing.T, opts ...engine.Option) (*engine.Engine, testenv.Env) {
+	t.Helper()
+	env := testenv.Require(t)
+	opts = append([]engine.Option{
+		engine.WithAddress(env.BuildkitHost),
+		engine.Silent(),
+		engine.WithProgress(engine.ProgressQuiet),
+		engine.WithInsecureRegistry(env.Registry),
+	}, opts...)
+	e, err := engine.Connect(t.Context(), opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { e.Close() })
+	return e, env
+}
+
+// token returns a random string no earlier run used: it makes steps miss
+// the cache and values easy to search for.
+func token(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 10)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
+
+// stepStarted returns an events callback that closes the returned channel
+// the first time a step whose name contains marker starts.
+func stepStarted(marker string) (func(engine.Event), <-chan struct{}) {
+	ch := make(chan struct{})
+	done := false
+	return func(ev engine.Event) {
+		// Events arrive from one goroutine, in order.
+		if !done && ev.Kind == engine.StepStarted && strings.Contains(ev.Name, marker) {
+			done = true
+			close(ch)
+		}
+	}, ch
+}
+
+// --- own buildkitd processes ------------------------------------------------
+
+// buildkitdBinary returns the test environment's buildkitd for tests that
+// start their own engine. Without it (or without root or runc) the test is
+// skipped, or fails in CI.
+func buildkitdBinary(t *testing.T) string {
+	t.Helper()
+	missing := func(msg string) {
+		if testenv.Required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if os.Geteuid() != 0 {
+		missing("starting a buildkitd needs root")
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		missing("starting a buildkitd needs runc (apt-get install runc)")
+	}
+	bin := filepath.Join(testenv.BinDir(), "buildkitd")
+	if _, err := os.Stat(bin); err != nil {
+		missing("no buildkitd at " + bin + ": run hack/testenv.sh up")
+	}
+	return bin
+}
+
+// isolateLocal points lading's local engine at temporary directories
+// (XDG_RUNTIME_DIR, XDG_CACHE_HOME), so that the test never touches the
+// user's engine. At the end it stops the engine started there, kills the
+// runc containers a killed engine left behind (they belong to engines
+// this test started) and unmounts what is still mounted below.
+func isolateLocal(t *testing.T) (root string) {
+	t.Helper()
+	// Short paths: a unix socket path must fit in 108 bytes.
+	dir, err := os.MkdirTemp("", "ldr-")
+	require.NoError(t, err)
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	t.Setenv("BUILDKIT_HOST", "")
+	t.Setenv("LADING_REGISTRY_MIRROR", "")
+	t.Setenv("LADING_INSECURE_REGISTRY", "")
+	t.Setenv("LADING_BUILDKITD", "")
+	root = filepath.Join(dir, "cache", "lading", "engine")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		assert.NoError(t, engine.StopLocal(ctx), "stopping the local engine")
+		killRuncUnder(t, root)
+		unmountUnder(dir)
+		os.RemoveAll(dir)
+	})
+	return root
+}
+
+// killRuncUnder kills and deletes the runc containers whose state lives
+// below root: containers of an engine this test started, which outlive
+// it when it is killed with SIGKILL.
+func killRuncUnder(t *testing.T, root string) {
+	t.Helper()
+	states, _ := filepath.Glob(filepath.Join(root, "runc-*", "executor"))
+	for _, state := range states {
+		out, err := exec.Command("runc", "--root", state, "list", "-q").Output()
+		if err != nil {
+			continue
+		}
+		for _, id := range strings.Fields(string(out)) {
+			t.Logf("removing leftover runc container %s (state %s)", id, state)
+			exec.Command("runc", "--root", state, "kill", id, "KILL").Run()
+			exec.Command("runc", "--root", state, "delete", "--force", id).Run()
+		}
+	}
+}
+
+// unmountUnder lazily unmounts every mount point below dir, deepest first.
+func unmountUnder(dir string) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	prefix := filepath.Clean(dir) + "/"
+	var points []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 5 && strings.HasPrefix(fields[4], prefix) {
+			points = append(points, fields[4])
+		}
+	}
+	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) })
+	for _, mp := range points {
+		syscall.Unmount(mp, syscall.MNT_DETACH)
+	}
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	dt, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	if i := bytes.LastIndexByte(dt, ')'); i >= 0 && i+2 < len(dt) {
+		return dt[i+2] != 'Z'
+	}
+	return true
+}
+
+// waitGone waits up to d for pid to exit.
+func waitGone(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
+// pidsWithArg lists the processes whose command line contains s.
+func pidsWithArg(s string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		dt, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && bytes.Contains(dt, []byte(s)) && processAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// dirNames lists a directory's entries.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	names := []string{}
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// --- images in the registry ----------------------------------------------------
+
+// pulledImage is an image as the registry serves it.
+type pulledImage struct {
+	Manifest    ocispecs.Manifest
+	RawManifest []byte
+	Config      ocispecs.Image
+	RawConfig   []byte
+	// Layers are the uncompressed layer tarballs, top layer last.
+	Layers [][]byte
+}
+
+// registryGet fetches a path of the registry's HTTP API.
+func registryGet(t *testing.T, registry, path, accept string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+registry+path, nil)
+	require.NoError(t, err)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
+	return body
+}
+
+// pullImage reads repo@digest back from the registry: manifest, config
+// and every layer, uncompressed.
+func pullImage(t *testing.T, registry, repo, digest string) pulledImage {
+	t.Helper()
+	var p pulledImage
+	p.RawManifest = registryGet(t, registry, "/v2/"+repo+"/manifests/"+digest,
+		ocispecs.MediaTypeImageManifest+", application/vnd.docker.distribution.manifest.v2+json")
+	require.NoError(t, json.Unmarshal(p.RawManifest, &p.Manifest))
+	p.RawConfig = registryGet(t, registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
+	require.NoError(t, json.Unmarshal(p.RawConfig, &p.Config))
+	for _, l := range p.Manifest.Layers {
+		p.Layers = append(p.Layers, gunzip(t, registryGet(t, registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), "")))
+	}
+	return p
+}
+
+// contains reports whether s occurs in the manifest, the config (which
+// holds the image's history) or any layer.
+func (p pulledImage) contains(s string) (where string, found bool) {
+	switch {
+	case bytes.Contains(p.RawManifest, []byte(s)):
+		return "manifest", true
+	case bytes.Contains(p.RawConfig, []byte(s)):
+		return "config", true
+	}
+	for i, l := range p.Layers {
+		if bytes.Contains(l, []byte(s)) {
+			return fmt.Sprintf("layer %d", i), true
+		}
+	}
+	return "", false
+}
+
+// gunzip decompresses dt, or returns it as it is when it is not gzip.
+func gunzip(t *testing.T, dt []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(dt))
+	if err != nil {
+		return dt
+	}
+	out, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	return out
+}
+
+// tarNames lists the entries of a tarball.
+func tarNames(t *testing.T, dt []byte) []string {
+	t.Helper()
+	var names []string
+	tr := tar.NewReader(bytes.NewReader(dt))
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return names
+		}
+		require.NoError(t, err)
+		names = append(names, h.Name)
+	}
+}
+
+// imageRef names a fresh image in the test registry.
+func imageRef(t *testing.T, env testenv.Env) (ref, repo string) {
+	repo = "lading-reliability/" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	return env.Registry + "/" + repo + ":" + token(t), repo
+}
+
+// --- the daemon's build history ----------------------------------------------
+
+// historyRecord is one record of the daemon's build history: the record
+// itself as JSON, and every blob it points at (logs, trace, provenance
+// and other attestations), uncompressed.
+type historyRecord struct {
+	Ref   string
+	Text  []byte
+	Blobs map[string][]byte // by descriptor name, e.g. "logs", "attestation 0"
+}
+
+// find returns where s occurs in the record.
+func (r historyRecord) find(s string) []string {
+	var where []string
+	if bytes.Contains(r.Text, []byte(s)) {
+		where = append(where, "record")
+	}
+	for name, b := range r.Blobs {
+		if bytes.Contains(b, []byte(s)) {
+			where = append(where, name)
+		}
+	}
+	slices.Sort(where)
+	return where
+}
+
+// buildHistory reads the records of the daemon at addr whose build started
+// at or after since, with the blobs they point at. It talks to the daemon
+// through BuildKit's client, as `buildctl history` does.
+func buildHistory(t *testing.T, addr string, since time.Time) []historyRecord {
+	t.Helper()
+	ctx := t.Context()
+	c, err := client.New(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	stream, err := c.ControlClient().ListenBuildHistory(ctx, &controlapi.BuildHistoryRequest{EarlyExit: true})
+	require.NoError(t, err)
+	var out []historyRecord
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		rec := ev.GetRecord()
+		if rec == nil || rec.CreatedAt == nil || rec.CreatedAt.AsTime().Before(since.Add(-time.Second)) {
+			continue
+		}
+		text, err := protojson.Marshal(rec)
+		require.NoError(t, err)
+		hr := historyRecord{Ref: rec.Ref, Text: text, Blobs: map[string][]byte{}}
+		descs := map[string]*controlapi.Descriptor{"logs": rec.Logs, "trace": rec.Trace, "external error": rec.ExternalError}
+		results := map[string]*controlapi.BuildResultInfo{"result": rec.Result}
+		for k, r := range rec.Results {
+			results["result "+k] = r
+		}
+		for name, r := range results {
+			if r == nil {
+				continue
+			}
+			descs[name+" (deprecated)"] = r.ResultDeprecated
+			for i, a := range r.Attestations {
+				descs[fmt.Sprintf("%s attestation %d", name, i)] = a
+			}
+			for i, d := range r.Results {
+				descs[fmt.Sprintf("%s platform %d", name, i)] = d
+			}
+		}
+		for name, d := range descs {
+			if d == nil || d.Digest == "" {
+				continue
+			}
+			hr.Blobs[name] = gunzip(t, readContent(t, c, d.Digest))
+		}
+		out = append(out, hr)
+	}
+	return out
+}
+
+// readContent reads a blob from the daemon's content store.
+func readContent(t *testing.T, c *client.Client, dgst string) []byte {
+	t.Helper()
+	rc, err := c.ContentClient().Read(t.Context(), &contentapi.ReadContentRequest{Digest: dgst})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	for {
+		resp, err := rc.Recv()
+		if errors.Is(err, io.EOF) {
+			return buf.Bytes()
+		}
+		if err != nil {
+			t.Logf("reading %s from the content store: %v", dgst, err)
+			return buf.Bytes()
+		}
+		buf.Write(resp.Data)
+	}
+}
+
+// historyLeaks returns, for each record since since, where any of the
+// needles occur.
+func historyLeaks(t *testing.T, addr string, since time.Time, needles ...string) []string {
+	t.Helper()
+	var leaks []string
+	for _, r := range buildHistory(t, addr, since) {
+		for _, n := range needles {
+			if where := r.find(n); len(where) > 0 {
+				leaks = append(leaks, fmt.Sprintf("record %s holds %q in: %s", r.Ref, n, strings.Join(where, ", ")))
+			}
+		}
+	}
+	return leaks
+}
