@@ -202,7 +202,7 @@ func (p *Pipeline) execute(ctx context.Context, eng *engine.Engine, plan []strin
 				return
 			}
 			r.start = time.Now()
-			r.err = t.run(ctx, eng)
+			r.err = runTarget(ctx, t, eng)
 			r.duration = time.Since(r.start)
 			if r.err != nil {
 				cancel()
@@ -250,4 +250,18 @@ func (p *Pipeline) usage() {
 	fmt.Fprintf(p.out, "\nflags:\n")
 	p.flags.SetOutput(p.out)
 	p.flags.PrintDefaults()
+}
+
+// runTarget runs one target, turning a panic in it into an error so that
+// the other targets stop cleanly and the summary is still printed.
+func runTarget(ctx context.Context, t *target, eng *engine.Engine) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("target %s panicked: %v", t.name, v)
+		}
+	}()
+	if t.run == nil {
+		return fmt.Errorf("target %s has no function", t.name)
+	}
+	return t.run(ctx, eng)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ladingbuild/lading/engine"
+	"github.com/ladingbuild/lading/sdk"
 )
 
 // offline returns a pipeline whose engine is nil: these tests are about
@@ -86,4 +88,19 @@ func TestFlagsAndDefault(t *testing.T) {
 	p.Default("build")
 	require.NoError(t, p.Run(t.Context(), []string{"-tag", "x:1"}))
 	assert.Equal(t, "x:1", got)
+}
+
+func TestImageTargets(t *testing.T) {
+	p, out := offline()
+	p.ImageTargets(Image{Name: "app", Build: func() *sdk.Container { return sdk.Scratch() }})
+	err := p.Run(t.Context(), []string{"publish"})
+	require.ErrorContains(t, err, "target build panicked", "a panicking target (no engine here) becomes an error")
+	p, out = offline()
+	p.ImageTargets(Image{Name: "app", Build: func() *sdk.Container { return sdk.Scratch() }})
+	p.flags.SetOutput(out)
+	require.ErrorIs(t, p.Run(t.Context(), []string{"-h"}), flag.ErrHelp)
+	for _, want := range []string{"build", "publish", "export", "-oci", "-docker", "-publish", "[default]"} {
+		assert.Contains(t, out.String(), want)
+	}
+	assert.NotContains(t, out.String(), "smoke", "no smoke target without a Smoke function")
 }
