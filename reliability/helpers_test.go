@@ -130,30 +130,53 @@ func isolateLocal(t *testing.T) (root string) {
 	return root
 }
 
-// killRuncUnder kills and deletes the runc containers whose state lives
-// below root: containers of an engine this test started, which outlive
-// it when it is killed with SIGKILL.
+// runcContainer is a container as `runc list` shows it.
+type runcContainer struct {
+	ID     string `json:"id"`
+	PID    int    `json:"pid"`
+	Status string `json:"status"`
+	Bundle string `json:"bundle"`
+}
+
+// runcContainers lists the runc containers whose bundle lives below root.
+// BuildKit's runc executor keeps runc's state in runc's default root
+// (/run/runc), shared by every buildkitd on the machine: only the bundle
+// path tells whose a container is.
+func runcContainers(root string) []runcContainer {
+	out, err := exec.Command("runc", "list", "-f", "json").Output()
+	if err != nil {
+		return nil
+	}
+	var all, mine []runcContainer
+	if json.Unmarshal(out, &all) != nil {
+		return nil
+	}
+	for _, c := range all {
+		if strings.HasPrefix(c.Bundle, filepath.Clean(root)+"/") {
+			mine = append(mine, c)
+		}
+	}
+	return mine
+}
+
+// killRuncUnder kills and deletes the runc containers whose bundle lives
+// below root: containers of an engine this test started, which outlive it
+// when it is killed with SIGKILL.
 func killRuncUnder(t *testing.T, root string) {
 	t.Helper()
-	states, _ := filepath.Glob(filepath.Join(root, "runc-*", "executor"))
-	for _, state := range states {
-		out, err := exec.Command("runc", "--root", state, "list", "-q").Output()
-		if err != nil {
-			continue
-		}
-		for _, id := range strings.Fields(string(out)) {
-			t.Logf("removing leftover runc container %s (state %s)", id, state)
-			exec.Command("runc", "--root", state, "kill", id, "KILL").Run()
-			exec.Command("runc", "--root", state, "delete", "--force", id).Run()
-		}
+	for _, c := range runcContainers(root) {
+		t.Logf("removing leftover runc container %s (pid %d, %s)", c.ID, c.PID, c.Status)
+		exec.Command("runc", "kill", c.ID, "KILL").Run()
+		waitGone(c.PID, 5*time.Second)
+		exec.Command("runc", "delete", "--force", c.ID).Run()
 	}
 }
 
-// unmountUnder lazily unmounts every mount point below dir, deepest first.
-func unmountUnder(dir string) {
+// mountsUnder lists the mount points below dir, deepest first.
+func mountsUnder(dir string) []string {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return
+		return nil
 	}
 	defer f.Close()
 	prefix := filepath.Clean(dir) + "/"
@@ -166,7 +189,12 @@ func unmountUnder(dir string) {
 		}
 	}
 	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) })
-	for _, mp := range points {
+	return points
+}
+
+// unmountUnder lazily unmounts every mount point below dir, deepest first.
+func unmountUnder(dir string) {
+	for _, mp := range mountsUnder(dir) {
 		syscall.Unmount(mp, syscall.MNT_DETACH)
 	}
 }
@@ -232,9 +260,14 @@ type pulledImage struct {
 	RawManifest []byte
 	Config      ocispecs.Image
 	RawConfig   []byte
-	// Layers are the uncompressed layer tarballs, top layer last.
-	Layers [][]byte
+	// Layers are the uncompressed layer tarballs the build added, top
+	// layer last; BaseLayers counts the layers left out because they are
+	// the very blobs of the base image.
+	Layers     [][]byte
+	BaseLayers int
 }
+
+const manifestTypes = ocispecs.MediaTypeImageManifest + ", application/vnd.docker.distribution.manifest.v2+json"
 
 // registryGet fetches a path of the registry's HTTP API.
 func registryGet(t *testing.T, registry, path, accept string) []byte {
@@ -253,18 +286,55 @@ func registryGet(t *testing.T, registry, path, accept string) []byte {
 	return body
 }
 
-// pullImage reads repo@digest back from the registry: manifest, config
-// and every layer, uncompressed.
-func pullImage(t *testing.T, registry, repo, digest string) pulledImage {
+// layerDigests returns the layer digests of repo:tag (linux/amd64 when it
+// is an index).
+func layerDigests(t *testing.T, registry, repo, tag string) map[string]bool {
 	t.Helper()
+	var m struct {
+		ocispecs.Manifest
+		Manifests []ocispecs.Descriptor `json:"manifests"`
+	}
+	dt := registryGet(t, registry, "/v2/"+repo+"/manifests/"+tag,
+		manifestTypes+", "+ocispecs.MediaTypeImageIndex+", application/vnd.docker.distribution.manifest.list.v2+json")
+	require.NoError(t, json.Unmarshal(dt, &m))
+	for _, d := range m.Manifests {
+		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
+			require.NoError(t, json.Unmarshal(registryGet(t, registry, "/v2/"+repo+"/manifests/"+d.Digest.String(), manifestTypes), &m))
+			break
+		}
+	}
+	out := map[string]bool{}
+	for _, l := range m.Layers {
+		out[l.Digest.String()] = true
+	}
+	return out
+}
+
+// pullImage reads repo@digest back from the registry: manifest, config
+// and every layer, uncompressed, except the layers it shares with base
+// (e.g. "library/debian:bookworm"), which existed before the build.
+func pullImage(t *testing.T, registry, repo, digest, base string) pulledImage {
+	t.Helper()
+	skip := map[string]bool{}
+	if base != "" {
+		name, tag, _ := strings.Cut(base, ":")
+		skip = layerDigests(t, registry, name, tag)
+	}
 	var p pulledImage
-	p.RawManifest = registryGet(t, registry, "/v2/"+repo+"/manifests/"+digest,
-		ocispecs.MediaTypeImageManifest+", application/vnd.docker.distribution.manifest.v2+json")
+	p.RawManifest = registryGet(t, registry, "/v2/"+repo+"/manifests/"+digest, manifestTypes)
 	require.NoError(t, json.Unmarshal(p.RawManifest, &p.Manifest))
 	p.RawConfig = registryGet(t, registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
 	require.NoError(t, json.Unmarshal(p.RawConfig, &p.Config))
 	for _, l := range p.Manifest.Layers {
+		if skip[l.Digest.String()] {
+			p.BaseLayers++
+			continue
+		}
 		p.Layers = append(p.Layers, gunzip(t, registryGet(t, registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), "")))
+	}
+	require.NotEmpty(t, p.Layers, "the build added no layer")
+	if base != "" {
+		require.Equal(t, len(skip), p.BaseLayers, "the image reuses the base image's layers as they are")
 	}
 	return p
 }

@@ -61,7 +61,7 @@ func TestSecretsLeakNowhere(t *testing.T) {
 	dgst, err := e.Publish(t.Context(), c, ref)
 	require.NoError(t, err)
 
-	img := pullImage(t, env.Registry, repo, dgst)
+	img := pullImage(t, env.Registry, repo, dgst, "library/debian:bookworm")
 	where, found := img.contains(value)
 	assert.False(t, found, "the secret is in the image's %s", where)
 	_, found = img.contains(visible)
