@@ -165,7 +165,10 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		LocalMounts:   mounts,
 		SharedKey:     "lading:" + hostname,
 		Session:       attachables,
-		Internal:      usesProxy(pre.Def),
+		// Kept out of the daemon's build history when it would record a
+		// proxy (its URL may hold a password) or a step's output that may
+		// print a secret.
+		Internal: usesProxy(pre.Def) || len(secretList) > 0,
 		// Asked for only when a step needs it.
 		AllowedEntitlements: entitlements(pre.Def),
 		Ref:                 identity.NewID(),

@@ -207,6 +207,9 @@ func clientOptions(s *settings, addr string) ([]client.ClientOpt, error) {
 	case "unix":
 	case "tcp":
 		if s.tls != nil {
+			if *s.tls == (TLSConfig{}) {
+				return nil, fmt.Errorf("engine.WithTLS for %s is empty: give the CA certificate and the client certificate and key (are the variables that should hold their paths unset?)", addr)
+			}
 			if s.tls.CACert != "" || s.tls.ServerName != "" {
 				opts = append(opts, client.WithServerConfig(s.tls.ServerName, s.tls.CACert))
 			}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -98,14 +99,43 @@ func WithProgress(mode ProgressMode) Option {
 }
 
 // WithProgressOutput sets where progress is written (default os.Stderr).
+// Concurrent builds on the engine (and its With copies) never write to w
+// at the same time.
 func WithProgressOutput(w io.Writer) Option {
-	return func(s *settings) { s.progressOut = w }
+	lw := &lockedWriter{w: w}
+	return func(s *settings) { s.progressOut = lw }
 }
 
 // WithEvents registers fn to receive a typed event for each step change and
-// log line of every build. fn is called from one goroutine, in order.
+// log line of every build. Calls are never concurrent, also when several
+// builds run at once on the engine or its With copies; each build's events
+// arrive in order.
 func WithEvents(fn func(Event)) Option {
-	return func(s *settings) { s.events = fn }
+	var mu sync.Mutex
+	serial := func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		fn(e)
+	}
+	return func(s *settings) {
+		if fn == nil {
+			s.events = nil
+			return
+		}
+		s.events = serial
+	}
+}
+
+// lockedWriter serializes writes from concurrent builds.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // WithRegistryMirror makes the local engine pull images of registry (e.g.

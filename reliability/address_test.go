@@ -133,9 +133,6 @@ func TestPlaintextTCPOnlyWithOptIn(t *testing.T) {
 // os.Getenv(...), ...}) when the variables are unset. That must not turn
 // into a plaintext connection to a host that is not loopback.
 func TestEmptyTLSConfigIsNotPlaintext(t *testing.T) {
-	t.Skip("BUG: engine/connect.go clientOptions: with s.tls != nil it skips the plaintext check (break) but adds no " +
-		"BuildKit TLS option when CACert, ServerName, Cert and Key are all empty, so client.New dials in plaintext " +
-		"to a non-loopback host without AllowInsecureTCP")
 	_, env := sharedEngine(t)
 	fwd := startForwarder(t, env.BuildkitHost)
 	remote := fmt.Sprintf("tcp://0.0.0.0:%d", fwd.Port)

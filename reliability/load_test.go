@@ -167,10 +167,6 @@ func openFiles() int {
 // a lock of its own must be safe; the progress writer (a bytes.Buffer, say)
 // is shared by the builds the same way.
 func TestEventsFromConcurrentBuilds(t *testing.T) {
-	t.Skip("BUG: engine/progress.go: each build has its own monitor (newMonitor in (*Engine).build) whose mutex orders " +
-		"only that build's events, so concurrent builds on one Engine call the WithEvents callback concurrently, " +
-		"contrary to its doc in engine/options.go; likewise each build's progressui display writes to the shared " +
-		"WithProgressOutput writer from its own goroutine")
 	var inFlight, overlaps atomic.Int32
 	var events []engine.Event // no lock: the contract says one goroutine
 	fn := func(ev engine.Event) {
