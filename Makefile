@@ -30,7 +30,9 @@ test: testenv-up
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi && \
 	echo "== go vet" && go vet ./... && \
 	echo "== go test (BUILDKIT_HOST=$$BUILDKIT_HOST LADING_TEST_REGISTRY=$$LADING_TEST_REGISTRY)" && \
-	go test -race -count=1 -timeout 45m ./...
+	go test -race -count=1 -timeout 45m ./... && \
+	echo "== benchmarks, quick smoke run (no target check: small sizes are noisy)" && \
+	go run ./bench -quick
 
 unit:
 	go test ./sdk/... ./internal/...
@@ -47,5 +49,5 @@ testenv-status:
 testenv-check: testenv-up
 	bash $(TESTENV) check
 
-bench:
-	go run ./bench
+bench: testenv-up
+	@eval "$$(bash $(TESTENV) env)" && go run ./bench

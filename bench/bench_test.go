@@ -164,6 +164,9 @@ func TestRowsAndFormatting(t *testing.T) {
 	if AllPass(rows) {
 		t.Error("AllPass with failing rows")
 	}
+	if AllMeasured(rows) || !AllMeasured(rows[:6]) {
+		t.Error("AllMeasured is wrong")
+	}
 	if !AllPass(rows[:1]) {
 		t.Error("AllPass fails a passing row")
 	}

@@ -60,6 +60,7 @@ func compileRaw(ctx context.Context, n int) error {
 // opSample is the cost of one operation, averaged over a batch.
 type opSample struct {
 	seconds float64 // wall time per op
+	cpu     float64 // CPU time of the process (all threads, GC included) per op
 	allocs  float64 // heap allocations per op
 	bytes   float64 // heap bytes allocated per op
 }
@@ -71,6 +72,7 @@ func measureOp(f func() error, minDur time.Duration) (opSample, error) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
 	start := time.Now()
 	n := 0
 	for {
@@ -83,9 +85,11 @@ func measureOp(f func() error, minDur time.Duration) (opSample, error) {
 		}
 	}
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	runtime.ReadMemStats(&after)
 	return opSample{
 		seconds: elapsed.Seconds() / float64(n),
+		cpu:     cpu / float64(n),
 		allocs:  float64(after.Mallocs-before.Mallocs) / float64(n),
 		bytes:   float64(after.TotalAlloc-before.TotalAlloc) / float64(n),
 	}, nil
@@ -162,10 +166,18 @@ func compileRows(sizes []int, res map[int]*compileSamples) []Row {
 	}
 	if len(sizes) >= 2 {
 		mid := sizes[len(sizes)-2]
+		cpu := func(s opSample) float64 { return s.cpu }
+		// The median of the per-run scalings: each run measured both sizes
+		// back to back.
+		scaling := func(f func(opSample) float64) float64 {
+			return median(pair{field(res[largest].sdk, f), field(res[mid].sdk, f)}.ratios())
+		}
+		rawScaling := median(pair{field(res[largest].raw, seconds), field(res[mid].raw, seconds)}.ratios())
 		sc := newRow(fmt.Sprintf("compile-scaling-%d/%d", largest, mid), Factor, Absolute, compileScalingTarget)
-		sc.Lading = median(field(res[largest].sdk, seconds)) / median(field(res[mid].sdk, seconds))
-		sc.Peer = median(field(res[largest].raw, seconds)) / median(field(res[mid].raw, seconds))
-		sc.Note = fmt.Sprintf("time at %d steps / time at %d steps (%.0f× more steps); peer column: raw llb's own scaling", largest, mid, float64(largest)/float64(mid))
+		sc.Lading = scaling(seconds)
+		sc.Peer = rawScaling
+		sc.Note = fmt.Sprintf("SDK time at %d steps / at %d steps (%.0f× more steps), median of the runs' ratios; in CPU time %.1f×; peer column: raw llb's scaling",
+			largest, mid, float64(largest)/float64(mid), scaling(cpu))
 		rows = append(rows, sc)
 	}
 	return rows

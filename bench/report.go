@@ -45,6 +45,12 @@ type Row struct {
 	// Lading and Peer are the medians of the two sides; Peer is NaN when
 	// the row has no peer.
 	Lading, Peer float64
+	// PairRatio, when not zero, is the median of the per-run ratios of
+	// interleaved runs (lading run i / peer run i), the figure reported as
+	// the ratio: each pair ran under the same machine load, so a load
+	// change between pairs cancels out, where it would skew the ratio of
+	// the two medians.
+	PairRatio float64
 	// Check and Target say how the row passes; Strict makes an Absolute
 	// target exclusive (value < target).
 	Check  Check
@@ -60,6 +66,9 @@ type Row struct {
 // Ratio returns lading / peer, or NaN (also for Factor rows, whose
 // values are ratios already).
 func (r Row) Ratio() float64 {
+	if r.PairRatio != 0 && r.Unit != Factor {
+		return r.PairRatio
+	}
 	if r.Unit == Factor || math.IsNaN(r.Peer) || r.Peer == 0 || math.IsNaN(r.Lading) {
 		return math.NaN()
 	}
@@ -322,6 +331,16 @@ func WriteLines(w io.Writer, rows []Row) {
 func AllPass(rows []Row) bool {
 	for _, r := range rows {
 		if !r.Pass() {
+			return false
+		}
+	}
+	return true
+}
+
+// AllMeasured reports whether no row failed to be measured.
+func AllMeasured(rows []Row) bool {
+	for _, r := range rows {
+		if r.Err != nil {
 			return false
 		}
 	}

@@ -91,6 +91,24 @@ func (ps *progressStats) transferred(name string) int64 {
 	return v
 }
 
+// execSeconds sums the wall time of the exec steps that ran (not cached):
+// lading names them "exec …", the Dockerfile frontend "[stage n/m] RUN …".
+func (ps *progressStats) execSeconds() float64 {
+	var total float64
+	for _, k := range ps.order {
+		v := ps.vertices[k]
+		if v.Cached || v.Started == nil || v.Completed == nil {
+			continue
+		}
+		if strings.HasPrefix(v.Name, "exec ") || dockerfileRun.MatchString(v.Name) {
+			total += v.Completed.Sub(*v.Started).Seconds()
+		}
+	}
+	return total
+}
+
+var dockerfileRun = regexp.MustCompile(`^\[[^\]]*\d+/\d+\] RUN `)
+
 // dockerfileStep matches the Dockerfile frontend's names for the steps of
 // a stage that run or come from the cache ("[build 4/8] RUN …").
 var dockerfileStep = regexp.MustCompile(`^\[[^\]]*\d+/\d+\] (RUN|COPY|ADD|WORKDIR) `)

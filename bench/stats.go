@@ -60,9 +60,25 @@ func timed(f func() error) (float64, error) {
 	return time.Since(start).Seconds(), err
 }
 
-// row builds a row from the two sides' samples.
+// ratios returns a[i]/b[i] for each run.
+func (p pair) ratios() []float64 {
+	var out []float64
+	for i := range min(len(p.a), len(p.b)) {
+		if p.b[i] != 0 {
+			out = append(out, p.a[i]/p.b[i])
+		}
+	}
+	return out
+}
+
+// row builds a row from the two sides' samples: the medians of each side,
+// and the median of the per-run ratios.
 func (p pair) row(name string, u Unit, check Check, target float64) Row {
-	return Row{Name: name, Unit: u, Lading: median(p.a), Peer: median(p.b), Check: check, Target: target}
+	r := Row{Name: name, Unit: u, Lading: median(p.a), Peer: median(p.b), Check: check, Target: target}
+	if rs := p.ratios(); len(rs) > 0 {
+		r.PairRatio = median(rs)
+	}
+	return r
 }
 
 func isNaN(v float64) bool { return math.IsNaN(v) }

@@ -2,9 +2,11 @@
 # step: the peer of the benchmark's build metric, built with
 #   buildctl build --frontend dockerfile.v0 --local context=APP --local dockerfile=DIR --opt filename=multistage.Dockerfile
 # No "# syntax=" line: the daemon's built-in Dockerfile frontend is used
-# (no frontend image is pulled). The cache mounts use the same ids as the
-# SDK's CacheVolume("go-mod") and CacheVolume("go-build"); proxy settings
-# arrive as the predefined HTTP_PROXY/HTTPS_PROXY/NO_PROXY build args.
+# (no frontend image is pulled). The cache mounts have the names of the
+# SDK's CacheVolume("go-mod") and CacheVolume("go-build"); the frontend
+# stores them as "/go-mod" and "/go-build", so each side of the benchmark
+# keeps its own cache volumes. Proxy settings arrive as the predefined
+# HTTP_PROXY/HTTPS_PROXY/NO_PROXY build args.
 FROM golang:1.26 AS build
 ENV CGO_ENABLED=0
 WORKDIR /src
