@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ladingbuild/lading/internal/llb"
 	"github.com/ladingbuild/lading/sdk"
 	"github.com/ladingbuild/lading/sdk/sdktest"
 )
@@ -48,20 +47,6 @@ func TestCompileMetric(t *testing.T) {
 	small, large := res[sizes[len(sizes)-2]].sdk[0].allocs, res[sizes[len(sizes)-1]].sdk[0].allocs
 	if f := float64(sizes[len(sizes)-1]) / float64(sizes[len(sizes)-2]); large/small > 1.2*f {
 		t.Errorf("SDK allocations grow %.1f× for %.0f× more steps", large/small, f)
-	}
-}
-
-func TestBenchGraphsAgree(t *testing.T) {
-	p, err := llb.CompileValue(t.Context(), sdkGraph(3), llb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := rawGraph(3).Marshal(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Def.Def) != len(raw.Def) {
-		t.Fatalf("the compile graphs differ in size: sdk %d ops, llb %d ops", len(p.Def.Def), len(raw.Def))
 	}
 }
 

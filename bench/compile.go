@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strconv"
 	"time"
 
-	bkllb "github.com/moby/buildkit/client/llb"
-
+	"github.com/ladingbuild/lading/internal/benchgraph"
 	"github.com/ladingbuild/lading/internal/llb"
-	"github.com/ladingbuild/lading/sdk"
 )
 
 // The compile metric: the same graph two ways, as in BenchmarkCompile
@@ -28,32 +25,13 @@ const (
 	compileScalingTarget = 12.0 // SDK time at 2000 steps / at 200 steps
 )
 
-func sdkGraph(n int) *sdk.Container {
-	c := sdk.From("debian:bookworm").WithWorkdir("/src").
-		WithMountedCache("/cache", sdk.CacheVolume("c"))
-	for i := range n {
-		c = c.WithEnv("STEP", strconv.Itoa(i)).WithExec([]string{"sh", "-c", "echo " + strconv.Itoa(i)})
-	}
-	return c
-}
-
-func rawGraph(n int) bkllb.State {
-	st := bkllb.Image("docker.io/library/debian:bookworm").Dir("/src")
-	for i := range n {
-		st = st.AddEnv("STEP", strconv.Itoa(i))
-		st = st.Run(bkllb.Args([]string{"sh", "-c", "echo " + strconv.Itoa(i)}),
-			bkllb.AddMount("/cache", bkllb.Scratch(), bkllb.AsPersistentCacheDir("c", bkllb.CacheMountShared))).Root()
-	}
-	return st
-}
-
 func compileSDK(ctx context.Context, n int) error {
-	_, err := llb.CompileValue(ctx, sdkGraph(n), llb.Options{})
+	_, err := llb.CompileValue(ctx, benchgraph.SDK(n), llb.Options{})
 	return err
 }
 
 func compileRaw(ctx context.Context, n int) error {
-	_, err := rawGraph(n).Marshal(ctx)
+	_, err := benchgraph.Raw(n).Marshal(ctx)
 	return err
 }
 
