@@ -194,3 +194,15 @@ func gunzip(t *testing.T, dt []byte) []byte {
 	require.NoError(t, err)
 	return out
 }
+
+func TestNoNetworkStepHasOnlyItsOwnLoopback(t *testing.T) {
+	eng, env := connect(t)
+	probe := `if (exec 3<>/dev/tcp/` + strings.Replace(env.Registry, ":", "/", 1) + `) 2>/dev/null; then echo reachable; else echo isolated; fi`
+	c := sdk.From("debian:bookworm")
+	shared, err := eng.Stdout(t.Context(), c.WithExec([]string{"bash", "-c", probe}))
+	require.NoError(t, err)
+	assert.Equal(t, "reachable\n", shared, "steps share the engine host's network by default")
+	own, err := eng.Stdout(t.Context(), c.WithExec([]string{"bash", "-c", probe}, sdk.NoNetwork()))
+	require.NoError(t, err)
+	assert.Equal(t, "isolated\n", own)
+}

@@ -17,6 +17,7 @@ type execOpts struct {
 	exitCodes []int
 	insecure  bool
 	targetEnv bool
+	noNetwork bool
 }
 
 type execOptionFunc func(*execOpts)
@@ -51,6 +52,14 @@ func ExitCodes(codes ...int) ExecOption {
 // sh -c 'GOOS=$TARGETOS GOARCH=$TARGETARCH go build ./...'.
 func TargetPlatformEnv() ExecOption {
 	return execOptionFunc(func(o *execOpts) { o.targetEnv = true })
+}
+
+// NoNetwork runs one exec step in a network namespace of its own, with
+// only a loopback interface: it reaches nothing outside, and servers it
+// starts on 127.0.0.1 cannot collide with other builds' (steps otherwise
+// share the engine host's network).
+func NoNetwork() ExecOption {
+	return execOptionFunc(func(o *execOpts) { o.noNetwork = true })
 }
 
 // Insecure runs one exec step with extended privileges. The engine must
@@ -126,6 +135,7 @@ func (c *Container) WithExec(args []string, opts ...ExecOption) *Container {
 			Platform:  m.Platform,
 			Insecure:  o.insecure,
 			TargetEnv: o.targetEnv,
+			NoNetwork: o.noNetwork,
 		}}
 		return nil
 	})

@@ -40,14 +40,14 @@ func Image(build *sdk.Container, version string) *sdk.Container {
 }
 
 // Smoke starts Tomcat in a step on top of the image, requests the app's
-// page and prints it.
+// page and prints it, in a network of its own (no port collisions).
 func Smoke(image *sdk.Container) *sdk.Container {
 	return image.
 		WithUser("root").
 		WithExec([]string{"sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null"}).
 		WithExec([]string{"sh", "-c", `catalina.sh start >/dev/null 2>&1
 curl -fsS --retry 60 --retry-connrefused --retry-all-errors --retry-delay 1 'http://127.0.0.1:8080/?name=smoke'
-status=$?; catalina.sh stop >/dev/null 2>&1; exit $status`})
+status=$?; catalina.sh stop >/dev/null 2>&1; exit $status`}, sdk.NoNetwork())
 }
 
 // MavenSettings renders a settings.xml whose <proxies> match p, or "" when

@@ -35,12 +35,13 @@ func Image(build *sdk.Container, version string) *sdk.Container {
 }
 
 // Smoke starts the image's service in a step on top of it and requests a
-// page; the step's output is the page.
+// page; the step's output is the page. The step has a network of its own,
+// so its port cannot collide with anything else running on the engine.
 func Smoke(image *sdk.Container) *sdk.Container {
 	return image.
 		WithUser("root").
 		WithExec([]string{"sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null"}).
 		WithExec([]string{"sh", "-c", `/usr/local/bin/hello -addr 127.0.0.1:8080 & pid=$!
 curl -fsS --retry 20 --retry-connrefused --retry-delay 1 'http://127.0.0.1:8080/?name=smoke'
-status=$?; kill $pid; exit $status`})
+status=$?; kill $pid; exit $status`}, sdk.NoNetwork())
 }

@@ -468,6 +468,9 @@ func (c *compiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
 	if len(op.ExitCodes) > 0 {
 		opts = append(opts, bkllb.ValidExitCodes(op.ExitCodes...))
 	}
+	if op.NoNetwork {
+		st = st.Network(bkllb.NetModeNone)
+	}
 	if op.TargetEnv {
 		t := c.platform(Platform{})
 		st = st.AddEnv("TARGETPLATFORM", platforms.Format(t)).

@@ -64,6 +64,9 @@ type ExecOp struct {
 	SecretEnv []SecretEnv
 	Proxy     *Proxy
 	ExitCodes []int // accepted exit codes; empty means 0 only
+	// NoNetwork runs the step in its own network namespace with only a
+	// loopback interface.
+	NoNetwork bool
 	// TargetEnv gives the step TARGETPLATFORM, TARGETOS, TARGETARCH and
 	// TARGETVARIANT of the platform the value is compiled for.
 	TargetEnv bool

@@ -21,6 +21,7 @@ type PlanStep struct {
 	User      string
 	Mounts    []PlanMount
 	Proxy     bool
+	NoNetwork bool
 	ExitCodes []int
 	Platform  string
 	Location  string
@@ -135,7 +136,7 @@ func (pb *planner) visit(n *Node) int {
 		for _, e := range op.SecretEnv {
 			s.SecretEnv = append(s.SecretEnv, e.Name+"=secret:"+e.Secret.Name)
 		}
-		s.Workdir, s.User, s.Proxy = op.Workdir, op.User, !op.Proxy.Empty()
+		s.Workdir, s.User, s.Proxy, s.NoNetwork = op.Workdir, op.User, !op.Proxy.Empty(), op.NoNetwork
 		s.Platform = op.Platform.String()
 		for _, m := range op.Mounts {
 			pm := PlanMount{Target: m.Target, Kind: m.Kind.String()}
@@ -227,6 +228,9 @@ func (s PlanStep) String() string {
 	}
 	if s.Proxy {
 		b.WriteString(" proxy")
+	}
+	if s.NoNetwork {
+		b.WriteString(" network=none")
 	}
 	if len(s.ExitCodes) > 0 {
 		fmt.Fprintf(&b, " exitcodes=%v", s.ExitCodes)
