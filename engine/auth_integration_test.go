@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/testenv"
 )
 
 // authRegistry starts a registry on a free loopback port that requires
@@ -24,7 +26,7 @@ func authRegistry(t *testing.T) string {
 	if _, err := os.Stat(bin); err != nil {
 		bin, err = exec.LookPath("registry")
 		if err != nil {
-			localBuildkitd(t) // skips or fails the same way
+			testenv.Buildkitd(t) // skips or fails the same way
 			t.Skip("no registry binary (hack/testenv.sh up builds one)")
 		}
 	}

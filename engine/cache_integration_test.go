@@ -8,13 +8,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/testenv"
 )
 
 // secondEngine starts a fresh local engine with its own state directory,
 // pulling from and pushing to the test registry over plain HTTP.
 func secondEngine(t *testing.T, registry string, opts ...Option) *Engine {
 	t.Helper()
-	bin := localBuildkitd(t)
+	bin := testenv.Buildkitd(t)
 	isolateLocal(t)
 	_, err := StartLocal(t.Context(), WithBuildkitd(bin), Silent(),
 		WithRegistryMirror("docker.io", registry), WithInsecureRegistry(registry))
@@ -68,8 +70,12 @@ func TestReproducibleBuildsOnTwoEngines(t *testing.T) {
 	_, env := testEngine(t)
 	epoch := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	first, _ := testEngine(t, WithSourceDateEpoch(epoch))
+	// Every step is new to both engines: an image's history names each
+	// layer after the step that first built it, call site included, so a
+	// layer cached by an earlier run (of an older version of this file)
+	// would carry that run's line numbers.
 	c := ltContainer(t).
-		WithNewFile("/etc/app.conf", "x=1").
+		WithNewFile("/etc/app.conf", "x=1\nrun="+uniqueTag(t)).
 		WithExec([]string{"/bin/lt", "write", "/built", uniqueTag(t)}).
 		WithEntrypoint("/bin/lt")
 	dir := t.TempDir()

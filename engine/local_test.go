@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,39 +14,6 @@ import (
 
 	"github.com/ladingbuild/lading/internal/testenv"
 )
-
-// localBuildkitd finds a buildkitd binary for local-engine tests: PATH,
-// lading's cache, the test environment's cache. Without one (or without
-// root or runc) the test is skipped, or fails in CI.
-func localBuildkitd(t *testing.T) string {
-	t.Helper()
-	missing := func(msg string) {
-		if testenv.Required() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	if os.Geteuid() != 0 {
-		missing("local engine tests need root")
-	}
-	if _, err := exec.LookPath("runc"); err != nil {
-		missing("local engine tests need runc (apt-get install runc)")
-	}
-	if p, err := exec.LookPath("buildkitd"); err == nil {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	for _, p := range []string{
-		filepath.Join(home, ".cache", "lading", "bin", "buildkitd"),
-		filepath.Join(home, ".cache", "lading-testenv", "bin", "buildkitd"),
-	} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	missing("no buildkitd binary: run `lading engine start` once or hack/testenv.sh up")
-	return ""
-}
 
 // isolateLocal points the local engine's files at temporary directories and
 // stops whatever engine the test started.
@@ -71,7 +37,7 @@ func isolateLocal(t *testing.T) localPaths {
 }
 
 func TestLocalEngineStartReuseStop(t *testing.T) {
-	bin := localBuildkitd(t)
+	bin := testenv.Buildkitd(t)
 	p := isolateLocal(t)
 	ctx := t.Context()
 
@@ -133,7 +99,7 @@ func TestLocalEngineStartReuseStop(t *testing.T) {
 }
 
 func TestLocalEngineAfterKill9(t *testing.T) {
-	bin := localBuildkitd(t)
+	bin := testenv.Buildkitd(t)
 	p := isolateLocal(t)
 	ctx := t.Context()
 

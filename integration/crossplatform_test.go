@@ -15,6 +15,8 @@ import (
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/sdk"
+
+	"github.com/ladingbuild/lading/internal/testenv"
 )
 
 // TestCrossCompiledMultiPlatformImage builds one program for linux/amd64
@@ -41,7 +43,7 @@ func TestCrossCompiledMultiPlatformImage(t *testing.T) {
 
 	repo, _, _ := strings.Cut(strings.TrimPrefix(image, env.Registry+"/"), ":")
 	var idx ocispecs.Index
-	require.NoError(t, json.Unmarshal(registryGet(t, env, "/v2/"+repo+"/manifests/"+dgst, ocispecs.MediaTypeImageIndex), &idx))
+	require.NoError(t, json.Unmarshal(testenv.RegistryGet(t, env.Registry, "/v2/"+repo+"/manifests/"+dgst, ocispecs.MediaTypeImageIndex), &idx))
 	machines := map[string]elf.Machine{}
 	for _, m := range idx.Manifests {
 		if m.Platform == nil || m.Platform.OS != "linux" {

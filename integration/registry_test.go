@@ -3,8 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -38,23 +36,6 @@ func ref(env testenv.Env, t *testing.T) string {
 	return fmt.Sprintf("%s/lading-it/%s:%d", env.Registry, name, time.Now().UnixNano())
 }
 
-// registryGet fetches a path of the registry's HTTP API.
-func registryGet(t *testing.T, env testenv.Env, path, accept string) []byte {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+env.Registry+path, nil)
-	require.NoError(t, err)
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
-	return body
-}
-
 // pulled is an image as the registry serves it.
 type pulled struct {
 	Manifest ocispecs.Manifest
@@ -71,12 +52,12 @@ func pull(t *testing.T, env testenv.Env, image, digest string) pulled {
 		tag = digest
 	}
 	var p pulled
-	dt := registryGet(t, env, "/v2/"+repo+"/manifests/"+tag, ocispecs.MediaTypeImageManifest+", application/vnd.docker.distribution.manifest.v2+json")
+	dt := testenv.RegistryGet(t, env.Registry, "/v2/"+repo+"/manifests/"+tag, ocispecs.MediaTypeImageManifest+", application/vnd.docker.distribution.manifest.v2+json")
 	require.NoError(t, json.Unmarshal(dt, &p.Manifest))
-	p.Raw = registryGet(t, env, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
+	p.Raw = testenv.RegistryGet(t, env.Registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
 	require.NoError(t, json.Unmarshal(p.Raw, &p.Config))
 	for _, l := range p.Manifest.Layers {
-		p.Layers = append(p.Layers, registryGet(t, env, "/v2/"+repo+"/blobs/"+l.Digest.String(), ""))
+		p.Layers = append(p.Layers, testenv.RegistryGet(t, env.Registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), ""))
 	}
 	return p
 }

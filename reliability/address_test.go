@@ -21,6 +21,8 @@ import (
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/sdk"
+
+	"github.com/ladingbuild/lading/internal/testenv"
 )
 
 // tcpForwarder listens on 127.0.0.1 and forwards each connection to the
@@ -155,7 +157,7 @@ type tlsEngine struct {
 // --tlscacert/--tlscert/--tlskey, and stops it (by its pid) at the end.
 func startTLSEngine(t *testing.T) *tlsEngine {
 	t.Helper()
-	bin := buildkitdBinary(t)
+	bin := testenv.Buildkitd(t)
 	dir, err := os.MkdirTemp("", "ldr-tls-")
 	require.NoError(t, err)
 	ca := newCA(t, "Engine CA")

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,30 +76,6 @@ func stepStarted(marker string) (func(engine.Event), <-chan struct{}) {
 }
 
 // --- own buildkitd processes ------------------------------------------------
-
-// buildkitdBinary returns the test environment's buildkitd for tests that
-// start their own engine. Without it (or without root or runc) the test is
-// skipped, or fails in CI.
-func buildkitdBinary(t *testing.T) string {
-	t.Helper()
-	missing := func(msg string) {
-		if testenv.Required() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	if os.Geteuid() != 0 {
-		missing("starting a buildkitd needs root")
-	}
-	if _, err := exec.LookPath("runc"); err != nil {
-		missing("starting a buildkitd needs runc (apt-get install runc)")
-	}
-	bin := filepath.Join(testenv.BinDir(), "buildkitd")
-	if _, err := os.Stat(bin); err != nil {
-		missing("no buildkitd at " + bin + ": run hack/testenv.sh up")
-	}
-	return bin
-}
 
 // isolateLocal points lading's local engine at temporary directories
 // (XDG_RUNTIME_DIR, XDG_CACHE_HOME), so that the test never touches the
@@ -269,23 +244,6 @@ type pulledImage struct {
 
 const manifestTypes = ocispecs.MediaTypeImageManifest + ", application/vnd.docker.distribution.manifest.v2+json"
 
-// registryGet fetches a path of the registry's HTTP API.
-func registryGet(t *testing.T, registry, path, accept string) []byte {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+registry+path, nil)
-	require.NoError(t, err)
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
-	return body
-}
-
 // layerDigests returns the layer digests of repo:tag (linux/amd64 when it
 // is an index).
 func layerDigests(t *testing.T, registry, repo, tag string) map[string]bool {
@@ -294,12 +252,12 @@ func layerDigests(t *testing.T, registry, repo, tag string) map[string]bool {
 		ocispecs.Manifest
 		Manifests []ocispecs.Descriptor `json:"manifests"`
 	}
-	dt := registryGet(t, registry, "/v2/"+repo+"/manifests/"+tag,
+	dt := testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+tag,
 		manifestTypes+", "+ocispecs.MediaTypeImageIndex+", application/vnd.docker.distribution.manifest.list.v2+json")
 	require.NoError(t, json.Unmarshal(dt, &m))
 	for _, d := range m.Manifests {
 		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
-			require.NoError(t, json.Unmarshal(registryGet(t, registry, "/v2/"+repo+"/manifests/"+d.Digest.String(), manifestTypes), &m))
+			require.NoError(t, json.Unmarshal(testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+d.Digest.String(), manifestTypes), &m))
 			break
 		}
 	}
@@ -321,16 +279,16 @@ func pullImage(t *testing.T, registry, repo, digest, base string) pulledImage {
 		skip = layerDigests(t, registry, name, tag)
 	}
 	var p pulledImage
-	p.RawManifest = registryGet(t, registry, "/v2/"+repo+"/manifests/"+digest, manifestTypes)
+	p.RawManifest = testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+digest, manifestTypes)
 	require.NoError(t, json.Unmarshal(p.RawManifest, &p.Manifest))
-	p.RawConfig = registryGet(t, registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
+	p.RawConfig = testenv.RegistryGet(t, registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
 	require.NoError(t, json.Unmarshal(p.RawConfig, &p.Config))
 	for _, l := range p.Manifest.Layers {
 		if skip[l.Digest.String()] {
 			p.BaseLayers++
 			continue
 		}
-		p.Layers = append(p.Layers, gunzip(t, registryGet(t, registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), "")))
+		p.Layers = append(p.Layers, gunzip(t, testenv.RegistryGet(t, registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), "")))
 	}
 	require.NotEmpty(t, p.Layers, "the build added no layer")
 	if base != "" {

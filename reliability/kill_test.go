@@ -101,7 +101,7 @@ func rebuildAfterKill(t *testing.T, root string, opts []engine.Option, oldPID in
 // LocalStatus reports) while a step runs, with an OCI tarball output
 // pending.
 func TestEngineKilledMidStep(t *testing.T) {
-	bin := buildkitdBinary(t)
+	bin := testenv.Buildkitd(t)
 	env := testenv.Require(t)
 	root := isolateLocal(t)
 
@@ -142,7 +142,7 @@ func TestEngineKilledMidStep(t *testing.T) {
 // streams an OCI tarball to the client: the half-written temporary file
 // beside the output path must go, and nothing may appear at the path.
 func TestEngineKilledWhileWritingOutput(t *testing.T) {
-	bin := buildkitdBinary(t)
+	bin := testenv.Buildkitd(t)
 	env := testenv.Require(t)
 	root := isolateLocal(t)
 
