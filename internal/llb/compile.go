@@ -22,35 +22,6 @@ import (
 // stepKey is the op metadata description key holding a step's identity.
 const stepKey = "lading.step"
 
-// unwrap turns a public sdk value into its model; sdk registers it.
-var unwrap func(v any) (any, bool)
-
-// RegisterUnwrap lets package sdk hand its values to the compiler. It is
-// called once, from sdk's init.
-func RegisterUnwrap(f func(v any) (any, bool)) { unwrap = f }
-
-// Model returns the model behind an sdk value, or nil.
-func Model(v any) any {
-	if unwrap == nil {
-		return nil
-	}
-	m, ok := unwrap(v)
-	if !ok {
-		return nil
-	}
-	return m
-}
-
-// CompileValue compiles an sdk value (*sdk.Container, *sdk.Directory or
-// *sdk.File).
-func CompileValue(ctx context.Context, v any, opt Options) (*Program, error) {
-	m := Model(v)
-	if m == nil {
-		return nil, fmt.Errorf("compile: %T is not a lading value (want *sdk.Container, *sdk.Directory or *sdk.File)", v)
-	}
-	return Compile(ctx, m, opt)
-}
-
 // Compile compiles a model value (*Container, *Directory or *File).
 func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	c := newCompiler(ctx, opt)
@@ -60,36 +31,16 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 		final bkllb.State
 		err   error
 	)
+	if err := Validate(m); err != nil {
+		return nil, err
+	}
 	switch m := m.(type) {
 	case *Container:
-		if m == nil {
-			return nil, fmt.Errorf("compile: nil container")
-		}
-		if m.Err != nil {
-			return nil, m.Err
-		}
 		prog.Kind, root = KindContainer, m.Root
-		if err := c.checkMounts(m); err != nil {
-			return nil, err
-		}
 	case *Directory:
-		if m == nil {
-			return nil, fmt.Errorf("compile: nil directory")
-		}
-		if m.Err != nil {
-			return nil, m.Err
-		}
 		prog.Kind, root = KindDirectory, m.Root
 	case *File:
-		if m == nil {
-			return nil, fmt.Errorf("compile: nil file")
-		}
-		if m.Err != nil {
-			return nil, m.Err
-		}
 		prog.Kind, root, prog.FilePath = KindFile, m.Root, m.Path
-	default:
-		return nil, fmt.Errorf("compile: unsupported value %T", m)
 	}
 	if opt.RerunFinal {
 		c.rerun = root
@@ -585,17 +536,6 @@ func mergeEnv(base []string, set []EnvVar) []EnvVar {
 		}
 	}
 	return out
-}
-
-func (c *compiler) checkMounts(m *Container) error {
-	seen := map[string]Location{}
-	for _, mt := range m.Mounts {
-		if prev, ok := seen[mt.Target]; ok {
-			return Invalid(mt.Loc, "mount", "path", fmt.Sprintf("%s is already mounted by the step at %s", mt.Target, prev), "mount each path once, or remove the first mount with WithoutMount")
-		}
-		seen[mt.Target] = mt.Loc
-	}
-	return nil
 }
 
 // imageConfig merges the program's settings over the base image's config.
