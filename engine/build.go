@@ -288,30 +288,6 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	return res, nil
 }
 
-// solveError turns BuildKit's error into lading's: an *ExecError for a
-// failed step, and errors.Is(err, context.Canceled) after cancellation.
-func (e *Engine) solveError(ctx context.Context, err error, progs []*lllb.Program, mon *monitor) error {
-	if ctx.Err() != nil {
-		return wrapCanceled(ctx, fmt.Errorf("build cancelled: %w", err))
-	}
-	if code, vertex, ok := exitCode(err); ok {
-		xe := &ExecError{ExitCode: code, err: err, Output: mon.tail(digest.Digest(vertex))}
-		for _, prog := range progs {
-			if st, ok := prog.Steps[vertex]; ok {
-				xe.Step, xe.Args, xe.Location = st.Name, st.Args, st.Location
-			}
-			if xe.Args == nil {
-				xe.Args = execArgs(prog.Def, digest.Digest(vertex))
-			}
-		}
-		if xe.Step == "" {
-			xe.Step = mon.vertexName(digest.Digest(vertex))
-		}
-		return xe
-	}
-	return wrapCanceled(ctx, fmt.Errorf("build failed: %w", err))
-}
-
 // sourceDateEpoch returns the epoch for exporters in Unix seconds, or "".
 func (e *Engine) sourceDateEpoch() (string, error) {
 	if e.s.epoch != nil {

@@ -10,6 +10,10 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	digest "github.com/opencontainers/go-digest"
+
+	lllb "github.com/ladingbuild/lading/internal/llb"
 )
 
 // ErrNoEngine is returned (wrapped) by [Connect] when no BuildKit engine can
@@ -127,4 +131,34 @@ func unwrapStatus(err error) error {
 		}
 	}
 	return err
+}
+
+// solveError turns BuildKit's error into lading's: an *ExecError for a
+// failed step, and errors.Is(err, context.Canceled) after cancellation.
+func (e *Engine) solveError(ctx context.Context, err error, progs []*lllb.Program, mon *monitor) error {
+	if ctx.Err() != nil {
+		return wrapCanceled(ctx, fmt.Errorf("build cancelled: %w", err))
+	}
+	if code, vertex, ok := exitCode(err); ok {
+		xe := &ExecError{ExitCode: code, err: err, Output: mon.tail(digest.Digest(vertex))}
+		for _, prog := range progs {
+			if st, ok := prog.Steps[vertex]; ok {
+				xe.Step, xe.Args, xe.Location = st.Name, st.Args, st.Location
+			}
+			if xe.Args == nil {
+				xe.Args = execArgs(prog.Def, digest.Digest(vertex))
+			}
+		}
+		if xe.Step == "" {
+			xe.Step = mon.vertexName(digest.Digest(vertex))
+		}
+		return xe
+	}
+	return e.classify(ctx, err)
+}
+
+// classify turns an error of a solve that is not a failed step into
+// lading's: cancellation, an engine that went away, registry credentials.
+func (e *Engine) classify(ctx context.Context, err error) error {
+	return wrapCanceled(ctx, fmt.Errorf("build failed: %w", err))
 }

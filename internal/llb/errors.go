@@ -32,3 +32,19 @@ func (e *ValidationError) Error() string {
 func Invalid(loc Location, op, arg, problem, fix string) *ValidationError {
 	return &ValidationError{Op: op, Arg: arg, Location: loc, Problem: problem, Fix: fix}
 }
+
+// ResolveError reports a base image that could not be resolved (not found,
+// credentials missing or refused, registry down), with the Go file:line of
+// the From call that named it.
+type ResolveError struct {
+	Ref      string   // the reference as the user wrote it
+	Location Location // the From call
+	Err      error    // the registry's or engine's error
+}
+
+func (e *ResolveError) Error() string {
+	return fmt.Sprintf("%s: From %q: resolving the base image: %v", e.Location, e.Ref, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ResolveError) Unwrap() error { return e.Err }
