@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"strconv"
@@ -13,21 +12,13 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
-	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
-	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
-	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/auth/authprovider"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
-	"github.com/moby/buildkit/session/sshforward/sshprovider"
-	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/tonistiigi/fsutil"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
 )
@@ -39,18 +30,22 @@ type Result struct {
 	Digest string
 	// Summary lists the steps, which ran and which were cached.
 	Summary Summary
-	// BuildID is the daemon's reference for this build, under which its
-	// build history keeps the record (buildctl history inspect), except
-	// for graphs that use a proxy: those are not recorded, so the proxy
-	// settings stay out of the daemon's history.
+	// BuildID is the daemon's reference for this build: the record in its
+	// build history (`buildctl debug histories`, `buildctl debug logs
+	// BuildID`). It is empty for builds that read a secret or use a proxy:
+	// those are kept out of the history, and their reference is not handed
+	// out, so that what their steps print stays as private as the daemon
+	// allows (see docs/security.md).
 	BuildID string
 
 	stdout, stderr string
 }
 
-// caBundleSecretID is the compiler's secret carrying the host's CA bundle
-// for proxied steps: public certificates, not scrubbed from output.
-const caBundleSecretID = "lading-ca-bundle"
+// compatibilityVersion pins BuildKit's output format (layer and image
+// defaults) to the one of BuildKit v0.31 and later, so that digests do not
+// move when the engine is upgraded. Engines that predate the setting ignore
+// it and produce the same format.
+const compatibilityVersion = 30
 
 // compileFunc compiles the value being built with the given options.
 type compileFunc func(ctx context.Context, opt lllb.Options) (*lllb.Program, error)
@@ -64,243 +59,279 @@ type request struct {
 	rerunFinal bool
 }
 
-// build compiles and runs one program. The program is compiled twice: once
-// without an image resolver, to learn the host directories, secrets and SSH
-// sockets the session must serve, and again inside the gateway build
-// function with base image configs resolved through the daemon, in the
-// same session that exports the result.
+// run is one build under way: its request, the program's facts and what
+// the session serves.
+type run struct {
+	e       *Engine
+	req     request
+	targets []ocispecs.Platform
+	epoch   *time.Time
+	pre     *lllb.Program // compiled without the daemon: the session's facts
+	scrub   *scrubber
+	exports []*export
+	opt     client.SolveOpt
+	mon     *monitor
+
+	mu    sync.Mutex
+	progs []*lllb.Program // compiled in the gateway, one per platform
+}
+
+// build compiles and runs one program, in phases: plan (compile once
+// offline to learn what the session must serve), session (secrets, host
+// directories, outputs, credentials), solve (compile again in the gateway
+// with base image configs resolved through the daemon, and solve), finish
+// (commit outputs, summarize).
 func (e *Engine) build(ctx context.Context, req request) (res *Result, err error) {
 	start := time.Now()
+	if e.s.err != nil {
+		return nil, e.s.err
+	}
 	mode, err := progressMode(e.s.progress)
 	if err != nil {
 		return nil, err
 	}
-	if e.s.err != nil {
-		return nil, e.s.err
+	r := &run{e: e, req: req}
+	if err := r.plan(ctx); err != nil {
+		return nil, e.classify(ctx, err)
 	}
-	targets := e.s.platforms
-	if len(targets) == 0 {
-		targets = []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}
-	}
-	pre, err := req.compile(ctx, lllb.Options{Platform: targets[0]})
-	if err != nil {
+	defer r.cleanup()
+	if err := r.session(); err != nil {
 		return nil, err
 	}
-	if req.rerunFinal && finalExec(pre.Def) == "" {
-		return nil, errors.New("the container has no exec step whose output could be read")
-	}
-	if len(targets) > 1 {
-		if req.rerunFinal {
-			return nil, errors.New("reading a step's output needs a single platform")
-		}
-		for _, o := range req.outputs {
-			if _, ok := o.(*localOutput); ok {
-				return nil, errors.New("a multi-platform build can only be published or written as an image tarball")
-			}
-		}
-	}
+	defer func() { err = r.scrub.Error(err) }()
 
-	values, err := readSecrets(pre.Secrets)
-	if err != nil {
-		return nil, err
-	}
-	secretList := make([][]byte, 0, len(values))
-	for id, v := range values {
-		if id != caBundleSecretID {
-			secretList = append(secretList, v)
-		}
-	}
-	scrub := newScrubber(secretList)
-	defer func() { err = scrub.Error(err) }()
-
-	mounts, err := localMounts(pre.Locals)
-	if err != nil {
-		return nil, err
-	}
-
-	var exports []*export
-	defer func() {
-		for _, x := range exports {
-			if x.cleanup != nil {
-				x.cleanup()
-			}
-		}
-	}()
-	for _, o := range req.outputs {
-		x, err := o.prepare(e, pre)
-		if err != nil {
-			return nil, err
-		}
-		exports = append(exports, x)
-	}
-
-	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
-	if e.s.dockerConfig != "" {
-		if dockerConfig, err = config.Load(e.s.dockerConfig); err != nil {
-			return nil, fmt.Errorf("reading the Docker config in %s: %w", e.s.dockerConfig, err)
-		}
-	}
-	attachables := []session.Attachable{
-		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
-		}),
-		secretsprovider.FromMap(values),
-	}
-	if len(pre.SSH) > 0 {
-		confs := make([]sshprovider.AgentConfig, len(pre.SSH))
-		for i, id := range pre.SSH {
-			confs[i] = sshprovider.AgentConfig{ID: id}
-		}
-		sp, err := sshprovider.NewSSHAgentProvider(confs)
-		if err != nil {
-			return nil, fmt.Errorf("forwarding the SSH agent: %w", err)
-		}
-		attachables = append(attachables, sp)
-	}
-
-	hostname, _ := os.Hostname()
-	opt := client.SolveOpt{
-		// Non-nil: BuildKit copies cache options into it.
-		FrontendAttrs: map[string]string{},
-		LocalMounts:   mounts,
-		SharedKey:     "lading:" + hostname,
-		Session:       attachables,
-		// Kept out of the daemon's build history when it would record a
-		// proxy (its URL may hold a password) or a step's output that may
-		// print a secret.
-		Internal: usesProxy(pre.Def) || len(secretList) > 0,
-		// Asked for only when a step needs it.
-		AllowedEntitlements: entitlements(pre.Def),
-		Ref:                 identity.NewID(),
-	}
-	epoch, err := e.sourceDateEpoch()
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range exports {
-		if epoch != "" {
-			x.entry.Attrs = maps.Clone(x.entry.Attrs)
-			if x.entry.Attrs == nil {
-				x.entry.Attrs = map[string]string{}
-			}
-			x.entry.Attrs["source-date-epoch"] = epoch
-			if x.entry.Type != client.ExporterLocal {
-				x.entry.Attrs["rewrite-timestamp"] = "true"
-			}
-		}
-		opt.Exports = append(opt.Exports, x.entry)
-	}
-	if opt.CacheImports, opt.CacheExports, err = e.cacheOptions(); err != nil {
-		return nil, err
-	}
-
-	mon := newMonitor(scrub, e.s.events)
+	r.mon = newMonitor(r.scrub, e.s.events)
 	ch := make(chan *client.SolveStatus)
-	wait, err := mon.run(ctx, ch, mode, e.s.progressOut)
+	wait, err := r.mon.run(ctx, ch, mode, e.s.progressOut)
 	if err != nil {
 		close(ch)
 		return nil, err
 	}
+	resp, solveErr := e.c.Build(ctx, r.opt, "lading", r.gatewayBuild, ch)
+	wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if solveErr != nil {
+		return nil, e.solveError(ctx, solveErr, r.progs, r.mon)
+	}
+	return r.finish(resp, time.Since(start))
+}
 
-	var (
-		progMu sync.Mutex
-		progs  []*lllb.Program
-	)
-	buildFunc := func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		res := gateway.NewResult()
-		var ps exptypes.Platforms
-		steps := map[string]lllb.Step{}
-		var target digest.Digest
-		for i, platform := range targets {
-			p, err := req.compile(ctx, lllb.Options{Resolver: &gatewayResolver{c: c}, Platform: platform, RerunFinal: req.rerunFinal, RunID: opt.Ref})
-			if err != nil {
-				return nil, err
-			}
-			progMu.Lock()
-			progs = append(progs, p)
-			progMu.Unlock()
-			maps.Copy(steps, p.Steps)
-			if i == 0 {
-				target = finalExec(p.Def)
-			}
-			mon.setProgram(maps.Clone(steps), target)
-			sreq := gateway.SolveRequest{Definition: p.Def.ToPB(), Evaluate: true}
-			for _, im := range opt.CacheImports {
-				sreq.CacheImports = append(sreq.CacheImports, gateway.CacheOptionsEntry{Type: im.Type, Attrs: im.Attrs})
-			}
-			r, err := c.Solve(ctx, sreq)
-			if err != nil {
-				return nil, err
-			}
-			ref, err := r.SingleRef()
-			if err != nil {
-				return nil, err
-			}
-			var cfg []byte
-			if p.Kind == lllb.KindContainer {
-				if cfg, err = json.Marshal(p.Image); err != nil {
-					return nil, fmt.Errorf("encoding image config: %w", err)
-				}
-			}
-			if len(targets) == 1 {
-				res.SetRef(ref)
-				if cfg != nil {
-					res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
-				}
-				return res, nil
-			}
-			id := platforms.Format(platform)
-			res.AddRef(id, ref)
-			if cfg != nil {
-				res.AddMeta(exptypes.ExporterImageConfigKey+"/"+id, cfg)
-			}
-			ps.Platforms = append(ps.Platforms, exptypes.Platform{ID: id, Platform: platform})
+// plan compiles the value offline and checks the request against it.
+func (r *run) plan(ctx context.Context) error {
+	e := r.e
+	r.targets = e.s.platforms
+	if len(r.targets) == 0 {
+		r.targets = []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}
+	}
+	var err error
+	if r.epoch, err = e.sourceDateEpoch(); err != nil {
+		return err
+	}
+	if r.pre, err = r.req.compile(ctx, lllb.Options{Platform: r.targets[0], Epoch: r.epoch}); err != nil {
+		return err
+	}
+	if r.req.rerunFinal && r.pre.FinalExec == "" {
+		return errors.New("the container has no exec step whose output could be read")
+	}
+	if len(r.targets) > 1 {
+		if r.req.rerunFinal {
+			return errors.New("reading a step's output needs a single platform")
 		}
-		dt, err := json.Marshal(ps)
+		for _, o := range r.req.outputs {
+			if _, ok := o.(*localOutput); ok {
+				return errors.New("a multi-platform build can only be published or written as an image tarball")
+			}
+		}
+	}
+	return nil
+}
+
+// session reads the secrets, opens the host directories, prepares the
+// outputs and fills in the solve options.
+func (r *run) session() error {
+	e, pre := r.e, r.pre
+	values, err := readSecrets(pre.Secrets)
+	if err != nil {
+		return err
+	}
+	var secret [][]byte
+	for _, s := range pre.Secrets {
+		if !s.Public {
+			secret = append(secret, values[s.ID])
+		}
+	}
+	r.scrub = newScrubber(secret)
+	mounts, err := localMounts(pre.Locals)
+	if err != nil {
+		return err
+	}
+	for _, o := range r.req.outputs {
+		x, err := o.prepare(e, pre)
+		if err != nil {
+			return err
+		}
+		r.exports = append(r.exports, x)
+	}
+	attachables, err := e.attachables(values, pre.SSH)
+	if err != nil {
+		return err
+	}
+	hostname, _ := os.Hostname()
+	// Kept out of the daemon's build history when it would record a
+	// proxy (its URL may hold a password) or a step's output that may
+	// print a secret.
+	private := pre.UsesProxy || len(secret) > 0
+	r.opt = client.SolveOpt{
+		// Non-nil: BuildKit copies cache options into it.
+		FrontendAttrs:        map[string]string{},
+		LocalMounts:          mounts,
+		SharedKey:            "lading:" + hostname,
+		Session:              attachables,
+		Internal:             private,
+		AllowedEntitlements:  pre.Entitlements,
+		Ref:                  identity.NewID(),
+		CompatibilityVersion: compatibilityVersion,
+	}
+	for _, x := range r.exports {
+		r.opt.Exports = append(r.opt.Exports, withEpoch(x.entry, r.epoch))
+	}
+	r.opt.CacheImports, r.opt.CacheExports, err = e.cacheOptions()
+	return err
+}
+
+// withEpoch sets the exporter's timestamps to the epoch, if there is one.
+func withEpoch(entry client.ExportEntry, epoch *time.Time) client.ExportEntry {
+	if epoch == nil {
+		return entry
+	}
+	entry.Attrs = maps.Clone(entry.Attrs)
+	if entry.Attrs == nil {
+		entry.Attrs = map[string]string{}
+	}
+	entry.Attrs["source-date-epoch"] = strconv.FormatInt(epoch.Unix(), 10)
+	if entry.Type != client.ExporterLocal {
+		entry.Attrs["rewrite-timestamp"] = "true"
+	}
+	return entry
+}
+
+// gatewayBuild compiles the value once per target platform with base
+// images resolved in the session, solves each and returns the result with
+// the image configs lading wrote.
+func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+	res := gateway.NewResult()
+	var ps exptypes.Platforms
+	steps := map[string]lllb.Step{}
+	for _, platform := range r.targets {
+		p, err := r.req.compile(ctx, lllb.Options{
+			Resolver:   &gatewayResolver{c: c},
+			Platform:   platform,
+			RerunFinal: r.req.rerunFinal,
+			RunID:      r.opt.Ref,
+			Epoch:      r.epoch,
+		})
 		if err != nil {
 			return nil, err
 		}
-		res.AddMeta(exptypes.ExporterPlatformsKey, dt)
-		return res, nil
+		r.mu.Lock()
+		r.progs = append(r.progs, p)
+		r.mu.Unlock()
+		maps.Copy(steps, p.Steps)
+		target := digest.Digest(r.progs[0].FinalExec)
+		r.mon.setProgram(maps.Clone(steps), target)
+		ref, err := r.solve(ctx, c, p)
+		if err != nil {
+			return nil, err
+		}
+		var cfg []byte
+		if p.Kind == lllb.KindContainer {
+			if cfg, err = json.Marshal(p.Image); err != nil {
+				return nil, fmt.Errorf("encoding image config: %w", err)
+			}
+		}
+		if len(r.targets) == 1 {
+			res.SetRef(ref)
+			if cfg != nil {
+				res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
+			}
+			return res, nil
+		}
+		id := platforms.Format(platform)
+		res.AddRef(id, ref)
+		if cfg != nil {
+			res.AddMeta(exptypes.ExporterImageConfigKey+"/"+id, cfg)
+		}
+		ps.Platforms = append(ps.Platforms, exptypes.Platform{ID: id, Platform: platform})
 	}
+	dt, err := json.Marshal(ps)
+	if err != nil {
+		return nil, err
+	}
+	res.AddMeta(exptypes.ExporterPlatformsKey, dt)
+	return res, nil
+}
 
-	resp, solveErr := e.c.Build(ctx, opt, "lading", buildFunc, ch)
-	wait()
-	progMu.Lock()
-	defer progMu.Unlock()
-	if solveErr != nil {
-		return nil, e.solveError(ctx, solveErr, progs, mon)
+// solve evaluates one compiled program in the gateway.
+func (r *run) solve(ctx context.Context, c gateway.Client, p *lllb.Program) (gateway.Reference, error) {
+	sreq := gateway.SolveRequest{Definition: p.Def.ToPB(), Evaluate: true}
+	for _, im := range r.opt.CacheImports {
+		sreq.CacheImports = append(sreq.CacheImports, gateway.CacheOptionsEntry{Type: im.Type, Attrs: im.Attrs})
 	}
-	for _, x := range exports {
+	res, err := c.Solve(ctx, sreq)
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
+}
+
+// finish commits the outputs and describes the build.
+func (r *run) finish(resp *client.SolveResponse, took time.Duration) (*Result, error) {
+	for _, x := range r.exports {
 		if x.commit != nil {
 			if err := x.commit(); err != nil {
 				return nil, err
 			}
 		}
 	}
-	res = &Result{Summary: mon.summary(time.Since(start)), BuildID: opt.Ref}
+	res := &Result{Summary: r.mon.summary(took)}
+	if !r.opt.Internal {
+		res.BuildID = r.opt.Ref
+	}
 	if resp != nil {
 		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
 	}
-	if req.rerunFinal {
-		res.stdout, res.stderr = mon.captured(StreamStdout), mon.captured(StreamStderr)
+	if r.req.rerunFinal {
+		res.stdout, res.stderr = r.mon.captured(StreamStdout), r.mon.captured(StreamStderr)
 	}
 	return res, nil
 }
 
-// sourceDateEpoch returns the epoch for exporters in Unix seconds, or "".
-func (e *Engine) sourceDateEpoch() (string, error) {
+// cleanup removes what unfinished outputs left behind.
+func (r *run) cleanup() {
+	for _, x := range r.exports {
+		if x.cleanup != nil {
+			x.cleanup()
+		}
+	}
+}
+
+// sourceDateEpoch returns the epoch builds are dated with: the option, else
+// SOURCE_DATE_EPOCH, else none.
+func (e *Engine) sourceDateEpoch() (*time.Time, error) {
 	if e.s.epoch != nil {
-		return strconv.FormatInt(e.s.epoch.Unix(), 10), nil
+		return e.s.epoch, nil
 	}
 	v := os.Getenv("SOURCE_DATE_EPOCH")
 	if v == "" {
-		return "", nil
+		return nil, nil
 	}
-	if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-		return "", fmt.Errorf("SOURCE_DATE_EPOCH=%q: want Unix seconds", v)
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want Unix seconds", v)
 	}
-	return v, nil
+	t := time.Unix(sec, 0).UTC()
+	return &t, nil
 }
 
 // gatewayResolver resolves base image configs through the build's gateway
@@ -317,135 +348,4 @@ func (r *gatewayResolver) ResolveImageConfig(ctx context.Context, ref string, pl
 		return "", nil, fmt.Errorf("resolving image %q: %w", ref, err)
 	}
 	return dgst.String(), cfg, nil
-}
-
-// readSecrets reads each secret's value from its env var, file or literal.
-func readSecrets(srcs []lllb.SecretSource) (map[string][]byte, error) {
-	values := make(map[string][]byte, len(srcs))
-	for _, s := range srcs {
-		name := s.Name
-		if name == "" {
-			name = s.ID
-		}
-		switch {
-		case s.Env != "":
-			v, ok := os.LookupEnv(s.Env)
-			if !ok {
-				return nil, fmt.Errorf("secret %q: environment variable %s is not set", name, s.Env)
-			}
-			values[s.ID] = []byte(v)
-		case s.File != "":
-			v, err := os.ReadFile(s.File)
-			if err != nil {
-				return nil, fmt.Errorf("secret %q: %w", name, err)
-			}
-			values[s.ID] = v
-		default:
-			values[s.ID] = s.Value
-		}
-	}
-	return values, nil
-}
-
-// localMounts opens the host directories the graph reads, filtered by their
-// include and exclude patterns.
-func localMounts(locals []lllb.LocalDir) (map[string]fsutil.FS, error) {
-	mounts := make(map[string]fsutil.FS, len(locals))
-	for _, l := range locals {
-		fs, err := fsutil.NewFS(l.Path)
-		if err != nil {
-			return nil, fmt.Errorf("host directory %s: %w", l.Path, err)
-		}
-		if len(l.Include) > 0 || len(l.Exclude) > 0 {
-			fs, err = fsutil.NewFilterFS(fs, &fsutil.FilterOpt{IncludePatterns: l.Include, ExcludePatterns: l.Exclude})
-			if err != nil {
-				return nil, fmt.Errorf("host directory %s: %w", l.Path, err)
-			}
-		}
-		mounts[l.Name] = fs
-	}
-	return mounts, nil
-}
-
-// ops decodes a definition's ops by digest, and returns the digest of the
-// vertex its output points at.
-func ops(def *bkllb.Definition) (map[digest.Digest]*pb.Op, digest.Digest) {
-	all := make(map[digest.Digest]*pb.Op, len(def.Def))
-	var last *pb.Op
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.Unmarshal(dt); err != nil {
-			continue
-		}
-		all[digest.FromBytes(dt)] = &op
-		last = &op
-	}
-	if last == nil || len(last.Inputs) == 0 {
-		return all, ""
-	}
-	return all, digest.Digest(last.Inputs[0].Digest)
-}
-
-// finalExec returns the digest of the last exec step on the output's
-// primary input chain, or "" if there is none.
-func finalExec(def *bkllb.Definition) digest.Digest {
-	if def == nil {
-		return ""
-	}
-	all, cur := ops(def)
-	for seen := 0; cur != "" && seen <= len(all); seen++ {
-		op, ok := all[cur]
-		if !ok {
-			return ""
-		}
-		if op.GetExec() != nil {
-			return cur
-		}
-		if len(op.Inputs) == 0 {
-			return ""
-		}
-		cur = digest.Digest(op.Inputs[0].Digest)
-	}
-	return ""
-}
-
-// execArgs returns the args of the exec op dgst in def.
-func execArgs(def *bkllb.Definition, dgst digest.Digest) []string {
-	if def == nil {
-		return nil
-	}
-	all, _ := ops(def)
-	if op, ok := all[dgst]; ok && op.GetExec() != nil && op.GetExec().Meta != nil {
-		return op.GetExec().Meta.Args
-	}
-	return nil
-}
-
-// usesProxy reports whether any exec step sets proxy variables, in which
-// case the solve is marked internal so that the values stay out of the
-// daemon's build history.
-// entitlements lists what the graph needs the daemon to allow: a step run
-// with sdk.Insecure needs "security.insecure" (the daemon must also be
-// started with --allow-insecure-entitlement security.insecure).
-func entitlements(def *bkllb.Definition) []string {
-	all, _ := ops(def)
-	for _, op := range all {
-		if ex := op.GetExec(); ex != nil && ex.Security == pb.SecurityMode_INSECURE {
-			return []string{"security.insecure"}
-		}
-	}
-	return nil
-}
-
-func usesProxy(def *bkllb.Definition) bool {
-	if def == nil {
-		return false
-	}
-	all, _ := ops(def)
-	for _, op := range all {
-		if ex := op.GetExec(); ex != nil && ex.Meta != nil && ex.Meta.ProxyEnv != nil {
-			return true
-		}
-	}
-	return false
 }

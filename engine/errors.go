@@ -145,9 +145,6 @@ func (e *Engine) solveError(ctx context.Context, err error, progs []*lllb.Progra
 			if st, ok := prog.Steps[vertex]; ok {
 				xe.Step, xe.Args, xe.Location = st.Name, st.Args, st.Location
 			}
-			if xe.Args == nil {
-				xe.Args = execArgs(prog.Def, digest.Digest(vertex))
-			}
 		}
 		if xe.Step == "" {
 			xe.Step = mon.vertexName(digest.Digest(vertex))

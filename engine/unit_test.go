@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
-	bkllb "github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,34 +100,6 @@ func TestExecErrorMessage(t *testing.T) {
 	require.ErrorAs(t, wrapped, &got)
 	assert.Equal(t, 2, got.ExitCode)
 	assert.Equal(t, `step "a b" exited with code 1`, (&ExecError{Args: []string{"a", "b"}, ExitCode: 1}).Error())
-}
-
-// handDef marshals a hand-built graph: scratch, exec, then a file op.
-func handDef(t *testing.T, proxy bool) *bkllb.Definition {
-	t.Helper()
-	opts := []bkllb.RunOption{bkllb.Args([]string{"/bin/true"})}
-	if proxy {
-		opts = append(opts, bkllb.WithProxy(bkllb.ProxyEnv{HTTPProxy: "http://proxy:3128"}))
-	}
-	st := bkllb.Scratch().File(bkllb.Mkfile("/a", 0o644, []byte("a"))).Run(opts...).Root().
-		File(bkllb.Mkfile("/b", 0o644, []byte("b")))
-	def, err := st.Marshal(t.Context())
-	require.NoError(t, err)
-	return def
-}
-
-func TestFinalExecAndProxy(t *testing.T) {
-	def := handDef(t, false)
-	dgst := finalExec(def)
-	require.NotEmpty(t, dgst)
-	assert.Equal(t, []string{"/bin/true"}, execArgs(def, dgst))
-	assert.False(t, usesProxy(def))
-	assert.True(t, usesProxy(handDef(t, true)))
-
-	noExec, err := bkllb.Scratch().File(bkllb.Mkfile("/a", 0o644, []byte("a"))).Marshal(t.Context())
-	require.NoError(t, err)
-	assert.Empty(t, finalExec(noExec))
-	assert.Empty(t, finalExec(nil))
 }
 
 func TestMonitor(t *testing.T) {

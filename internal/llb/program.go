@@ -2,6 +2,7 @@ package llb
 
 import (
 	"context"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -33,6 +34,10 @@ type Options struct {
 	// step empty cache volumes.
 	RerunFinal bool
 	RunID      string
+	// Epoch, if set, dates the image's config and the history entries of
+	// the layers the program adds (SOURCE_DATE_EPOCH), for reproducible
+	// digests.
+	Epoch *time.Time
 }
 
 // Program is a compiled value: what the engine needs to run it.
@@ -57,6 +62,18 @@ type Program struct {
 	Steps map[string]Step
 	// FilePath is set for KindFile: the file's path inside Def's output.
 	FilePath string
+	// FinalExec is the vertex digest of the last exec step on the output's
+	// chain of parents (the step whose output Stdout reads), or "".
+	FinalExec string
+	// CacheVolumes are the ids of the cache volumes steps mount, sorted.
+	CacheVolumes []string
+	// Bases are the base images the graph pulls, as pinned references.
+	Bases []string
+	// UsesProxy says a step sets proxy variables: the solve must stay out
+	// of the daemon's build history, where they would be recorded.
+	UsesProxy bool
+	// Entitlements are what the daemon must allow ("security.insecure").
+	Entitlements []string
 }
 
 // Kind is the kind of value a Program produces.
@@ -84,6 +101,9 @@ type SecretSource struct {
 	Env   string // read from this host env var, or
 	File  string // from this host file, or
 	Value []byte // this value
+	// Public marks a value that is not secret (the CA bundle: public
+	// certificates), which output is not scrubbed of.
+	Public bool
 }
 
 // Step describes one step of the graph.
