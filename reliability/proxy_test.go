@@ -39,10 +39,19 @@ func TestProxyThroughInspectingProxy(t *testing.T) {
 
 	// The step sees the proxy with its credentials, and the CA bundle.
 	out, err := e.Stdout(t.Context(), base.WithProxy(proxy).WithExec([]string{"sh", "-c",
-		`echo "$HTTPS_PROXY|$https_proxy|$HTTP_PROXY|$SSL_CERT_FILE"; cmp "$SSL_CERT_FILE" /etc/pki/tls/certs/ca-bundle.crt && grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE"`}))
+		`echo "$HTTPS_PROXY|$https_proxy|$HTTP_PROXY|$SSL_CERT_FILE|$CURL_CA_BUNDLE"; grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE"`}))
 	require.NoError(t, err)
-	assert.Equal(t, px.URL+"|"+px.URL+"|"+px.URL+"|/etc/ssl/certs/ca-certificates.crt\n1\n", out,
+	assert.Equal(t, px.URL+"|"+px.URL+"|"+px.URL+"|/run/lading/ca-certificates.crt|/run/lading/ca-certificates.crt\n1\n", out,
 		"the step sees user:password@ in the proxy URL and only the given CA bundle")
+
+	// The system bundle stays the image's own: the package manager can
+	// rewrite it (update-ca-certificates, run when ca-certificates is
+	// installed, failed with "Device or resource busy" on a bundle
+	// mounted over it).
+	out, err = e.Stdout(t.Context(), base.WithProxy(proxy).WithExec([]string{"sh", "-c",
+		`update-ca-certificates --fresh >/dev/null && grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-certificates.crt`}))
+	require.NoError(t, err, "update-ca-certificates in a step with a proxy and its CA bundle")
+	assert.NotEqual(t, "1\n", out, "the system bundle is the distribution's, not the proxy's CA")
 
 	// Through the inspecting proxy, trusting its CA: the download works.
 	ref, repo := imageRef(t, env)
@@ -74,7 +83,7 @@ func TestProxyThroughInspectingProxy(t *testing.T) {
 	assert.Contains(t, top, "fetched")
 	for _, name := range top {
 		assert.NotContains(t, name, "ca-certificates.crt", "the CA mount point is not in the step's layer")
-		assert.NotContains(t, name, "pki", "the second CA mount point is not in the step's layer")
+		assert.NotContains(t, name, "run/lading", "the CA mount point is not in the step's layer")
 	}
 
 	// Without the bundle the same request fails on the proxy's certificate.
