@@ -2,12 +2,17 @@ package reliability
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	controlapi "github.com/moby/buildkit/api/services/control"
+	"github.com/moby/buildkit/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -157,4 +162,125 @@ func errorTexts(err error) []string {
 	}
 	walk(err)
 	return out
+}
+
+// While a step that prints a secret runs, and after it, no client of the
+// daemon can find the build to stream its live log: it is not among the
+// builds the daemon lists, and lading hands out no reference for it. The
+// control, a build printing a plain marker, is found and streamed.
+func TestSecretBuildLiveLogUnreachable(t *testing.T) {
+	value := "rel-live-s3cret-" + token(t)
+	marker := "rel-live-plain-" + token(t)
+	e, env := sharedEngine(t)
+	secret := sdk.SecretFromValue("rel-live", value)
+	watcher, err := client.New(t.Context(), env.BuildkitHost)
+	require.NoError(t, err)
+	defer watcher.Close()
+
+	printTwice := `echo "live $V"; sleep 3; echo "again $V"`
+	builds := map[string]*sdk.Container{
+		"secret": sdk.From("debian:bookworm").WithSecretEnv("V", secret).WithExec([]string{"sh", "-c", printTwice}),
+		"plain":  sdk.From("debian:bookworm").WithEnv("V", marker).WithExec([]string{"sh", "-c", printTwice}),
+	}
+	type outcome struct {
+		name string
+		res  *engine.Result
+		err  error
+	}
+	done := make(chan outcome, len(builds))
+	for name, c := range builds {
+		go func() {
+			res, err := e.Build(t.Context(), c)
+			done <- outcome{name, res, err}
+		}()
+	}
+	live := &liveLogs{c: watcher, logs: map[string]*bytes.Buffer{}}
+	for finished := 0; finished < len(builds); {
+		select {
+		case o := <-done:
+			require.NoError(t, o.err)
+			if o.name == "secret" {
+				assert.Empty(t, o.res.BuildID, "no reference is handed out for a build that reads a secret")
+			}
+			if o.res.BuildID != "" {
+				live.follow(t, o.res.BuildID) // what a holder of the reference could read after
+			}
+			finished++
+		case <-time.After(100 * time.Millisecond):
+			for _, ref := range activeBuilds(t, watcher) {
+				live.follow(t, ref)
+			}
+		}
+	}
+	all := live.wait()
+	assert.Contains(t, all, "live "+marker, "control: the watcher streams the live log of a plain build")
+	assert.NotContains(t, all, value, "the secret build's live log was reachable")
+}
+
+// liveLogs streams the live progress of builds, by reference.
+type liveLogs struct {
+	c    *client.Client
+	mu   sync.Mutex
+	wg   sync.WaitGroup
+	logs map[string]*bytes.Buffer
+}
+
+func (l *liveLogs) follow(t *testing.T, ref string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.logs[ref]; ok {
+		return
+	}
+	buf := &bytes.Buffer{}
+	l.logs[ref] = buf
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+		defer cancel()
+		stream, err := l.c.ControlClient().Status(ctx, &controlapi.StatusRequest{Ref: ref})
+		if err != nil {
+			return
+		}
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			l.mu.Lock()
+			for _, lg := range resp.Logs {
+				buf.Write(lg.Msg)
+			}
+			l.mu.Unlock()
+		}
+	}()
+}
+
+func (l *liveLogs) wait() string {
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var all strings.Builder
+	for _, b := range l.logs {
+		all.Write(b.Bytes())
+	}
+	return all.String()
+}
+
+// activeBuilds lists the refs of the builds the daemon reports as running.
+func activeBuilds(t *testing.T, c *client.Client) []string {
+	t.Helper()
+	stream, err := c.ControlClient().ListenBuildHistory(t.Context(), &controlapi.BuildHistoryRequest{ActiveOnly: true, EarlyExit: true})
+	require.NoError(t, err)
+	var refs []string
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return refs
+		}
+		require.NoError(t, err)
+		if rec := ev.GetRecord(); rec != nil {
+			refs = append(refs, rec.Ref)
+		}
+	}
 }
