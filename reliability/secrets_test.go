@@ -2,10 +2,14 @@ package reliability
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -283,4 +287,49 @@ func activeBuilds(t *testing.T, c *client.Client) []string {
 			refs = append(refs, rec.Ref)
 		}
 	}
+}
+
+// A build that reads a secret and exports its cache leaves the value out of
+// every file of the exported cache; a new value re-runs nothing.
+func TestSecretsStayOutOfExportedCache(t *testing.T) {
+	value := "rel-cache-s3cret-" + token(t)
+	e, _ := sharedEngine(t)
+	dir := filepath.Join(t.TempDir(), "cache")
+	withCache := e.With(engine.WithCacheTo(engine.LocalCache(dir)))
+	run := token(t)
+	graph := func(v string) *sdk.Container {
+		return sdk.From("debian:bookworm").
+			WithSecretEnv("TOKEN", sdk.SecretFromValue("rel-cache", v)).
+			WithMountedSecret("/run/secrets/token", sdk.SecretFromValue("rel-cache-file", v)).
+			WithExec([]string{"sh", "-c", `test -n "$TOKEN" && test -s /run/secrets/token && echo ` + run + ` > /marker`})
+	}
+	_, err := withCache.Build(t.Context(), graph(value))
+	require.NoError(t, err)
+
+	found, files := 0, 0
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		dt, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if zr, zerr := gzip.NewReader(bytes.NewReader(dt)); zerr == nil {
+			if plain, rerr := io.ReadAll(zr); rerr == nil {
+				dt = plain
+			}
+		}
+		assert.NotContains(t, string(dt), value, "the secret is in the exported cache's %s", path)
+		if bytes.Contains(dt, []byte(run)) {
+			found++
+		}
+		return nil
+	}))
+	assert.NotZero(t, found, "control: the step's own output is in one of the %d cache files", files)
+
+	res, err := e.Build(t.Context(), graph(value+"-rotated"))
+	require.NoError(t, err)
+	assert.Zero(t, res.Summary.Ran, "a new secret value re-runs nothing:\n%s", res.Summary)
 }

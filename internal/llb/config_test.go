@@ -97,7 +97,9 @@ func stepIDs(p *Program) []string {
 
 func TestBaseHistoryMatchesLayers(t *testing.T) {
 	t.Parallel()
-	h := func(by string, empty bool) ocispecs.History { return ocispecs.History{CreatedBy: by, EmptyLayer: empty} }
+	h := func(by string, empty bool) ocispecs.History {
+		return ocispecs.History{CreatedBy: by, EmptyLayer: empty}
+	}
 	layers := func(n int) ocispecs.RootFS {
 		r := ocispecs.RootFS{}
 		for i := range n {
