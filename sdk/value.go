@@ -9,42 +9,6 @@ import (
 	"github.com/ladingbuild/lading/internal/llb"
 )
 
-// Value is anything lading can build: *Container, *Directory or *File.
-type Value interface {
-	isValue()
-}
-
-func (*Container) isValue() {}
-func (*Directory) isValue() {}
-func (*File) isValue()      {}
-
-// ValidationError reports a bad argument to a build step: the operation,
-// the argument, the Go file:line that made the step, and how to fix it.
-type ValidationError = llb.ValidationError
-
-func init() {
-	llb.RegisterUnwrap(func(v any) (any, bool) {
-		switch v := v.(type) {
-		case *Container:
-			if v == nil {
-				return &llb.Container{Err: llb.Invalid(llb.Location{}, "build", "value", "the container is nil", "pass a container made by sdk.From or sdk.Scratch")}, true
-			}
-			return v.m, true
-		case *Directory:
-			if v == nil {
-				return &llb.Directory{Err: llb.Invalid(llb.Location{}, "build", "value", "the directory is nil", "pass a directory made by sdk.Host, sdk.Git or Container.Directory")}, true
-			}
-			return v.m, true
-		case *File:
-			if v == nil {
-				return &llb.File{Err: llb.Invalid(llb.Location{}, "build", "value", "the file is nil", "pass a file made by sdk.HTTP or Container.File")}, true
-			}
-			return v.m, true
-		}
-		return nil, false
-	})
-}
-
 // caller is the user's call site: the caller of the exported function that
 // calls caller.
 func caller() llb.Location { return llb.Caller(2) }
