@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"fmt"
 	"path"
 	"strings"
 	"unicode/utf8"
@@ -19,9 +18,9 @@ func absPath(loc llb.Location, op, arg, p string) (string, error) {
 	case p == "":
 		return "", llb.Invalid(loc, op, arg, "the path is empty", `give an absolute path such as "/src"`)
 	case !strings.HasPrefix(p, "/"):
-		return "", llb.Invalid(loc, op, arg, "relative path "+quote(p), `container paths are absolute: write "/`+p+`" or a path under the workdir`)
+		return "", llb.Invalid(loc, op, arg, "relative path "+llb.Quote(p), `container paths are absolute: start the path with "/"`)
 	case hasDotDot(p):
-		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" contains \"..\"", "write the path without \"..\" components")
+		return "", llb.Invalid(loc, op, arg, "path "+llb.Quote(p)+" contains \"..\"", "write the path without \"..\" components")
 	}
 	if err := checkText(loc, op, arg, p); err != nil {
 		return "", err
@@ -36,7 +35,7 @@ func relPath(loc llb.Location, op, arg, p string) (string, error) {
 		return "", llb.Invalid(loc, op, arg, "the path is empty", `give a path inside the directory, such as "bin/app" (or "." for the directory itself)`)
 	}
 	if hasDotDot(p) {
-		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" escapes the directory", "paths inside a directory may not contain \"..\"")
+		return "", llb.Invalid(loc, op, arg, "path "+llb.Quote(p)+" escapes the directory", "paths inside a directory may not contain \"..\"")
 	}
 	if err := checkText(loc, op, arg, p); err != nil {
 		return "", err
@@ -49,7 +48,7 @@ func relPath(loc llb.Location, op, arg, p string) (string, error) {
 func checkText(loc llb.Location, op, arg string, values ...string) error {
 	for _, v := range values {
 		if !utf8.ValidString(v) {
-			return llb.Invalid(loc, op, arg, fmt.Sprintf("%q is not valid UTF-8", v), "pass text as UTF-8; put binary data in a file")
+			return llb.Invalid(loc, op, arg, llb.Quote(v)+" is not valid UTF-8", "pass text as UTF-8; put binary data in a file")
 		}
 	}
 	return nil
@@ -63,5 +62,3 @@ func hasDotDot(p string) bool {
 	}
 	return false
 }
-
-func quote(s string) string { return `"` + s + `"` }

@@ -28,7 +28,7 @@ const llbHeader = "-- llb: the compiled definition, one op per line (kind, summa
 func renderLLB(prog *llb.Program) (string, error) {
 	var b strings.Builder
 	b.WriteString(llbHeader + "\n")
-	index := map[string]int{}     // original digest -> line number
+	index := map[string]int{}      // original digest -> line number
 	renamed := map[string]string{} // original digest -> normalized digest
 	hosts := map[string]string{}   // local name -> host-N
 	for i, dt := range prog.Def.Def {
