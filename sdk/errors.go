@@ -55,6 +55,9 @@ func publicError(e *llb.ValidationError) *ValidationError {
 	return &ValidationError{Op: e.Op, Arg: e.Arg, Location: Location{File: e.Location.File, Line: e.Location.Line}, Problem: e.Problem, Fix: e.Fix}
 }
 
+// toPublic is the compiler's hook to convert its error.
+func toPublic(e *llb.ValidationError) error { return publicError(e) }
+
 // asPublic is the errors.As hook of the compiler's ValidationError.
 func asPublic(e *llb.ValidationError, target any) bool {
 	p, ok := target.(**ValidationError)

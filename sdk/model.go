@@ -20,7 +20,7 @@ func (*File) isValue()      {}
 func init() {
 	llb.RegisterSDK(llb.SDK{
 		Model:  model,
-		Public: func(e *llb.ValidationError) error { return publicError(e) },
+		Public: toPublic,
 		As:     asPublic,
 	})
 }
