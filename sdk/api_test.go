@@ -23,17 +23,53 @@ var forbidden = []string{
 }
 
 func TestPublicAPIHasNoBuildKitTypes(t *testing.T) {
-	for _, dir := range []string{".", "sdktest", "../internal/llb"} {
-		checkPublicAPI(t, dir, dir == "../internal/llb")
+	for _, dir := range []string{".", "sdktest"} {
+		checkPublicAPI(t, dir)
+	}
+}
+
+// TestPublicTypesAreOwn fails on an exported type of sdk or sdktest that is
+// an alias of, is defined as, or embeds a type of another package (such as
+// internal/llb): go doc cannot show such a type's fields.
+func TestPublicTypesAreOwn(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{".", "sdktest"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
+			require.NoError(t, err)
+			ast.Inspect(f, func(n ast.Node) bool {
+				ts, ok := n.(*ast.TypeSpec)
+				if !ok || !ts.Name.IsExported() {
+					return true
+				}
+				if ts.Assign.IsValid() {
+					t.Errorf("%s: %s is a type alias; define it here with documented fields", name, ts.Name.Name)
+				}
+				if _, ok := ts.Type.(*ast.SelectorExpr); ok {
+					t.Errorf("%s: %s is defined as another package's type", name, ts.Name.Name)
+				}
+				if st, ok := ts.Type.(*ast.StructType); ok {
+					for _, fld := range st.Fields.List {
+						if len(fld.Names) == 0 {
+							t.Errorf("%s: %s embeds a type; its fields would not show in go doc", name, ts.Name.Name)
+						}
+					}
+				}
+				return false
+			})
+		}
 	}
 }
 
 // checkPublicAPI parses dir's non-test files and fails on an exported
-// declaration whose type mentions a forbidden package. For internal/llb
-// only the types sdk re-exports by alias are checked.
-func checkPublicAPI(t *testing.T, dir string, aliasedOnly bool) {
+// declaration whose type mentions a forbidden package.
+func checkPublicAPI(t *testing.T, dir string) {
 	t.Helper()
-	aliased := map[string]bool{"ValidationError": true, "Location": true, "PlanStep": true, "PlanMount": true, "PlanImage": true}
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	require.NoError(t, err)
 	checked := 0
@@ -72,7 +108,7 @@ func checkPublicAPI(t *testing.T, dir string, aliasedOnly bool) {
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.FuncDecl:
-				if aliasedOnly || !d.Name.IsExported() {
+				if !d.Name.IsExported() {
 					continue
 				}
 				if d.Recv != nil && !exportedRecv(d.Recv) {
@@ -83,14 +119,11 @@ func checkPublicAPI(t *testing.T, dir string, aliasedOnly bool) {
 				for _, s := range d.Specs {
 					switch s := s.(type) {
 					case *ast.TypeSpec:
-						if !s.Name.IsExported() || (aliasedOnly && !aliased[s.Name.Name]) {
+						if !s.Name.IsExported() {
 							continue
 						}
 						check(s.Name.Name, s.Type)
 					case *ast.ValueSpec:
-						if aliasedOnly {
-							continue
-						}
 						for _, n := range s.Names {
 							if n.IsExported() && s.Type != nil {
 								check(n.Name, s.Type)

@@ -25,17 +25,31 @@ type FromOption interface{ fromOption(*fromOpts) }
 
 type fromOpts struct{ platform Platform }
 
+// fromOptions applies the options of From or Scratch; a nil option is a
+// ValidationError.
+func fromOptions(loc llb.Location, op string, opts []FromOption) (fromOpts, error) {
+	var o fromOpts
+	for _, opt := range opts {
+		if opt == nil {
+			return o, nilOption(loc, op)
+		}
+		opt.fromOption(&o)
+	}
+	return o, nil
+}
+
 // From starts a container from a registry image. The image's config (ENV,
 // WORKDIR, USER, ENTRYPOINT, CMD, labels, exposed ports) is inherited and
 // can be changed with the With* methods. A short name such as "golang:1.26"
 // means Docker Hub's image.
 func From(ref string, opts ...FromOption) *Container {
 	loc := caller()
-	var o fromOpts
-	for _, opt := range opts {
-		opt.fromOption(&o)
-	}
 	m := &llb.Container{}
+	o, err := fromOptions(loc, "From", opts)
+	if err != nil {
+		m.Err = err
+		return &Container{m}
+	}
 	p, err := o.platform.parse(loc, "From")
 	if err != nil {
 		m.Err = err
@@ -46,9 +60,13 @@ func From(ref string, opts ...FromOption) *Container {
 		m.Err = llb.Invalid(loc, "From", "ref", "the image reference is empty", `name an image such as "debian:bookworm"`)
 		return &Container{m}
 	}
+	if len(ref) > maxRefLen {
+		m.Err = llb.Invalid(loc, "From", "ref", fmt.Sprintf("%s is too long for an image reference (over %d bytes)", llb.Quote(ref), maxRefLen), `use name[:tag][@digest], e.g. "golang:1.26"`)
+		return &Container{m}
+	}
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
-		m.Err = llb.Invalid(loc, "From", "ref", fmt.Sprintf("%q is not a valid image reference: %v", ref, err), `use name[:tag][@digest], e.g. "golang:1.26" or "registry.example.com/team/app:1.2"`)
+		m.Err = llb.Invalid(loc, "From", "ref", llb.Quote(ref)+" is not a valid image reference: "+refProblem(err), `use name[:tag][@digest], e.g. "golang:1.26" or "registry.example.com/team/app:1.2"`)
 		return &Container{m}
 	}
 	img := &llb.ImageOp{Ref: reference.TagNameOnly(named).String(), Given: ref, Platform: p}
@@ -57,14 +75,33 @@ func From(ref string, opts ...FromOption) *Container {
 	return &Container{m}
 }
 
+// maxRefLen bounds an image reference (a 255-byte name, a 128-byte tag and
+// a digest fit easily) so that a huge argument is refused before the
+// reference parser's regular expressions scan it.
+const maxRefLen = 1024
+
+// refProblem says what is wrong with an image reference without quoting
+// it again: some of the parser's messages repeat the whole name.
+func refProblem(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "must be lowercase"):
+		return "the repository name must be lowercase"
+	case strings.Contains(msg, "64-byte hexadecimal"):
+		return "a 64-digit hex string is an image ID, not a repository name"
+	}
+	return llb.Shorten(msg)
+}
+
 // Scratch starts a container from an empty filesystem and an empty config.
 func Scratch(opts ...FromOption) *Container {
 	loc := caller()
-	var o fromOpts
-	for _, opt := range opts {
-		opt.fromOption(&o)
-	}
 	m := &llb.Container{}
+	o, err := fromOptions(loc, "Scratch", opts)
+	if err != nil {
+		m.Err = err
+		return &Container{m}
+	}
 	m.Platform, m.Err = o.platform.parse(loc, "Scratch")
 	return &Container{m}
 }
@@ -129,7 +166,7 @@ func checkEnvName(loc llb.Location, op, name string) error {
 	case name == "":
 		return llb.Invalid(loc, op, "name", "the variable name is empty", `name the variable, e.g. "GOFLAGS"`)
 	case strings.ContainsAny(name, "=\x00"):
-		return llb.Invalid(loc, op, "name", fmt.Sprintf("%q contains '=' or NUL", name), "pass the name and the value as separate arguments")
+		return llb.Invalid(loc, op, "name", llb.Quote(name)+" contains '=' or NUL", "pass the name and the value as separate arguments")
 	}
 	return checkText(loc, op, "name", name)
 }
@@ -151,7 +188,7 @@ func (c *Container) WithUser(user string) *Container {
 	loc := caller()
 	return c.with(loc, "WithUser", func(m *llb.Container) error {
 		if user == "" || strings.TrimSpace(user) != user || !utf8.ValidString(user) {
-			return llb.Invalid(loc, "WithUser", "user", fmt.Sprintf("%q is not a user", user), `give a name or id such as "10001" or "app:app"`)
+			return llb.Invalid(loc, "WithUser", "user", llb.Quote(user)+" is not a user", `give a name or id such as "10001" or "app:app"`)
 		}
 		m.User = user
 		return nil
@@ -394,7 +431,7 @@ func (c *Container) WithExposedPort(port int, protocol ...Protocol) *Container {
 			proto = protocol[0]
 		}
 		if proto != TCP && proto != UDP {
-			return llb.Invalid(loc, "WithExposedPort", "protocol", fmt.Sprintf("%q is not tcp or udp", proto), "use sdk.TCP or sdk.UDP")
+			return llb.Invalid(loc, "WithExposedPort", "protocol", llb.Quote(string(proto))+" is not tcp or udp", "use sdk.TCP or sdk.UDP")
 		}
 		m.Config.Ports = append(slices.Clone(m.Config.Ports), fmt.Sprintf("%d/%s", port, proto))
 		return nil

@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -28,7 +27,7 @@ func Host(path string, opts ...HostOption) *Directory {
 	var o hostOpts
 	for _, opt := range opts {
 		if opt == nil {
-			return fail(llb.Invalid(loc, "Host", "opts", "an option is nil", "remove the nil option"))
+			return fail(nilOption(loc, "Host"))
 		}
 		opt.hostOption(&o)
 	}
@@ -43,7 +42,7 @@ func Host(path string, opts ...HostOption) *Directory {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return fail(llb.Invalid(loc, "Host", "path", err.Error(), "give an existing directory"))
+		return fail(llb.Invalid(loc, "Host", "path", llb.Shorten(err.Error()), "give an existing directory"))
 	}
 	op := &llb.LocalOp{Path: abs, Given: path, Include: o.include, Exclude: o.exclude, NoDockerignore: o.noDockerignore}
 	return &Directory{&llb.Directory{Root: &llb.Node{Op: op, Loc: loc}, Path: "/"}}
@@ -67,7 +66,7 @@ func Git(repo, ref string, opts ...GitOption) *Directory {
 		return fail(llb.Invalid(loc, "Git", "url", "the repository URL is empty", `e.g. "https://github.com/org/repo.git"`))
 	}
 	if strings.ContainsAny(repo, " \t\n") {
-		return fail(llb.Invalid(loc, "Git", "url", fmt.Sprintf("%q contains whitespace", repo), "give a URL such as https://host/org/repo.git or git@host:org/repo.git"))
+		return fail(llb.Invalid(loc, "Git", "url", llb.Quote(repo)+" contains whitespace", "give a URL such as https://host/org/repo.git or git@host:org/repo.git"))
 	}
 	if err := checkText(loc, "Git", "url", repo, ref); err != nil {
 		return fail(err)
@@ -78,7 +77,7 @@ func Git(repo, ref string, opts ...GitOption) *Directory {
 	op := &llb.GitOp{URL: repo, Ref: ref}
 	for _, opt := range opts {
 		if opt == nil {
-			return fail(llb.Invalid(loc, "Git", "opts", "an option is nil", "remove the nil option"))
+			return fail(nilOption(loc, "Git"))
 		}
 		opt.gitOption(op)
 	}

@@ -86,7 +86,7 @@ func (c *Container) WithExec(args []string, opts ...ExecOption) *Container {
 		var o execOpts
 		for _, opt := range opts {
 			if opt == nil {
-				return llb.Invalid(loc, "WithExec", "opts", "an option is nil", "remove the nil option")
+				return nilOption(loc, "WithExec")
 			}
 			opt.execOption(&o)
 		}

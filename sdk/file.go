@@ -1,8 +1,8 @@
 package sdk
 
 import (
-	"fmt"
 	"path"
+	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -30,13 +30,13 @@ func HTTP(url, checksum string, opts ...FileOption) *File {
 	loc := caller()
 	fail := func(err error) *File { return &File{&llb.File{Err: err}} }
 	if !validURL(url) || checkText(loc, "HTTP", "url", url) != nil {
-		return fail(llb.Invalid(loc, "HTTP", "url", fmt.Sprintf("%q is not an http(s) URL", url), `give a full URL, e.g. "https://example.com/tool.tar.gz"`))
+		return fail(llb.Invalid(loc, "HTTP", "url", llb.Quote(url)+" is not an http(s) URL", `give a full URL, e.g. "https://example.com/tool.tar.gz"`))
 	}
 	if checksum == "" {
 		return fail(llb.Invalid(loc, "HTTP", "checksum", "no checksum given", `pin the content: pass "sha256:" and the file's hex digest (sha256sum FILE)`))
 	}
 	if _, err := digest.Parse(checksum); err != nil {
-		return fail(llb.Invalid(loc, "HTTP", "checksum", fmt.Sprintf("%q: %v", checksum, err), `write it as "sha256:" followed by 64 hex digits`))
+		return fail(llb.Invalid(loc, "HTTP", "checksum", llb.Quote(checksum)+": "+llb.Shorten(strings.ReplaceAll(err.Error(), checksum, "it")), `write it as "sha256:" followed by 64 hex digits`))
 	}
 	o, err := fileOptions(loc, "HTTP", opts, 0o644)
 	if err != nil {

@@ -18,6 +18,7 @@ func FuzzSteps(f *testing.F) {
 	f.Add([]byte{7, 8, 9, 10, 11, 12, 13}, "../etc", "")
 	f.Add([]byte{14, 15, 16, 17, 18, 19, 20, 21}, "relative/path", "a=b")
 	f.Add([]byte{2, 2, 2, 9, 9, 0, 0}, "/", "\x00")
+	f.Add([]byte{22, 23, 24, 25, 26, 27}, "/x", "debian")
 	f.Fuzz(func(t *testing.T, ops []byte, path, word string) {
 		if len(ops) > 64 {
 			ops = ops[:64]
@@ -26,7 +27,7 @@ func FuzzSteps(f *testing.F) {
 		other := sdk.From("golang:1.26").WithExec([]string{"true"})
 		d := sdk.NewDirectory()
 		for i, op := range ops {
-			switch op % 22 {
+			switch op % 28 {
 			case 0:
 				c = c.WithExec([]string{word, path})
 			case 1:
@@ -71,6 +72,18 @@ func FuzzSteps(f *testing.F) {
 				c = c.WithExec([]string{word}, sdk.Workdir(path), sdk.ExitCodes(i))
 			case 21:
 				c = c.WithProxy(sdk.Proxy{HTTP: word, NoProxy: path})
+			case 22:
+				c = sdk.From(word, nil, sdk.ForPlatform(sdk.Platform(path)))
+			case 23:
+				c = sdk.Scratch(nil)
+			case 24:
+				c = c.WithDirectory(path, sdk.Git(word, path, nil), nil)
+			case 25:
+				c = c.WithFile(path, sdk.HTTP(word, path, nil))
+			case 26:
+				c = c.WithExec([]string{word}, nil, sdk.Env(word, path))
+			case 27:
+				d = d.WithDirectory(path, sdk.Host(word, nil, sdk.Exclude(path)))
 			}
 		}
 		for _, v := range []sdk.Value{c, d, c.File(path), c.Directory(path)} {

@@ -41,7 +41,7 @@ func (c *Container) WithMountedCache(path string, cache CacheVolume, opts ...Cac
 		var o cacheOpts
 		for _, opt := range opts {
 			if opt == nil {
-				return llb.Mount{}, llb.Invalid(loc, "WithMountedCache", "opts", "an option is nil", "remove the nil option")
+				return llb.Mount{}, nilOption(loc, "WithMountedCache")
 			}
 			opt.cacheOption(&o)
 		}
@@ -173,7 +173,7 @@ func (c *Container) mount(loc llb.Location, op, path string, f func(target strin
 		}
 		for _, mt := range m.Mounts {
 			if mt.Target == target {
-				return llb.Invalid(loc, op, "path", target+" is already mounted (by the step at "+mt.Loc.String()+")", "mount each path once, or call WithoutMount first")
+				return llb.Invalid(loc, op, "path", llb.Quote(target)+" is already mounted (by the step at "+mt.Loc.String()+")", "mount each path once, or call WithoutMount first")
 			}
 		}
 		mt, err := f(target)

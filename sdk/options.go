@@ -109,7 +109,7 @@ func checkPatterns(loc llb.Location, op string, patterns []string) error {
 		return err
 	}
 	if _, err := patternmatcher.New(patterns); err != nil {
-		return llb.Invalid(loc, op, "patterns", err.Error(), "use .dockerignore syntax: dir/, *.go, **/*.tmp, !keep.txt")
+		return llb.Invalid(loc, op, "patterns", llb.Shorten(err.Error()), "use .dockerignore syntax: dir/, *.go, **/*.tmp, !keep.txt")
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func copyOptions(loc llb.Location, op string, opts []CopyOption) (llb.CopyOpts, 
 	var o copyOpts
 	for _, opt := range opts {
 		if opt == nil {
-			return llb.CopyOpts{}, llb.Invalid(loc, op, "opts", "an option is nil", "remove the nil option")
+			return llb.CopyOpts{}, nilOption(loc, op)
 		}
 		opt.copyOption(&o)
 	}
@@ -141,7 +141,7 @@ func fileOptions(loc llb.Location, op string, opts []FileOption, mode os.FileMod
 	o := fileOpts{mode: mode}
 	for _, opt := range opts {
 		if opt == nil {
-			return o, llb.Invalid(loc, op, "opts", "an option is nil", "remove the nil option")
+			return o, nilOption(loc, op)
 		}
 		opt.fileOption(&o)
 	}
@@ -167,4 +167,9 @@ func newFile(loc llb.Location, op string, root *llb.Node, p, contents string, op
 		return nil, err
 	}
 	return &llb.MkfileOp{Dest: root, Path: p, Data: []byte(contents), Mode: o.mode, Owner: o.owner}, nil
+}
+
+// nilOption is the error for a nil option passed to op.
+func nilOption(loc llb.Location, op string) error {
+	return llb.Invalid(loc, op, "opts", "an option is nil", "remove the nil option, or pass one made by this package (sdk.Env, sdk.Permissions, sdk.ForPlatform…)")
 }

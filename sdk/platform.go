@@ -1,8 +1,6 @@
 package sdk
 
 import (
-	"fmt"
-
 	"github.com/containerd/platforms"
 
 	"github.com/ladingbuild/lading/internal/llb"
@@ -23,6 +21,9 @@ func (p Platform) fromOption(o *fromOpts) { o.platform = p }
 // ForPlatform builds the container for p instead of the default platform.
 func ForPlatform(p Platform) FromOption { return p }
 
+// maxPlatformLen bounds a platform string before it is parsed.
+const maxPlatformLen = 256
+
 func (p Platform) parse(loc llb.Location, op string) (llb.Platform, error) {
 	if p == "" {
 		return llb.Platform{}, nil
@@ -30,9 +31,12 @@ func (p Platform) parse(loc llb.Location, op string) (llb.Platform, error) {
 	if p == BuildPlatform {
 		return llb.Platform{Build: true}, nil
 	}
+	if len(p) > maxPlatformLen {
+		return llb.Platform{}, llb.Invalid(loc, op, "platform", llb.Quote(string(p))+" is too long for a platform", `write os/arch[/variant], e.g. "linux/arm64"`)
+	}
 	spec, err := platforms.Parse(string(p))
 	if err != nil || spec.OS == "" || spec.Architecture == "" {
-		return llb.Platform{}, llb.Invalid(loc, op, "platform", fmt.Sprintf("%q is not a platform", string(p)), `write os/arch[/variant], e.g. "linux/arm64"`)
+		return llb.Platform{}, llb.Invalid(loc, op, "platform", llb.Quote(string(p))+" is not a platform", `write os/arch[/variant], e.g. "linux/arm64"`)
 	}
 	spec = platforms.Normalize(spec)
 	return llb.Platform{OS: spec.OS, Arch: spec.Architecture, Variant: spec.Variant}, nil

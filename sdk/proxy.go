@@ -59,7 +59,7 @@ func (c *Container) WithProxy(p Proxy) *Container {
 		}
 		if p.CABundle != "" {
 			if _, err := os.Stat(p.CABundle); err != nil {
-				return llb.Invalid(loc, "WithProxy", "CABundle", err.Error(), "point CABundle at a readable PEM file, or leave it empty")
+				return llb.Invalid(loc, "WithProxy", "CABundle", llb.Shorten(err.Error()), "point CABundle at a readable PEM file, or leave it empty")
 			}
 		}
 		px := llb.Proxy(p)

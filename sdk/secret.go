@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"fmt"
 	"regexp"
 
 	"github.com/ladingbuild/lading/internal/llb"
@@ -17,9 +18,16 @@ type Secret struct {
 
 var secretName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
+// maxSecretName bounds a secret's name: it is an id in the build graph
+// and in the engine's session.
+const maxSecretName = 255
+
 func newSecret(loc llb.Location, op, name string, s *llb.Secret) *Secret {
+	if len(name) > maxSecretName {
+		return &Secret{s: s, err: llb.Invalid(loc, op, "name", llb.Quote(name)+" is too long for a secret name", fmt.Sprintf("use at most %d bytes, e.g. \"npm-token\"", maxSecretName))}
+	}
 	if !secretName.MatchString(name) {
-		return &Secret{s: s, err: llb.Invalid(loc, op, "name", `"`+name+`" is not a valid secret name`, "use letters, digits, '_', '.' and '-', e.g. \"npm-token\"")}
+		return &Secret{s: s, err: llb.Invalid(loc, op, "name", llb.Quote(name)+" is not a valid secret name", "use letters, digits, '_', '.' and '-', e.g. \"npm-token\"")}
 	}
 	return &Secret{s: s}
 }

@@ -1,49 +1,12 @@
 package sdk
 
 import (
-	"fmt"
 	"path"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/ladingbuild/lading/internal/llb"
 )
-
-// Value is anything lading can build: *Container, *Directory or *File.
-type Value interface {
-	isValue()
-}
-
-func (*Container) isValue() {}
-func (*Directory) isValue() {}
-func (*File) isValue()      {}
-
-// ValidationError reports a bad argument to a build step: the operation,
-// the argument, the Go file:line that made the step, and how to fix it.
-type ValidationError = llb.ValidationError
-
-func init() {
-	llb.RegisterUnwrap(func(v any) (any, bool) {
-		switch v := v.(type) {
-		case *Container:
-			if v == nil {
-				return &llb.Container{Err: llb.Invalid(llb.Location{}, "build", "value", "the container is nil", "pass a container made by sdk.From or sdk.Scratch")}, true
-			}
-			return v.m, true
-		case *Directory:
-			if v == nil {
-				return &llb.Directory{Err: llb.Invalid(llb.Location{}, "build", "value", "the directory is nil", "pass a directory made by sdk.Host, sdk.Git or Container.Directory")}, true
-			}
-			return v.m, true
-		case *File:
-			if v == nil {
-				return &llb.File{Err: llb.Invalid(llb.Location{}, "build", "value", "the file is nil", "pass a file made by sdk.HTTP or Container.File")}, true
-			}
-			return v.m, true
-		}
-		return nil, false
-	})
-}
 
 // caller is the user's call site: the caller of the exported function that
 // calls caller.
@@ -55,9 +18,9 @@ func absPath(loc llb.Location, op, arg, p string) (string, error) {
 	case p == "":
 		return "", llb.Invalid(loc, op, arg, "the path is empty", `give an absolute path such as "/src"`)
 	case !strings.HasPrefix(p, "/"):
-		return "", llb.Invalid(loc, op, arg, "relative path "+quote(p), `container paths are absolute: write "/`+p+`" or a path under the workdir`)
+		return "", llb.Invalid(loc, op, arg, "relative path "+llb.Quote(p), `container paths are absolute: start the path with "/"`)
 	case hasDotDot(p):
-		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" contains \"..\"", "write the path without \"..\" components")
+		return "", llb.Invalid(loc, op, arg, "path "+llb.Quote(p)+" contains \"..\"", "write the path without \"..\" components")
 	}
 	if err := checkText(loc, op, arg, p); err != nil {
 		return "", err
@@ -72,7 +35,7 @@ func relPath(loc llb.Location, op, arg, p string) (string, error) {
 		return "", llb.Invalid(loc, op, arg, "the path is empty", `give a path inside the directory, such as "bin/app" (or "." for the directory itself)`)
 	}
 	if hasDotDot(p) {
-		return "", llb.Invalid(loc, op, arg, "path "+quote(p)+" escapes the directory", "paths inside a directory may not contain \"..\"")
+		return "", llb.Invalid(loc, op, arg, "path "+llb.Quote(p)+" escapes the directory", "paths inside a directory may not contain \"..\"")
 	}
 	if err := checkText(loc, op, arg, p); err != nil {
 		return "", err
@@ -85,7 +48,7 @@ func relPath(loc llb.Location, op, arg, p string) (string, error) {
 func checkText(loc llb.Location, op, arg string, values ...string) error {
 	for _, v := range values {
 		if !utf8.ValidString(v) {
-			return llb.Invalid(loc, op, arg, fmt.Sprintf("%q is not valid UTF-8", v), "pass text as UTF-8; put binary data in a file")
+			return llb.Invalid(loc, op, arg, llb.Quote(v)+" is not valid UTF-8", "pass text as UTF-8; put binary data in a file")
 		}
 	}
 	return nil
@@ -99,5 +62,3 @@ func hasDotDot(p string) bool {
 	}
 	return false
 }
-
-func quote(s string) string { return `"` + s + `"` }

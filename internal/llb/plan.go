@@ -63,16 +63,17 @@ type Plan struct {
 }
 
 // BuildPlan lays out a model value (*Container, *Directory or *File) as a
-// Plan, without BuildKit.
+// Plan, without BuildKit. A value Validate refuses has no steps, only Err:
+// a plan reports exactly what a build would reject before the daemon.
 func BuildPlan(m any) *Plan {
-	p := &Plan{}
+	p := &Plan{Err: Validate(m)}
+	if p.Err != nil {
+		return p
+	}
 	pb := &planner{index: map[*Node]int{}, plan: p}
 	switch m := m.(type) {
 	case *Container:
-		if p.Err = m.Err; p.Err != nil {
-			return p
-		}
-		pb.visit(m.Root)
+		pb.walk(m.Root)
 		img := &PlanImage{Workdir: m.Workdir, User: m.User, Entrypoint: m.Config.Entrypoint, Cmd: m.Config.Cmd,
 			SetCmd: m.Config.SetCmd, SetEntry: m.Config.SetEntry, Labels: m.Config.Labels, Ports: m.Config.Ports, Annotations: m.Config.Annotations}
 		if m.Image != nil {
@@ -83,15 +84,11 @@ func BuildPlan(m any) *Plan {
 		}
 		p.Image = img
 	case *Directory:
-		if p.Err = m.Err; p.Err == nil {
-			pb.visit(m.Root)
-			p.Output = m.Path
-		}
+		pb.walk(m.Root)
+		p.Output = m.Path
 	case *File:
-		if p.Err = m.Err; p.Err == nil {
-			pb.visit(m.Root)
-			p.Output = m.Path
-		}
+		pb.walk(m.Root)
+		p.Output = m.Path
 	}
 	return p
 }
@@ -101,13 +98,28 @@ type planner struct {
 	plan  *Plan
 }
 
-func (pb *planner) visit(n *Node) int {
+// walk adds the graph under root to the plan, every step after its inputs.
+// It loops over postOrder instead of recursing, so a chain of any depth
+// plans in constant goroutine stack.
+func (pb *planner) walk(root *Node) {
+	for _, n := range postOrder(root) {
+		s := pb.step(n)
+		s.Index = len(pb.plan.Steps) + 1
+		pb.plan.Steps = append(pb.plan.Steps, s)
+		pb.index[n] = s.Index
+	}
+}
+
+// at is the plan index of an input already walked; 0 for none.
+func (pb *planner) at(n *Node) int {
 	if n == nil {
 		return 0
 	}
-	if i, ok := pb.index[n]; ok {
-		return i
-	}
+	return pb.index[n]
+}
+
+// step describes n; its inputs are already in the plan.
+func (pb *planner) step(n *Node) PlanStep {
 	s := PlanStep{Op: n.Op.opName(), Location: n.Loc.String()}
 	switch op := n.Op.(type) {
 	case ScratchOp:
@@ -128,34 +140,9 @@ func (pb *planner) visit(n *Node) int {
 	case *HTTPOp:
 		s.Args = []string{op.URL, op.Checksum}
 	case *ExecOp:
-		s.Inputs = []int{pb.visit(op.Base)}
-		s.Args = op.Args
-		for _, e := range op.Env {
-			s.Env = append(s.Env, e.Name+"="+e.Value)
-		}
-		for _, e := range op.SecretEnv {
-			s.SecretEnv = append(s.SecretEnv, e.Name+"=secret:"+e.Secret.Name)
-		}
-		s.Workdir, s.User, s.Proxy, s.NoNetwork = op.Workdir, op.User, !op.Proxy.Empty(), op.NoNetwork
-		s.Platform = op.Platform.String()
-		for _, m := range op.Mounts {
-			pm := PlanMount{Target: m.Target, Kind: m.Kind.String()}
-			switch m.Kind {
-			case MountCache:
-				pm.Cache, pm.Sharing = m.CacheID, m.Sharing.String()
-			case MountSecret:
-				pm.Secret = m.Secret.Name
-			case MountDirectory, MountFile:
-				pm.Input, pm.Path = pb.visit(m.Source), m.Path
-			}
-			s.Mounts = append(s.Mounts, pm)
-		}
-		s.ExitCodes = op.ExitCodes
-		if op.TargetEnv {
-			s.Env = append(s.Env, "TARGET*=<target platform>")
-		}
+		pb.exec(&s, op)
 	case *CopyOp:
-		s.Inputs = []int{pb.visit(op.Dest), pb.visit(op.Src)}
+		s.Inputs = []int{pb.at(op.Dest), pb.at(op.Src)}
 		s.Args = []string{op.SrcPath, op.DestPath}
 		for _, p := range op.Opts.Include {
 			s.Args = append(s.Args, "include="+p)
@@ -170,24 +157,50 @@ func (pb *planner) visit(n *Node) int {
 			s.Args = append(s.Args, fmt.Sprintf("mode=%#o", uint32(*op.Opts.Mode)))
 		}
 	case *MkfileOp:
-		s.Inputs = []int{pb.visit(op.Dest)}
+		s.Inputs = []int{pb.at(op.Dest)}
 		s.Args = []string{op.Path, fmt.Sprintf("mode=%#o", uint32(op.Mode)), fmt.Sprintf("size=%d", len(op.Data))}
 		if op.Owner != nil {
 			s.Args = append(s.Args, "owner="+ownerString(op.Owner))
 		}
 	case *MkdirOp:
-		s.Inputs = []int{pb.visit(op.Dest)}
+		s.Inputs = []int{pb.at(op.Dest)}
 		s.Args = []string{op.Path, fmt.Sprintf("mode=%#o", uint32(op.Mode))}
 	case *RmOp:
-		s.Inputs = []int{pb.visit(op.Dest)}
+		s.Inputs = []int{pb.at(op.Dest)}
 		s.Args = []string{op.Path}
 	}
 	s.Inputs = slices.DeleteFunc(s.Inputs, func(i int) bool { return i == 0 })
-	pb.plan.Steps = append(pb.plan.Steps, s)
-	s.Index = len(pb.plan.Steps)
-	pb.plan.Steps[s.Index-1].Index = s.Index
-	pb.index[n] = s.Index
-	return s.Index
+	return s
+}
+
+// exec fills in an exec step.
+func (pb *planner) exec(s *PlanStep, op *ExecOp) {
+	s.Inputs = []int{pb.at(op.Base)}
+	s.Args = op.Args
+	for _, e := range op.Env {
+		s.Env = append(s.Env, e.Name+"="+e.Value)
+	}
+	for _, e := range op.SecretEnv {
+		s.SecretEnv = append(s.SecretEnv, e.Name+"=secret:"+e.Secret.Name)
+	}
+	s.Workdir, s.User, s.Proxy, s.NoNetwork = op.Workdir, op.User, !op.Proxy.Empty(), op.NoNetwork
+	s.Platform = op.Platform.String()
+	for _, m := range op.Mounts {
+		pm := PlanMount{Target: m.Target, Kind: m.Kind.String()}
+		switch m.Kind {
+		case MountCache:
+			pm.Cache, pm.Sharing = m.CacheID, m.Sharing.String()
+		case MountSecret:
+			pm.Secret = m.Secret.Name
+		case MountDirectory, MountFile:
+			pm.Input, pm.Path = pb.at(m.Source), m.Path
+		}
+		s.Mounts = append(s.Mounts, pm)
+	}
+	s.ExitCodes = op.ExitCodes
+	if op.TargetEnv {
+		s.Env = append(s.Env, "TARGET*=<target platform>")
+	}
 }
 
 func ownerString(o *Owner) string {

@@ -38,7 +38,7 @@ func Validate(m any) error {
 		}
 		root = m.Root
 	default:
-		return fmt.Errorf("compile: unsupported value %T", m)
+		return unsupported(m)
 	}
 	return checkSecrets(root)
 }
@@ -48,7 +48,7 @@ func checkMounts(mounts []Mount) error {
 	seen := map[string]Location{}
 	for _, mt := range mounts {
 		if prev, ok := seen[mt.Target]; ok {
-			return Invalid(mt.Loc, "mount", "path", fmt.Sprintf("%s is already mounted by the step at %s", mt.Target, prev), "mount each path once, or remove the first mount with WithoutMount")
+			return Invalid(mt.Loc, "mount", "path", fmt.Sprintf("%s is already mounted by the step at %s", Quote(mt.Target), prev), "mount each path once, or remove the first mount with WithoutMount")
 		}
 		seen[mt.Target] = mt.Loc
 	}
@@ -64,7 +64,7 @@ func checkSecrets(root *Node) error {
 			return nil
 		}
 		if prev, ok := seen[s.Name]; ok && !sameSecret(prev, s) {
-			return Invalid(loc, "secret", "name", fmt.Sprintf("two different secrets are named %q", s.Name), "give each secret its own name")
+			return Invalid(loc, "secret", "name", "two different secrets are named "+Quote(s.Name), "give each secret its own name")
 		}
 		seen[s.Name] = s
 		return nil

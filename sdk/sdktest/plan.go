@@ -1,9 +1,7 @@
 package sdktest
 
 import (
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -11,57 +9,63 @@ import (
 	"github.com/ladingbuild/lading/sdk"
 )
 
-// Plan is a value's build graph in topological order, for assertions.
+// Plan is a value's build graph in topological order (every step after the
+// steps it reads), for assertions. A Plan is immutable.
 type Plan struct {
-	p *llb.Plan
+	p     *llb.Plan
+	m     llb.Value // the model planned; nil when err is set
+	err   error
+	steps []Step
+	image *Image
 }
 
-// Step is one step of a Plan.
-type Step struct {
-	llb.PlanStep
-}
-
-// Mount is a mount of an exec step.
-type Mount = llb.PlanMount
-
-// Image is the image config a container value sets on top of its base
-// image's.
-type Image = llb.PlanImage
-
-// PlanOf lays out v's graph. It needs no daemon and does no I/O.
+// PlanOf lays out v's graph. It needs no daemon and does no I/O. A value a
+// build would reject before reaching the daemon — a bad argument, a nil
+// value, two different secrets under one name — gives a plan with no steps
+// whose Err says why: the same check, llb.Validate, runs for both.
 func PlanOf(v sdk.Value) *Plan {
-	m := llb.Model(v)
-	if m == nil {
-		return &Plan{&llb.Plan{}}
+	m, err := llb.ModelOf(v)
+	if err != nil {
+		return &Plan{p: &llb.Plan{Err: err}, err: llb.PublicError(err)}
 	}
-	return &Plan{llb.BuildPlan(m)}
-}
-
-// String renders the plan, one line per step, then the image config.
-func (p *Plan) String() string { return p.p.String() }
-
-// Err is the value's validation error, or nil.
-func (p *Plan) Err() error { return p.p.Err }
-
-// Steps returns every step in order.
-func (p *Plan) Steps() []Step {
-	out := make([]Step, len(p.p.Steps))
-	for i, s := range p.p.Steps {
-		out[i] = Step{s}
+	p := llb.BuildPlan(m)
+	out := &Plan{p: p, m: m, err: llb.PublicError(p.Err), image: newImage(p.Image)}
+	if out.err != nil {
+		out.m = nil
+	}
+	for _, s := range p.Steps {
+		out.steps = append(out.steps, newStep(s))
 	}
 	return out
 }
 
-// Image is the image config set by the program; nil for a directory or a
-// file.
-func (p *Plan) Image() *Image { return p.p.Image }
+// String renders the plan, one line per step, then the image config (or,
+// for a directory or a file, its output path). An invalid value renders as
+// "error: " and its error.
+func (p *Plan) String() string {
+	if p.err != nil {
+		return "error: " + p.err.Error() + "\n"
+	}
+	return p.p.String()
+}
+
+// Err is the value's validation error, or nil. It is an
+// *sdk.ValidationError for a bad argument or a nil value.
+func (p *Plan) Err() error { return p.err }
+
+// Steps returns every step in order.
+func (p *Plan) Steps() []Step { return slices.Clone(p.steps) }
+
+// Image is the image config set by the program; nil for a directory, a
+// file or an invalid value.
+func (p *Plan) Image() *Image { return p.image }
 
 // Execs returns the exec steps in order.
 func (p *Plan) Execs() []Step {
 	var out []Step
-	for _, s := range p.p.Steps {
+	for _, s := range p.steps {
 		if s.Op == "exec" {
-			out = append(out, Step{s})
+			out = append(out, s)
 		}
 	}
 	return out
@@ -78,7 +82,7 @@ func (p *Plan) FindExec(prefix ...string) (Step, bool) {
 }
 
 // Exec returns the first exec step whose args start with prefix, and fails
-// the test if there is none.
+// the test, listing the plan with every step's Go line, if there is none.
 func (p *Plan) Exec(t testing.TB, prefix ...string) Step {
 	t.Helper()
 	s, ok := p.FindExec(prefix...)
@@ -88,102 +92,44 @@ func (p *Plan) Exec(t testing.TB, prefix ...string) Step {
 	return s
 }
 
-// RequireOrder fails the test unless the exec step starting with first
-// comes before the one starting with then.
-func (p *Plan) RequireOrder(t testing.TB, first, then []string) {
-	t.Helper()
-	a, b := p.Exec(t, first...), p.Exec(t, then...)
-	if a.Index >= b.Index {
-		t.Fatalf("step #%d (%s) should run before step #%d (%s)", a.Index, strings.Join(first, " "), b.Index, strings.Join(then, " "))
+// step returns the step with index i (1-based).
+func (p *Plan) step(i int) (Step, bool) {
+	if i < 1 || i > len(p.steps) {
+		return Step{}, false
 	}
+	return p.steps[i-1], true
 }
 
-// RequireNonRoot fails the test unless the image sets a user other than
-// root (name or uid 0).
-func (p *Plan) RequireNonRoot(t testing.TB) {
-	t.Helper()
-	img := p.Image()
-	if img == nil {
-		t.Fatalf("the value is not a container")
-	}
-	user, _, _ := strings.Cut(img.User, ":")
-	if user == "" || user == "root" || user == "0" {
-		t.Fatalf("the image runs as root (user %q); call WithUser with a non-root user", img.User)
-	}
-}
-
-// secretish matches env names that usually hold credentials.
-var secretish = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL)`)
-
-// RequireNoSecretInEnv fails the test if a plain env var (of an exec step
-// or the image) has a name that looks like a credential. Pass credentials
-// with WithSecretEnv or WithMountedSecret instead.
-func (p *Plan) RequireNoSecretInEnv(t testing.TB) {
-	t.Helper()
-	check := func(where string, env []string) {
-		for _, kv := range env {
-			name, _, _ := strings.Cut(kv, "=")
-			if secretish.MatchString(name) {
-				t.Fatalf("%s sets %s as a plain env var; use WithSecretEnv or WithMountedSecret", where, name)
-			}
-		}
-	}
-	for _, s := range p.Execs() {
-		check("step #"+strconv.Itoa(s.Index)+" ("+s.Location+")", s.Env)
-	}
-	if img := p.Image(); img != nil {
-		check("the image config", img.Env)
-	}
-}
-
-// RequireNoEnv fails the test if the image config sets any of names (for
-// example proxy variables, which must not leak into an image).
-func (p *Plan) RequireNoEnv(t testing.TB, names ...string) {
-	t.Helper()
-	img := p.Image()
-	if img == nil {
-		return
-	}
-	for _, kv := range img.Env {
-		name, _, _ := strings.Cut(kv, "=")
-		if slices.Contains(names, name) {
-			t.Fatalf("the image config sets %s", kv)
-		}
-	}
-}
-
-// Mount returns the step's mount at target.
-func (s Step) Mount(target string) (Mount, bool) {
+// reads lists the indexes of the steps s reads directly: its inputs and
+// the inputs of its directory and file mounts.
+func (s Step) reads() []int {
+	in := slices.Clone(s.Inputs)
 	for _, m := range s.Mounts {
-		if m.Target == target {
-			return m, true
+		if m.Input > 0 {
+			in = append(in, m.Input)
 		}
 	}
-	return Mount{}, false
+	return in
 }
 
-// RequireCacheMount fails the test unless the step has a cache mount at
-// target, and returns it.
-func (s Step) RequireCacheMount(t testing.TB, target string) Mount {
-	t.Helper()
-	m, ok := s.Mount(target)
-	if !ok || m.Kind != "cache" {
-		t.Fatalf("step #%d (%s) has no cache mount at %s; it has: %v", s.Index, s.Location, target, s.Mounts)
+// DependsOn reports whether step b reads, directly or through other steps,
+// the output of step a: a is an ancestor of b, so a runs before b.
+func (p *Plan) DependsOn(b, a Step) bool {
+	seen := map[int]bool{}
+	todo := b.reads()
+	for len(todo) > 0 {
+		i := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if i == a.Index {
+			return true
+		}
+		if seen[i] {
+			continue
+		}
+		seen[i] = true
+		if s, ok := p.step(i); ok {
+			todo = append(todo, s.reads()...)
+		}
 	}
-	return m
-}
-
-// RequireSecretMount fails the test unless the step mounts the named secret
-// at target.
-func (s Step) RequireSecretMount(t testing.TB, target, secret string) {
-	t.Helper()
-	m, ok := s.Mount(target)
-	if !ok || m.Kind != "secret" || m.Secret != secret {
-		t.Fatalf("step #%d (%s) does not mount secret %q at %s; it has: %v", s.Index, s.Location, secret, target, s.Mounts)
-	}
-}
-
-// HasEnv reports whether the step sets name=value.
-func (s Step) HasEnv(name, value string) bool {
-	return slices.Contains(s.Env, name+"="+value)
+	return false
 }
