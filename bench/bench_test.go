@@ -58,6 +58,7 @@ var locations = regexp.MustCompile(` @ \S+:\d+`)
 // the example's golden plan, call sites aside.
 func TestMultistageIsTheExample(t *testing.T) {
 	golden, err := os.ReadFile(filepath.Join("..", "examples", "multistage", "testdata", "TestGoldenPlan.plan"))
+	golden, _, _ = bytes.Cut(golden, []byte("-- llb:"))
 	if err != nil {
 		t.Skipf("no golden plan of the example: %v", err)
 	}
