@@ -9,7 +9,7 @@ import (
 // quotes; maxCause bounds the text of an underlying error it carries.
 const (
 	maxQuoted = 200
-	maxCause  = 4096
+	maxCause  = 2048
 )
 
 // clip returns s cut to at most n bytes on a rune boundary, saying how

@@ -224,7 +224,7 @@ const goneProbe = time.Second
 // some other service's status.
 func (e *Engine) gone(ctx context.Context, err error) bool {
 	s, ok := status.FromError(unwrapStatus(err))
-	if !ok || (s.Code() != codes.Unavailable && s.Code() != codes.Canceled) {
+	if !ok || (s.Code() != codes.Unavailable && s.Code() != codes.Canceled) || e.c == nil {
 		return false
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), goneProbe)

@@ -194,12 +194,23 @@ func requestTarget(msg string) (host, ref string) {
 	}
 }
 
-// rootMessage is the innermost message of err's chain: the registry's
-// own words, without the layers of context around them.
+// rootMessage is the registry's own words in err, without the layers of
+// context around them (the From call and the resolver's "resolving …").
 func rootMessage(err error) string {
+	var re *lllb.ResolveError
+	if errors.As(err, &re) && re.Err != nil {
+		err = re.Err
+	}
 	msg := err.Error()
 	if i := strings.LastIndex(msg, "failed to solve: "); i >= 0 {
 		msg = msg[i+len("failed to solve: "):]
+	}
+	for strings.HasPrefix(msg, "resolving ") {
+		_, rest, ok := strings.Cut(msg, `": `)
+		if !ok {
+			break
+		}
+		msg = rest
 	}
 	return msg
 }
