@@ -26,8 +26,11 @@ func TestEngineNotFromConnect(t *testing.T) {
 	}
 	c := sdk.From("debian:bookworm").WithExec([]string{"true"})
 	calls := map[string]func(context.Context, *Engine) error{
-		"Build":     func(ctx context.Context, e *Engine) error { _, err := e.Build(ctx, c); return err },
-		"Publish":   func(ctx context.Context, e *Engine) error { _, err := e.Publish(ctx, c, "127.0.0.1:5000/x:y"); return err },
+		"Build": func(ctx context.Context, e *Engine) error { _, err := e.Build(ctx, c); return err },
+		"Publish": func(ctx context.Context, e *Engine) error {
+			_, err := e.Publish(ctx, c, "127.0.0.1:5000/x:y")
+			return err
+		},
 		"Stdout":    func(ctx context.Context, e *Engine) error { _, err := e.Stdout(ctx, c); return err },
 		"Stderr":    func(ctx context.Context, e *Engine) error { _, err := e.Stderr(ctx, c); return err },
 		"Export":    func(ctx context.Context, e *Engine) error { return e.Export(ctx, c, t.TempDir()) },
