@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 
 	"github.com/ladingbuild/lading/sdk"
 
@@ -27,11 +26,11 @@ func (e *Engine) Build(ctx context.Context, v sdk.Value, outputs ...Output) (*Re
 	if err := e.usable(); err != nil {
 		return nil, err
 	}
-	if isNil(v) {
+	if v == nil {
 		return nil, errors.New("build: nil value")
 	}
 	for i, o := range outputs {
-		if isNil(o) {
+		if o == nil {
 			return nil, fmt.Errorf("build: output %d of %d is nil", i+1, len(outputs))
 		}
 	}
@@ -100,16 +99,3 @@ func (e *Engine) Export(ctx context.Context, v sdk.Value, path string) error {
 	return err
 }
 
-// isNil reports whether v is nil or an interface holding a nil pointer
-// (a nil *sdk.Container passed as an sdk.Value).
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func:
-		return rv.IsNil()
-	}
-	return false
-}
