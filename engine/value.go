@@ -98,4 +98,3 @@ func (e *Engine) Export(ctx context.Context, v sdk.Value, path string) error {
 	_, err := e.Build(ctx, v, LocalPath(path))
 	return err
 }
-
