@@ -18,8 +18,12 @@ import (
 )
 
 // ErrNoEngine is returned (wrapped) by [Connect] when no BuildKit engine can
-// be reached or started. The wrapping error names the address tried and the
-// ways to get an engine.
+// be reached or started, by a build or another call when the engine went
+// away during it, and by every method of an Engine not made by Connect (a
+// nil *Engine or the zero Engine{}). The wrapping error names the address
+// tried and what to do: the ways to get an engine, led by fixing
+// BUILDKIT_HOST or the WithAddress address when the address came from
+// there.
 var ErrNoEngine = errors.New("no build engine")
 
 // noEngineHelp lists the ways to get an engine; it ends every ErrNoEngine.
