@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -32,13 +31,16 @@ type Worker struct {
 
 // Status asks the daemon for its version and workers.
 func (e *Engine) Status(ctx context.Context) (*Status, error) {
+	if err := e.usable(); err != nil {
+		return nil, err
+	}
 	info, err := e.c.Info(ctx)
 	if err != nil {
-		return nil, wrapCanceled(ctx, fmt.Errorf("engine info: %w", err))
+		return nil, e.rpcError(ctx, "engine info", err)
 	}
 	ws, err := e.c.ListWorkers(ctx)
 	if err != nil {
-		return nil, wrapCanceled(ctx, fmt.Errorf("listing workers: %w", err))
+		return nil, e.rpcError(ctx, "listing workers", err)
 	}
 	st := &Status{Address: e.addr, Origin: e.origin, Version: info.BuildkitVersion.Version, Revision: info.BuildkitVersion.Revision}
 	for _, w := range ws {
@@ -78,9 +80,12 @@ type DiskUsage struct {
 
 // DiskUsage lists the engine's build cache and its size.
 func (e *Engine) DiskUsage(ctx context.Context) (*DiskUsage, error) {
+	if err := e.usable(); err != nil {
+		return nil, err
+	}
 	recs, err := e.c.DiskUsage(ctx)
 	if err != nil {
-		return nil, wrapCanceled(ctx, fmt.Errorf("disk usage: %w", err))
+		return nil, e.rpcError(ctx, "disk usage", err)
 	}
 	du := &DiskUsage{}
 	for _, r := range recs {
@@ -121,6 +126,9 @@ type PruneReport struct {
 
 // Prune removes unused build cache from the engine.
 func (e *Engine) Prune(ctx context.Context, opt PruneOptions) (*PruneReport, error) {
+	if err := e.usable(); err != nil {
+		return nil, err
+	}
 	var popts []client.PruneOption
 	if opt.All {
 		popts = append(popts, client.PruneAll)
@@ -142,7 +150,7 @@ func (e *Engine) Prune(ctx context.Context, opt PruneOptions) (*PruneReport, err
 	close(ch)
 	<-done
 	if err != nil {
-		return nil, wrapCanceled(ctx, fmt.Errorf("prune: %w", err))
+		return nil, e.rpcError(ctx, "prune", err)
 	}
 	return rep, nil
 }

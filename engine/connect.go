@@ -43,7 +43,9 @@ const (
 )
 
 // Engine is a connection to a BuildKit daemon. It is safe for concurrent
-// use; several builds may run at once. Close it when done.
+// use; several builds may run at once. Close it when done. Get one from
+// [Connect]: the methods of a nil *Engine or of the zero Engine{} return
+// an error wrapping [ErrNoEngine].
 type Engine struct {
 	c      *client.Client
 	addr   string
@@ -57,12 +59,9 @@ type Engine struct {
 // which it used on one line of its log output (stderr by default). When no
 // engine can be reached the error wraps [ErrNoEngine].
 func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
-	s := defaultSettings()
-	for _, o := range opts {
-		o(&s)
-	}
-	if s.err != nil {
-		return nil, s.err
+	s, err := applyOptions(atConnect, opts)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := progressMode(s.progress); err != nil {
 		return nil, err
@@ -78,7 +77,7 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 		addr, origin = os.Getenv("BUILDKIT_HOST"), OriginEnv
 	}
 	if addr != "" {
-		c, err := dial(ctx, &s, addr)
+		c, err := dial(ctx, &s, addr, origin)
 		if err != nil {
 			return nil, err
 		}
@@ -87,24 +86,24 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 
 	p := localEnginePaths()
 	if err := restartIfReconfigured(ctx, &s, p); err != nil {
-		return nil, noEngineError(p.address(), err)
+		return nil, noEngineError(p.address(), OriginLocal, err)
 	}
 	logMirrors(&s)
 	if _, alive := readPID(p); alive {
-		if c, err := dial(ctx, &s, p.address()); err == nil {
+		if c, err := dial(ctx, &s, p.address(), OriginLocal); err == nil {
 			return newEngine(c, p.address(), OriginLocal, s), nil
 		}
 	}
 	if !s.autoStart {
-		return nil, noEngineError(p.address(), errors.New("the local engine is not running and auto-start is off"))
+		return nil, noEngineError(p.address(), OriginLocal, errors.New("the local engine is not running and auto-start is off"))
 	}
 	if _, err := startLocal(ctx, &s); err != nil {
 		if ctx.Err() != nil {
 			return nil, wrapCanceled(ctx, err)
 		}
-		return nil, noEngineError(p.address(), err)
+		return nil, noEngineError(p.address(), OriginStarted, err)
 	}
-	c, err := dial(ctx, &s, p.address())
+	c, err := dial(ctx, &s, p.address(), OriginStarted)
 	if err != nil {
 		return nil, err
 	}
@@ -118,47 +117,95 @@ func newEngine(c *client.Client, addr string, origin Origin, s settings) *Engine
 	return &Engine{c: c, addr: addr, origin: origin, s: s}
 }
 
-// With returns a copy of the engine with opts applied to its later builds
-// (progress, events, caches, platforms, registries, credentials…). The copy
-// shares the connection; closing either closes both. Options about finding
-// the engine have no effect.
+// With returns a copy of the engine with build options applied to its
+// later builds (progress, events, caches, platforms, registries,
+// credentials…). The copy shares the connection; closing either closes
+// both. A connection or local engine option (WithAddress, WithTLS,
+// WithRegistryMirror, Silent…) has no effect on an engine already
+// connected: every build of the copy then fails with an error naming the
+// option and where it belongs. With on a nil *Engine returns nil.
 func (e *Engine) With(opts ...Option) *Engine {
+	if e == nil {
+		return nil
+	}
 	c := *e
 	c.s.mirrors = maps.Clone(e.s.mirrors)
 	c.s.insecure = slices.Clone(e.s.insecure)
 	c.s.cacheFrom = slices.Clone(e.s.cacheFrom)
 	c.s.cacheTo = slices.Clone(e.s.cacheTo)
+	c.s.at = atWith
 	for _, o := range opts {
+		if o == nil {
+			if c.s.err == nil {
+				c.s.err = errors.New("Engine.With: nil option")
+			}
+			continue
+		}
 		o(&c.s)
 	}
 	return &c
 }
 
-// Address returns the engine's address.
-func (e *Engine) Address() string { return e.addr }
+// usable reports why e cannot run anything: it is nil or the zero Engine
+// (not made by Connect), or a With copy was given an option that has no
+// effect there.
+func (e *Engine) usable() error {
+	if e == nil || e.c == nil {
+		return errZeroEngine
+	}
+	return e.s.err
+}
 
-// Origin says how Connect found the engine.
-func (e *Engine) Origin() Origin { return e.origin }
+// errZeroEngine is returned by the methods of an Engine not made by Connect.
+var errZeroEngine = fmt.Errorf("%w: this engine.Engine is nil or its zero value, which is connected to nothing; "+
+	"get an engine with engine.Connect(ctx) and use the *Engine it returns", ErrNoEngine)
+
+// Address returns the engine's address ("" for an Engine not made by
+// Connect).
+func (e *Engine) Address() string {
+	if e == nil {
+		return ""
+	}
+	return e.addr
+}
+
+// Origin says how Connect found the engine ("" for an Engine not made by
+// Connect).
+func (e *Engine) Origin() Origin {
+	if e == nil {
+		return ""
+	}
+	return e.origin
+}
 
 // Close closes the connection. It does not stop the engine.
-func (e *Engine) Close() error { return e.c.Close() }
+func (e *Engine) Close() error {
+	if e == nil || e.c == nil {
+		return errZeroEngine
+	}
+	return e.c.Close()
+}
 
-// dial connects to addr and checks that a BuildKit daemon answers there.
-func dial(ctx context.Context, s *settings, addr string) (*client.Client, error) {
+// dial connects to addr, found as origin says, and checks that a BuildKit
+// daemon answers there.
+func dial(ctx context.Context, s *settings, addr string, origin Origin) (*client.Client, error) {
 	copts, err := clientOptions(s, addr)
 	if err != nil {
+		if origin == OriginEnv {
+			return nil, fmt.Errorf("%w\n(the address is the value of BUILDKIT_HOST: fix BUILDKIT_HOST, or unset it to use the local engine)", err)
+		}
 		return nil, err
 	}
 	c, err := client.New(ctx, addr, copts...)
 	if err != nil {
-		return nil, noEngineError(addr, err)
+		return nil, noEngineError(addr, origin, err)
 	}
 	if err := probe(ctx, c); err != nil {
 		c.Close()
 		if ctx.Err() != nil {
 			return nil, wrapCanceled(ctx, err)
 		}
-		return nil, noEngineError(addr, err)
+		return nil, noEngineError(addr, origin, err)
 	}
 	return c, nil
 }
@@ -200,7 +247,7 @@ func simplifyDialError(err error) error {
 func clientOptions(s *settings, addr string) ([]client.ClientOpt, error) {
 	u, err := url.Parse(addr)
 	if err != nil || u.Scheme == "" {
-		return nil, fmt.Errorf("invalid engine address %q: want unix://, tcp://, docker-container://, kube-pod:// or ssh://", addr)
+		return nil, fmt.Errorf("invalid engine address %s: want unix://, tcp://, docker-container://, kube-pod:// or ssh://", quote(addr))
 	}
 	var opts []client.ClientOpt
 	switch u.Scheme {
@@ -208,7 +255,7 @@ func clientOptions(s *settings, addr string) ([]client.ClientOpt, error) {
 	case "tcp":
 		if s.tls != nil {
 			if *s.tls == (TLSConfig{}) {
-				return nil, fmt.Errorf("engine.WithTLS for %s is empty: give the CA certificate and the client certificate and key (are the variables that should hold their paths unset?)", addr)
+				return nil, fmt.Errorf("engine.WithTLS for %s is empty: give the CA certificate and the client certificate and key (are the variables that should hold their paths unset?)", clip(addr, maxQuoted))
 			}
 			if s.tls.CACert != "" || s.tls.ServerName != "" {
 				opts = append(opts, client.WithServerConfig(s.tls.ServerName, s.tls.CACert))
@@ -220,11 +267,11 @@ func clientOptions(s *settings, addr string) ([]client.ClientOpt, error) {
 		}
 		if !s.allowInsecureTCP && !isLoopback(u.Hostname()) {
 			return nil, fmt.Errorf("refusing plaintext %s: the host is not loopback, so anyone on the network could use the engine; "+
-				"set up mutual TLS with engine.WithTLS, or pass engine.AllowInsecureTCP() if the network is trusted", addr)
+				"set up mutual TLS with engine.WithTLS, or pass engine.AllowInsecureTCP() if the network is trusted", clip(addr, maxQuoted))
 		}
 	case "docker-container", "kube-pod", "ssh", "nerdctl-container", "podman-container":
 	default:
-		return nil, fmt.Errorf("unsupported engine address %q: want unix://, tcp://, docker-container://, kube-pod:// or ssh://", addr)
+		return nil, fmt.Errorf("unsupported engine address %s: want unix://, tcp://, docker-container://, kube-pod:// or ssh://", quote(addr))
 	}
 	return opts, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +131,63 @@ func TestConnectDiscoveryOrder(t *testing.T) {
 		_, err := Connect(t.Context(), Silent(), WithoutAutoStart())
 		require.ErrorIs(t, err, ErrNoEngine)
 		assert.Contains(t, err.Error(), "buildkitd.sock")
+	})
+}
+
+// TestNoEngineHintFitsTheOrigin: when the address came from BUILDKIT_HOST
+// or WithAddress, the first thing the error suggests is to fix that
+// address (naming it), before the ways to get an engine.
+func TestNoEngineHintFitsTheOrigin(t *testing.T) {
+	dead := "unix://" + t.TempDir() + "/dead.sock"
+	for _, tc := range []struct {
+		name      string
+		env       bool
+		wantFirst []string
+	}{
+		{"BUILDKIT_HOST", true, []string{"BUILDKIT_HOST is set to " + strconv.Quote(dead), "fix BUILDKIT_HOST", "unset BUILDKIT_HOST"}},
+		{"WithAddress", false, []string{strconv.Quote(dead) + " was given with engine.WithAddress", "fix the address"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []Option{Silent()}
+			if tc.env {
+				t.Setenv("BUILDKIT_HOST", dead)
+			} else {
+				t.Setenv("BUILDKIT_HOST", "")
+				opts = append(opts, WithAddress(dead))
+			}
+			_, err := Connect(t.Context(), opts...)
+			require.ErrorIs(t, err, ErrNoEngine)
+			lines := strings.Split(err.Error(), "\n")
+			require.GreaterOrEqual(t, len(lines), 3)
+			assert.Contains(t, lines[0], dead, "names the address tried")
+			for _, want := range tc.wantFirst {
+				assert.Contains(t, lines[1], want, "the first hint is about the address given")
+			}
+			assert.Less(t, strings.Index(err.Error(), "fix"), strings.Index(err.Error(), "lading engine start"),
+				"fixing the address comes before starting a local engine")
+		})
+	}
+
+	t.Run("the local engine gets no such hint", func(t *testing.T) {
+		t.Setenv("BUILDKIT_HOST", "")
+		t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+		_, err := Connect(t.Context(), Silent(), WithoutAutoStart())
+		require.ErrorIs(t, err, ErrNoEngine)
+		assert.NotContains(t, err.Error(), "BUILDKIT_HOST is set")
+		assert.NotContains(t, err.Error(), "was given with engine.WithAddress")
+	})
+
+	t.Run("BUILDKIT_HOST that is not an address", func(t *testing.T) {
+		t.Setenv("BUILDKIT_HOST", "/run/buildkit/buildkitd.sock")
+		_, err := Connect(t.Context(), Silent())
+		require.ErrorContains(t, err, "invalid engine address")
+		assert.Contains(t, err.Error(), "fix BUILDKIT_HOST, or unset it")
+	})
+
+	t.Run("a huge BUILDKIT_HOST makes a short error", func(t *testing.T) {
+		t.Setenv("BUILDKIT_HOST", "unix:///"+strings.Repeat("d", 1<<20))
+		_, err := Connect(t.Context(), Silent())
+		require.Error(t, err)
+		assert.Less(t, len(err.Error()), 10_000)
 	})
 }

@@ -19,9 +19,22 @@
 // platforms ([WithPlatforms]), reproducible timestamps
 // ([WithSourceDateEpoch]), an event stream ([WithEvents]).
 //
+// One [Option] type serves [Connect], [Engine.With] and [StartLocal], and
+// each option's doc says where it applies: connection options (address,
+// TLS, auto-start) at Connect only, local engine options (mirrors, the
+// buildkitd binary, log output) at Connect and StartLocal, build options
+// at Connect and With. An option given where it has no effect is an
+// error naming it and where it belongs — from StartLocal at once, from
+// every build of a With copy — never silently ignored.
+//
 // Errors callers branch on are typed: [ErrNoEngine] when no engine can be
-// reached, [*ExecError] when a step exits non-zero. A cancelled context
-// yields an error for which errors.Is(err, context.Canceled) holds.
+// reached, when the engine goes away during a build, and from every method
+// of an Engine not made by Connect (a nil *Engine or the zero Engine{});
+// [*ExecError] when a step exits non-zero; [*RegistryAuthError] when a
+// registry refuses a push or a pull for want of credentials (none found,
+// or found and rejected). A cancelled context yields an error for which
+// errors.Is(err, context.Canceled) holds. Messages quote a bounded prefix
+// of any value given by the user, so a huge input never makes a huge error.
 //
 // Secret values the engine reads for a build are replaced by "***" in every
 // log line, progress output, event and error it produces.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -17,8 +18,12 @@ import (
 )
 
 // ErrNoEngine is returned (wrapped) by [Connect] when no BuildKit engine can
-// be reached or started. The wrapping error names the address tried and the
-// ways to get an engine.
+// be reached or started, by a build or another call when the engine went
+// away during it, and by every method of an Engine not made by Connect (a
+// nil *Engine or the zero Engine{}). The wrapping error names the address
+// tried and what to do: the ways to get an engine, led by fixing
+// BUILDKIT_HOST or the WithAddress address when the address came from
+// there.
 var ErrNoEngine = errors.New("no build engine")
 
 // noEngineHelp lists the ways to get an engine; it ends every ErrNoEngine.
@@ -27,9 +32,25 @@ const noEngineHelp = `to get an engine, do one of:
   - set BUILDKIT_HOST to a running buildkitd (unix:///run/buildkit/buildkitd.sock, tcp://host:1234, docker-container://name, kube-pod://name, ssh://user@host)
   - pass engine.WithAddress(...) to engine.Connect`
 
-// noEngineError builds an error that wraps ErrNoEngine.
-func noEngineError(addr string, cause error) error {
-	return fmt.Errorf("%w at %s: %w\n%s", ErrNoEngine, addr, cause, noEngineHelp)
+// noEngineError builds an error that wraps ErrNoEngine: the address tried,
+// why it failed, and the ways to get an engine, led by the one that fits
+// where the address came from.
+func noEngineError(addr string, origin Origin, cause error) error {
+	return fmt.Errorf("%w at %s: %w\n%s%s", ErrNoEngine, clip(addr, maxQuoted), bounded(cause), originHint(addr, origin), noEngineHelp)
+}
+
+// originHint is the first thing to try when the engine at addr, found as
+// origin says, does not answer; it ends with a newline when not empty.
+func originHint(addr string, origin Origin) string {
+	switch origin {
+	case OriginEnv:
+		return fmt.Sprintf("BUILDKIT_HOST is set to %s and no engine answers there: start that engine or fix BUILDKIT_HOST, "+
+			"or unset BUILDKIT_HOST to use lading's local engine\n", quote(addr))
+	case OriginOption:
+		return fmt.Sprintf("the address %s was given with engine.WithAddress and no engine answers there: start that engine or fix the address; "+
+			"without WithAddress, Connect uses BUILDKIT_HOST or lading's local engine\n", quote(addr))
+	}
+	return ""
 }
 
 // ExecError is returned when a step of the graph exits with a non-zero code.
@@ -155,7 +176,78 @@ func (e *Engine) solveError(ctx context.Context, err error, progs []*lllb.Progra
 }
 
 // classify turns an error of a solve that is not a failed step into
-// lading's: cancellation, an engine that went away, registry credentials.
+// lading's: cancellation (matching context.Canceled), an engine that went
+// away (wrapping ErrNoEngine), a registry that refused credentials
+// (*RegistryAuthError). A compile error (*llb.ValidationError) comes back
+// as it is.
 func (e *Engine) classify(ctx context.Context, err error) error {
-	return wrapCanceled(ctx, fmt.Errorf("build failed: %w", err))
+	if err == nil {
+		return nil
+	}
+	var ve *lllb.ValidationError
+	if errors.As(err, &ve) {
+		return err
+	}
+	if ctx.Err() != nil {
+		return wrapCanceled(ctx, fmt.Errorf("build cancelled: %w", bounded(err)))
+	}
+	if e.gone(ctx, err) {
+		return e.lostError("during the build", err)
+	}
+	if canceledStatus(err) {
+		return wrapCanceled(ctx, fmt.Errorf("build cancelled: %w", bounded(err)))
+	}
+	if ae := e.registryAuthError(err); ae != nil {
+		return ae
+	}
+	return fmt.Errorf("build failed: %w", bounded(err))
+}
+
+// rpcError is classify for the engine's other calls (status, disk usage,
+// prune): what names the call.
+func (e *Engine) rpcError(ctx context.Context, what string, err error) error {
+	if ctx.Err() == nil && e.gone(ctx, err) {
+		return e.lostError("during "+what, err)
+	}
+	return wrapCanceled(ctx, fmt.Errorf("%s: %w", what, bounded(err)))
+}
+
+// canceledStatus reports whether err carries a gRPC Canceled or
+// DeadlineExceeded status.
+func canceledStatus(err error) bool {
+	s, ok := status.FromError(unwrapStatus(err))
+	return ok && (s.Code() == codes.Canceled || s.Code() == codes.DeadlineExceeded)
+}
+
+// goneProbe bounds the check that the engine really is gone.
+const goneProbe = time.Second
+
+// gone reports whether err says the connection to the engine broke
+// (gRPC Unavailable, or Canceled by an engine shutting down) and the
+// engine does not answer any more. An engine that still answers passed on
+// some other service's status.
+func (e *Engine) gone(ctx context.Context, err error) bool {
+	s, ok := status.FromError(unwrapStatus(err))
+	if !ok || (s.Code() != codes.Unavailable && s.Code() != codes.Canceled) || e.c == nil {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), goneProbe)
+	defer cancel()
+	_, perr := e.c.Info(pctx)
+	return perr != nil
+}
+
+// lostError says that the engine went away (when: "during the build"),
+// at which address, and what to do; it wraps ErrNoEngine and err.
+func (e *Engine) lostError(when string, err error) error {
+	var hint string
+	switch e.origin {
+	case OriginLocal, OriginStarted:
+		hint = "the local engine stopped or crashed (its log: " + localEnginePaths().log + "); the next engine.Connect starts it again"
+	case OriginEnv:
+		hint = "the engine at BUILDKIT_HOST stopped or crashed, or the connection to it broke: check that engine, then run the build again"
+	default:
+		hint = "the engine stopped or crashed, or the connection to it broke: check that engine, then run the build again"
+	}
+	return fmt.Errorf("%w: the engine at %s (%s) went away %s: %w\n%s", ErrNoEngine, clip(e.addr, maxQuoted), e.origin, when, bounded(err), hint)
 }

@@ -95,11 +95,14 @@ func LocalStatus(ctx context.Context) (*LocalEngine, error) {
 // StartLocal starts the local engine unless it already runs, and returns it
 // once it answers. The buildkitd binary is found on PATH or in lading's
 // cache, or built once from source. Options for registry mirrors and
-// insecure registries go into its buildkitd.toml.
+// insecure registries go into its buildkitd.toml. It takes the local
+// engine options ([WithRegistryMirror], [WithInsecureRegistry],
+// [WithBuildkitd], [WithLogOutput], [Silent]); any other option is an
+// error naming it and where it belongs.
 func StartLocal(ctx context.Context, opts ...Option) (*LocalEngine, error) {
-	s := defaultSettings()
-	for _, o := range opts {
-		o(&s)
+	s, err := applyOptions(atStartLocal, opts)
+	if err != nil {
+		return nil, err
 	}
 	return startLocal(ctx, &s)
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/ladingbuild/lading/sdk"
 
@@ -22,8 +23,16 @@ func compileValue(v sdk.Value, rerunFinal bool) compileFunc {
 // failing step returns an [*ExecError]; a cancelled ctx an error matching
 // context.Canceled.
 func (e *Engine) Build(ctx context.Context, v sdk.Value, outputs ...Output) (*Result, error) {
+	if err := e.usable(); err != nil {
+		return nil, err
+	}
 	if v == nil {
 		return nil, errors.New("build: nil value")
+	}
+	for i, o := range outputs {
+		if o == nil {
+			return nil, fmt.Errorf("build: output %d of %d is nil", i+1, len(outputs))
+		}
 	}
 	return e.build(ctx, request{compile: compileValue(v, false), outputs: outputs})
 }
@@ -33,6 +42,9 @@ func (e *Engine) Build(ctx context.Context, v sdk.Value, outputs ...Output) (*Re
 // The image carries the config the program set (entrypoint, env, user,
 // labels, ports…) on top of its base image's.
 func (e *Engine) Publish(ctx context.Context, c *sdk.Container, ref string, moreTags ...string) (string, error) {
+	if err := e.usable(); err != nil {
+		return "", err
+	}
 	if c == nil {
 		return "", errors.New("publish: nil container")
 	}
@@ -70,6 +82,9 @@ func (e *Engine) Stderr(ctx context.Context, c *sdk.Container) (string, error) {
 }
 
 func (e *Engine) output(ctx context.Context, c *sdk.Container) (*Result, error) {
+	if err := e.usable(); err != nil {
+		return nil, err
+	}
 	if c == nil {
 		return nil, errors.New("build: nil container")
 	}

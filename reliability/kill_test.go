@@ -66,6 +66,21 @@ func killDuring(t *testing.T, build func() error, when func() bool) (error, time
 	return buildErr, took
 }
 
+// requireEngineGone checks the error of a call that the engine's death
+// interrupted: it says the engine went away, at which address, wraps
+// engine.ErrNoEngine, and is not raw gRPC text.
+func requireEngineGone(t *testing.T, e *engine.Engine, err error) {
+	t.Helper()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, engine.ErrNoEngine)
+	assert.NotErrorIs(t, err, context.Canceled)
+	first := firstLine(err)
+	assert.Contains(t, first, "went away", "says what happened first, not gRPC's words")
+	assert.Contains(t, first, e.Address(), "names the engine's address")
+	assert.False(t, strings.HasPrefix(err.Error(), "rpc error"), "not raw gRPC text: %v", err)
+	assert.Contains(t, err.Error(), "the next engine.Connect starts it again", "says what to do")
+}
+
 // rebuildAfterKill connects again as a user's next run would: Connect
 // must start a fresh local engine over what the dead one left (its
 // socket, pid file, state, and containers that may still be running) and
@@ -133,7 +148,11 @@ func TestEngineKilledMidStep(t *testing.T) {
 	require.Error(t, buildErr)
 	assert.Less(t, took, 5*time.Second, "the build returns within 5 s of the engine's death")
 	assert.NotErrorIs(t, buildErr, context.Canceled, "the engine died; nobody cancelled")
+	requireEngineGone(t, e, buildErr)
 	assert.Empty(t, dirNames(t, outDir), "no output file and no temporary file")
+
+	_, err = e.Status(t.Context())
+	requireEngineGone(t, e, err)
 
 	rebuildAfterKill(t, root, opts, st.PID, prog, outDir, "image.tar")
 }
@@ -178,6 +197,7 @@ func TestEngineKilledWhileWritingOutput(t *testing.T) {
 	assert.True(t, strings.HasPrefix(seen, ".image.tar.tmp-"), "written under a temporary name: %s", seen)
 	require.Error(t, buildErr)
 	assert.Less(t, took, 5*time.Second, "the build returns within 5 s of the engine's death")
+	requireEngineGone(t, e, buildErr)
 	assert.Empty(t, dirNames(t, outDir), "the half-written file is removed and nothing is at the path")
 
 	rebuildAfterKill(t, root, opts, st.PID, prog, outDir, "image.tar")

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,6 +87,9 @@ func TestUnreachableEngines(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.addr)
 			assert.Contains(t, err.Error(), "lading engine start")
 			assert.Contains(t, err.Error(), "BUILDKIT_HOST")
+			lines := strings.Split(err.Error(), "\n")
+			require.GreaterOrEqual(t, len(lines), 2)
+			assert.Contains(t, lines[1], "was given with engine.WithAddress", "the first hint is to fix the address given")
 		})
 	}
 }

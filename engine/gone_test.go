@@ -1,0 +1,22 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// TestUnavailableFromALiveEngine: a gRPC Unavailable that an engine still
+// answering passes on (from some other service) is not "the engine went
+// away". The engine's real death is in reliability's kill tests.
+func TestUnavailableFromALiveEngine(t *testing.T) {
+	e, _ := testEngine(t)
+	err := fmt.Errorf("failed to solve: %w", status.Error(codes.Unavailable, "cache backend: connection refused"))
+	got := e.classify(t.Context(), err)
+	assert.False(t, errors.Is(got, ErrNoEngine), "%v", got)
+	assert.ErrorIs(t, got, err)
+}
