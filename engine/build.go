@@ -74,6 +74,10 @@ type run struct {
 
 	mu    sync.Mutex
 	progs []*lllb.Program // compiled in the gateway, one per platform
+	// fnErr is gatewayBuild's error as Go returned it: client.Build hands
+	// back the daemon's copy, which has lost *llb.ResolveError and the rest
+	// of the chain.
+	fnErr error
 }
 
 // build compiles and runs one program, in phases: plan (compile once
@@ -112,6 +116,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if solveErr != nil {
+		if r.fnErr != nil {
+			solveErr = r.fnErr
+		}
 		return nil, e.solveError(ctx, solveErr, r.progs, r.mon)
 	}
 	return r.finish(resp, time.Since(start))
@@ -219,7 +226,14 @@ func withEpoch(entry client.ExportEntry, epoch *time.Time) client.ExportEntry {
 // gatewayBuild compiles the value once per target platform with base
 // images resolved in the session, solves each and returns the result with
 // the image configs lading wrote.
-func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Result, err error) {
+	defer func() {
+		if err != nil {
+			r.mu.Lock()
+			r.fnErr = err
+			r.mu.Unlock()
+		}
+	}()
 	res := gateway.NewResult()
 	var ps exptypes.Platforms
 	steps := map[string]lllb.Step{}

@@ -35,13 +35,19 @@ func (c Cache) String() string { return c.kind + ":" + c.ref }
 // Without it, LADING_CACHE_FROM is used: a comma-separated list of
 // "registry:REF" and "local:DIR".
 func WithCacheFrom(caches ...Cache) Option {
-	return func(s *settings) { s.cacheFrom = append(s.cacheFrom, caches...) }
+	return func(s *settings) {
+		s.only("WithCacheFrom", forBuilds, "it is a build option")
+		s.cacheFrom = append(s.cacheFrom, caches...)
+	}
 }
 
 // WithCacheTo exports every build's cache (mode=max) to the given caches.
 // Without it, LADING_CACHE_TO is used, in the form of LADING_CACHE_FROM.
 func WithCacheTo(caches ...Cache) Option {
-	return func(s *settings) { s.cacheTo = append(s.cacheTo, caches...) }
+	return func(s *settings) {
+		s.only("WithCacheTo", forBuilds, "it is a build option")
+		s.cacheTo = append(s.cacheTo, caches...)
+	}
 }
 
 // parseCacheList parses LADING_CACHE_FROM / LADING_CACHE_TO.

@@ -2,10 +2,8 @@ package engine
 
 import (
 	"fmt"
-	"io"
 	"os"
 
-	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
@@ -19,12 +17,9 @@ import (
 // credentials from the Docker config, the secrets' values and the SSH
 // agent sockets the graph forwards.
 func (e *Engine) attachables(secrets map[string][]byte, ssh []string) ([]session.Attachable, error) {
-	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
-	if e.s.dockerConfig != "" {
-		var err error
-		if dockerConfig, err = config.Load(e.s.dockerConfig); err != nil {
-			return nil, fmt.Errorf("reading the Docker config in %s: %w", e.s.dockerConfig, err)
-		}
+	dockerConfig, _, err := e.dockerConfig()
+	if err != nil {
+		return nil, err
 	}
 	out := []session.Attachable{
 		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
