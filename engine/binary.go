@@ -18,7 +18,7 @@ import (
 const buildkitModule = "github.com/moby/buildkit"
 
 // defaultBuildkitVersion is used when the build info carries no version.
-const defaultBuildkitVersion = "v0.33.1"
+const defaultBuildkitVersion = "v0.34.2"
 
 // buildkitVersion returns the BuildKit version lading was built against.
 func buildkitVersion() string {
