@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,4 +206,18 @@ func TestStdoutNeedsAnExec(t *testing.T) {
 	e, _ := testEngine(t)
 	_, err := e.Stdout(t.Context(), ltContainer(t).WithNewFile("/x", "x"))
 	require.ErrorContains(t, err, "no exec step")
+}
+
+// A base image that does not exist fails with the Go line of its From call
+// and of no other step.
+func TestMissingBaseImageNamesItsFromLine(t *testing.T) {
+	e, _ := testEngine(t)
+	_, file, line, _ := runtime.Caller(0)
+	c := sdk.From("debian:does-not-exist-" + uniqueTag(t)).WithExec([]string{"true"})
+	_, err := e.Build(t.Context(), c)
+	require.Error(t, err)
+	at := filepath.Base(filepath.Dir(file)) + "/" + filepath.Base(file) + ":" + strconv.Itoa(line+1)
+	assert.Contains(t, err.Error(), at, "the error names the From call")
+	assert.Contains(t, err.Error(), "does-not-exist", "and the reference")
+	assert.NotErrorIs(t, err, ErrNoEngine)
 }
