@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ladingbuild/lading/examples/multistage/graph"
 	"github.com/ladingbuild/lading/sdk"
 	"github.com/ladingbuild/lading/sdk/sdktest"
 )
@@ -50,32 +51,12 @@ func TestCompileMetric(t *testing.T) {
 	}
 }
 
-// locations strips the Go call sites from a plan, which differ between the
-// example and its copy here.
-var locations = regexp.MustCompile(` @ \S+:\d+`)
-
-// The build metric's graph must stay the example's: its plan must equal
-// the example's golden plan, call sites aside.
-func TestMultistageIsTheExample(t *testing.T) {
-	golden, err := os.ReadFile(filepath.Join("..", "examples", "multistage", "testdata", "TestGoldenPlan.plan"))
-	golden, _, _ = bytes.Cut(golden, []byte("-- llb:"))
-	if err != nil {
-		t.Skipf("no golden plan of the example: %v", err)
-	}
-	// The example's golden test uses this proxy and version.
-	proxy := sdk.Proxy{HTTP: "http://proxy.corp:3128", HTTPS: "http://proxy.corp:3128", NoProxy: "localhost"}
-	got := sdktest.PlanOf(msImage(msBuild(sdk.Host("app"), proxy), "1.0")).String()
-	if locations.ReplaceAllString(got, "") != locations.ReplaceAllString(string(golden), "") {
-		t.Fatalf("bench/multistage.go no longer builds what examples/multistage/graph.go builds; copy the change (and mirror it in testdata/multistage.Dockerfile)\n--- example\n%s--- bench\n%s", golden, got)
-	}
-}
-
 // The Dockerfile must run the same commands, with the same cache mounts,
 // and set the same image config.
 func TestDockerfileMatchesGraph(t *testing.T) {
 	df := string(multistageDockerfile)
 	joined := strings.ReplaceAll(df, "\\\n", " ")
-	p := sdktest.PlanOf(msImage(msBuild(sdk.Host("app"), sdk.Proxy{}), "dev"))
+	p := sdktest.PlanOf(graph.Image(graph.Build(sdk.Host("app"), sdk.Proxy{}), "dev"))
 	execs := p.Execs()
 	if len(execs) != 3 {
 		t.Fatalf("%d exec steps, want 3", len(execs))

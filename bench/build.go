@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/ladingbuild/lading/engine"
+	"github.com/ladingbuild/lading/examples/multistage/graph"
 	"github.com/ladingbuild/lading/sdk"
 )
 
 // The build metric: examples/multistage through lading (engine.Build of
-// its Image, replicated in multistage.go) against the same build as a
+// its graph.Image, imported from examples/multistage/graph) against the same build as a
 // Dockerfile built by buildctl with the dockerfile.v0 frontend, on the same
 // engine, neither exporting anything.
 //
@@ -102,7 +103,7 @@ func (m *multistage) lading(ctx context.Context, dir string) (sideResult, error)
 	if name, err := ladingLocalName(ctx, dir); err == nil {
 		m.c.ownLocal(name)
 	}
-	return runLading(ctx, m.c, msImage(msBuild(sdk.Host(dir), sdk.ProxyFromEnv()), "dev"))
+	return runLading(ctx, m.c, graph.Image(graph.Build(sdk.Host(dir), sdk.ProxyFromEnv()), "dev"))
 }
 
 func (m *multistage) buildctl(ctx context.Context, dir string) (sideResult, error) {

@@ -1,4 +1,4 @@
-# examples/multistage (graph.go: Build and Image) as a Dockerfile, step for
+# examples/multistage/graph (Build and Image) as a Dockerfile, step for
 # step: the peer of the benchmark's build metric, built with
 #   buildctl build --frontend dockerfile.v0 --local context=APP --local dockerfile=DIR --opt filename=multistage.Dockerfile
 # No "# syntax=" line: the daemon's built-in Dockerfile frontend is used

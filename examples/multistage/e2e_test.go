@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ladingbuild/lading/engine"
+	"github.com/ladingbuild/lading/examples/multistage/graph"
 	"github.com/ladingbuild/lading/internal/testenv"
 	"github.com/ladingbuild/lading/sdk"
 )
@@ -27,9 +28,9 @@ func TestEndToEnd(t *testing.T) {
 	defer eng.Close()
 
 	src := copyDir(t, "app")
-	image := func() *sdk.Container { return Image(Build(sdk.Host(src), sdk.Proxy{}), "e2e") }
+	image := func() *sdk.Container { return graph.Image(graph.Build(sdk.Host(src), sdk.Proxy{}), "e2e") }
 
-	body, err := eng.Stdout(t.Context(), Smoke(image()))
+	body, err := eng.Stdout(t.Context(), graph.Smoke(image()))
 	require.NoError(t, err)
 	assert.Equal(t, "hello, smoke\n", body)
 
@@ -58,7 +59,7 @@ func TestEndToEnd(t *testing.T) {
 	assert.False(t, cachedStep(t, state, "exec go test"), "tests must re-run")
 	assert.False(t, cachedStep(t, state, "exec go build"), "the binary must be rebuilt")
 
-	body, err = eng.Stdout(t.Context(), Smoke(image()))
+	body, err = eng.Stdout(t.Context(), graph.Smoke(image()))
 	require.NoError(t, err)
 	assert.Equal(t, "hello there, smoke\n", body)
 }

@@ -1,52 +1,62 @@
 package main
 
 import (
+	"bytes"
+	"flag"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ladingbuild/lading/sdk"
-	"github.com/ladingbuild/lading/sdk/sdktest"
+	"github.com/ladingbuild/lading/engine"
+	"github.com/ladingbuild/lading/internal/testenv"
 )
 
-// These tests check the build graph itself, offline, in milliseconds.
-
-var proxy = sdk.Proxy{HTTP: "http://proxy.corp:3128", HTTPS: "http://proxy.corp:3128", NoProxy: "localhost"}
-
-func TestImageRunsAsNonRoot(t *testing.T) {
-	p := sdktest.PlanOf(Image(Build(sdk.Host("app"), proxy), "1.0"))
-	p.RequireNonRoot(t)
-	img := p.Image()
-	assert.Equal(t, []string{"/usr/local/bin/hello"}, img.Entrypoint)
-	assert.Equal(t, []string{"8080/tcp"}, img.Ports)
-	assert.Equal(t, "1.0", img.Labels["org.opencontainers.image.version"])
-}
-
-func TestBuildCachesModulesAndBuilds(t *testing.T) {
-	p := sdktest.PlanOf(Build(sdk.Host("app"), proxy))
-	for _, args := range [][]string{{"go", "mod", "download"}, {"go", "test"}, {"go", "build"}} {
-		step := p.Exec(t, args...)
-		step.RequireCacheMount(t, "/go/pkg/mod")
-		step.RequireCacheMount(t, "/root/.cache/go-build")
-		assert.True(t, step.Proxy, "%v should see the proxy", args)
+// The build target is the default and runs on its own: the image's graph
+// holds the test step, so a dependency on the test target would solve the
+// same steps twice.
+func TestBuildTargetIsTheDefaultAndStandsAlone(t *testing.T) {
+	t.Parallel()
+	p := newPipeline()
+	var out bytes.Buffer
+	p.Output(&out)
+	require.ErrorIs(t, p.Run(t.Context(), []string{"-h"}), flag.ErrHelp)
+	var build string
+	for line := range strings.SplitSeq(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "build" {
+			build = line
+		}
 	}
-	p.RequireOrder(t, []string{"go", "mod", "download"}, []string{"go", "test"})
-	p.RequireOrder(t, []string{"go", "test"}, []string{"go", "build"})
-	assert.True(t, p.Exec(t, "go", "build").HasEnv("CGO_ENABLED", "0"), "the binary must be static")
+	require.NotEmpty(t, build, "no build target in the usage:\n%s", out.String())
+	assert.Contains(t, build, "[default]")
+	assert.NotContains(t, build, "(after", "the build target must not wait for another target")
 }
 
-func TestProxyNotInImage(t *testing.T) {
-	p := sdktest.PlanOf(Image(Build(sdk.Host("app"), proxy), "1.0"))
-	p.RequireNoEnv(t, "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
-	p.RequireNoSecretInEnv(t)
-	assert.NotContains(t, p.Image().String(), "proxy.corp")
-}
-
-func TestGoldenPlan(t *testing.T) {
-	sdktest.Golden(t, Image(Build(sdk.Host("app"), proxy), "1.0"))
-}
-
-func TestGraphCompiles(t *testing.T) {
-	require.NoError(t, sdktest.PlanOf(Smoke(Image(Build(sdk.Host("app"), sdk.Proxy{}), "dev"))).Err())
+// TestBuildTargetSolvesOnce runs the program's default target on the real
+// engine and counts how often the test step is solved: once, in the same
+// solve as the image.
+func TestBuildTargetSolvesOnce(t *testing.T) {
+	env := testenv.Require(t)
+	var (
+		mu    sync.Mutex
+		tests int
+	)
+	p := newPipeline()
+	var out bytes.Buffer
+	p.Output(&out)
+	p.EngineOptions(engine.WithAddress(env.BuildkitHost), engine.Silent(), engine.WithProgress(engine.ProgressQuiet),
+		engine.WithEvents(func(e engine.Event) {
+			if (e.Kind == engine.StepCached || e.Kind == engine.StepDone) && strings.HasPrefix(e.Name, "exec go test") {
+				mu.Lock()
+				tests++
+				mu.Unlock()
+			}
+		}))
+	require.NoError(t, p.Run(t.Context(), []string{"-src", copyDir(t, "app")}), "%s", out.String())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 1, tests, "the test step must be solved once by the build target\n%s", out.String())
+	assert.NotContains(t, out.String(), "test ", "only the build target runs:\n%s", out.String())
 }

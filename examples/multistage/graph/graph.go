@@ -1,4 +1,4 @@
-package main
+package graph
 
 import "github.com/ladingbuild/lading/sdk"
 
@@ -22,7 +22,9 @@ func Build(src *sdk.Directory, proxy sdk.Proxy) *sdk.Container {
 }
 
 // Image is the runtime image: the binary alone on a slim base, run as an
-// unprivileged user.
+// unprivileged user. The binary comes from build's last step, which runs
+// after its tests, so building the image runs the tests too, in the same
+// solve.
 func Image(build *sdk.Container, version string) *sdk.Container {
 	return sdk.From("debian:bookworm-slim").
 		WithFile("/usr/local/bin/hello", build.File("/out/hello"), sdk.Permissions(0o755)).
