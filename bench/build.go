@@ -71,9 +71,9 @@ func newMultistage(c *config) (*multistage, error) {
 		return nil, err
 	}
 	m.args = []string{"--frontend", "dockerfile.v0", "--local", "dockerfile=" + m.dfDir, "--opt", "filename=multistage.Dockerfile"}
-	// The example's steps see the proxy of the machine (sdk.ProxyFromEnv);
-	// the Dockerfile gets the same values as the predefined proxy args.
-	p := sdk.ProxyFromEnv()
+	// The example's steps see the proxy of the machine (benchProxy); the
+	// Dockerfile gets the same values as the predefined proxy args.
+	p := benchProxy()
 	for _, kv := range [][2]string{{"HTTP_PROXY", p.HTTP}, {"HTTPS_PROXY", p.HTTPS}, {"FTP_PROXY", p.FTP}, {"NO_PROXY", p.NoProxy}, {"ALL_PROXY", p.All}} {
 		if kv[1] != "" {
 			m.args = append(m.args, "--opt", "build-arg:"+kv[0]+"="+kv[1])
@@ -81,6 +81,21 @@ func newMultistage(c *config) (*multistage, error) {
 	}
 	return m, nil
 }
+
+// benchProxy is the machine's proxy settings (sdk.ProxyFromEnv, as the
+// example reads them) without the CA bundle: the Dockerfile has no
+// counterpart of the bundle lading mounts into proxied steps, so with it
+// the two sides would not build the same graph.
+func benchProxy() sdk.Proxy {
+	p := sdk.ProxyFromEnv()
+	p.CABundle = ""
+	return p
+}
+
+// caBundleVars are the variables sdk.ProxyFromEnv reads the CA bundle
+// from; the process metric removes them from the example's environment,
+// as benchProxy does for the build metric.
+var caBundleVars = []string{"LADING_CA_BUNDLE", "SSL_CERT_FILE"}
 
 // context returns a fresh copy of the example's service; a non-empty nonce
 // is appended to its go.mod as a comment.
@@ -103,7 +118,7 @@ func (m *multistage) lading(ctx context.Context, dir string) (sideResult, error)
 	if name, err := ladingLocalName(ctx, dir); err == nil {
 		m.c.ownLocal(name)
 	}
-	return runLading(ctx, m.c, graph.Image(graph.Build(sdk.Host(dir), sdk.ProxyFromEnv()), "dev"))
+	return runLading(ctx, m.c, graph.Image(graph.Build(sdk.Host(dir), benchProxy()), "dev"))
 }
 
 func (m *multistage) buildctl(ctx context.Context, dir string) (sideResult, error) {

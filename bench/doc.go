@@ -20,6 +20,9 @@
 //     fresh state directory), against starting the same buildkitd by hand.
 //   - parallel: two independent 3-second stages in one build against one
 //     stage alone.
+//   - process: the built examples/multistage program (build target, fully
+//     cached) as a whole process against buildctl building the same
+//     Dockerfile as a whole process (process-cached), many paired runs.
 //
 // The two sides of a comparison run interleaved (A B A B …) so that both see
 // the same machine load, and every figure is the median of the runs.

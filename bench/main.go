@@ -50,6 +50,7 @@ var metrics = []metric{
 	{"context", runContext},
 	{"start", runStart},
 	{"parallel", runParallel},
+	{"process", runProcess},
 }
 
 func metricNames() []string {
