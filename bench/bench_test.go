@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,6 +37,19 @@ func TestCompileMetric(t *testing.T) {
 	for _, r := range rows {
 		if r.Err != nil || r.Lading <= 0 || r.Peer <= 0 || math.IsNaN(r.Lading) || math.IsNaN(r.Peer) {
 			t.Errorf("row %s: lading %v, peer %v, err %v", r.Name, r.Lading, r.Peer, r.Err)
+		}
+	}
+	// Every size has a time target against raw llb: small graphs are the
+	// common case.
+	for _, n := range sizes {
+		name := fmt.Sprintf("compile-time-%d", n)
+		i := slices.IndexFunc(rows, func(r Row) bool { return r.Name == name })
+		if i < 0 {
+			t.Errorf("no row %s", name)
+			continue
+		}
+		if r := rows[i]; r.Check != Ratio || r.Target != compileTimeTarget || r.Line() == "" {
+			t.Errorf("row %s has no ratio target %v: %+v", name, compileTimeTarget, r)
 		}
 	}
 	last := rows[len(rows)-1]
