@@ -13,7 +13,6 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
@@ -237,9 +236,11 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 	res := gateway.NewResult()
 	var ps exptypes.Platforms
 	steps := map[string]lllb.Step{}
+	resolver := &gatewayResolver{c: c}
+	resolver.prefetch(ctx, r.pre.Bases, r.targets[0])
 	for _, platform := range r.targets {
 		p, err := r.req.compile(ctx, lllb.Options{
-			Resolver:   &gatewayResolver{c: c},
+			Resolver:   resolver,
 			Platform:   platform,
 			RerunFinal: r.req.rerunFinal,
 			RunID:      r.opt.Ref,
@@ -346,20 +347,4 @@ func (e *Engine) sourceDateEpoch() (*time.Time, error) {
 	}
 	t := time.Unix(sec, 0).UTC()
 	return &t, nil
-}
-
-// gatewayResolver resolves base image configs through the build's gateway
-// session, so that registry credentials and mirrors apply.
-type gatewayResolver struct {
-	c gateway.Client
-}
-
-func (r *gatewayResolver) ResolveImageConfig(ctx context.Context, ref string, platform ocispecs.Platform) (string, []byte, error) {
-	_, dgst, cfg, err := r.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
-		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: "default"},
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("resolving image %q: %w", ref, err)
-	}
-	return dgst.String(), cfg, nil
 }

@@ -19,8 +19,10 @@ type Proxy struct {
 	NoProxy string // NO_PROXY
 	All     string // ALL_PROXY
 	// CABundle is a PEM file on the host with the certificates exec steps
-	// must trust, e.g. /etc/ssl/certs/ca-certificates.crt. It is mounted at
-	// /etc/ssl/certs/ca-certificates.crt and /etc/pki/tls/certs/ca-bundle.crt.
+	// must trust, e.g. /etc/ssl/certs/ca-certificates.crt. It is mounted
+	// read-only at /run/lading/ca-certificates.crt, with SSL_CERT_FILE,
+	// CURL_CA_BUNDLE and other tools' variables pointing at it; the
+	// image's own bundle is left alone for its package manager.
 	CABundle string
 }
 
