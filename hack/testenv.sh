@@ -213,13 +213,22 @@ golangci_lint_ok() { version_ok "$BIN/golangci-lint" "$GOLANGCI_LINT_VERSION"; }
 
 # golangci-lint has no exclude directives: `go install` of the pinned
 # version builds it with exactly the dependencies it was released with.
+# With BUILD_AFTER=LOCKFILE, as in build_in_module: download first (`go
+# install -n` resolves and fetches without compiling), compile later.
 build_golangci_lint() {
-	local blog="$STATE/build-golangci-lint.log" t0; t0="$(now_us)"
+	local blog="$STATE/build-golangci-lint.log" t0 after="${BUILD_AFTER:-}"; t0="$(now_us)"
+	local pkg="github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
 	log "building golangci-lint $GOLANGCI_LINT_VERSION (cold: minutes)"
 	mkdir -p "$BIN"
-	GOBIN="$BIN" CGO_ENABLED=0 go install -trimpath \
-		"github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION" >"$blog" 2>&1 ||
-		{ tail -n 40 "$blog" >&2; die "building golangci-lint failed (log: $blog)"; }
+	(
+		set -e
+		if [ -n "$after" ]; then
+			GOBIN="$BIN" go install -n "$pkg"
+			echo "waiting for $after"
+			flock "$after" true
+		fi
+		GOBIN="$BIN" CGO_ENABLED=0 go install -trimpath "$pkg"
+	) >"$blog" 2>&1 || { tail -n 40 "$blog" >&2; die "building golangci-lint failed (log: $blog)"; }
 	golangci_lint_ok || die "built golangci-lint does not report $GOLANGCI_LINT_VERSION"
 	log "built golangci-lint in $(elapsed "$t0")"
 }
@@ -227,11 +236,12 @@ build_golangci_lint() {
 # ensure_binaries builds what is missing, all at once: module downloads
 # overlap compiles, and 2 cores stay busy. It waits only for what `up` needs
 # next (registry, primary buildkitd); the oldest-version buildkitd and
-# golangci-lint go on building while the stand-ins are seeded, and
-# wait_late_builds collects them. The two BuildKit compiles run one after
-# the other (the primary's first): they share most dependencies at the same
-# versions, which the second then finds in Go's build cache instead of
-# compiling them a second time at the same moment.
+# golangci-lint go on building while the stand-ins are seeded (mostly apt
+# downloads), and wait_late_builds collects them. Those two download at once
+# but compile only after the primary buildkitd, which seeding waits for: on
+# 2 cores, compiling everything at once would delay it by minutes. (The two
+# BuildKit versions share few compiled packages: golang.org/x/sys, at the
+# bottom of the graph, differs.)
 LATE_PIDS=()
 ensure_binaries() {
 	local bkv; bkv="$(buildkit_version)"
@@ -240,7 +250,8 @@ ensure_binaries() {
 	if ! version_ok "$BIN/buildkitd" "$bkv" || ! version_ok "$BIN/buildctl" "$bkv"; then
 		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 		# The lock is taken here and held by the build's subshell alone (the
-		# parent closes its fd before starting anything else).
+		# parent closes its fd before starting anything else): the late
+		# builds compile once it is released.
 		exec {lockfd}>"$lockfile"
 		flock "$lockfd"
 		(
@@ -271,7 +282,7 @@ ensure_binaries() {
 	fi
 	if ! golangci_lint_ok; then
 		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
-		build_golangci_lint &
+		BUILD_AFTER="$lockfile" build_golangci_lint &
 		LATE_PIDS+=($!)
 	fi
 	for p in "${pids[@]}"; do wait "$p" || failed=1; done

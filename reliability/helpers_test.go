@@ -4,10 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,33 +29,21 @@ import (
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/internal/testenv"
+	"github.com/ladingbuild/lading/internal/testenv/testengine"
 )
 
 // sharedEngine connects to the test environment's engine (skipping, or
 // failing in CI, when it is not configured).
 func sharedEngine(t *testing.T, opts ...engine.Option) (*engine.Engine, testenv.Env) {
 	t.Helper()
-	env := testenv.Require(t)
-	opts = append([]engine.Option{
-		engine.WithAddress(env.BuildkitHost),
-		engine.Silent(),
-		engine.WithProgress(engine.ProgressQuiet),
-		engine.WithInsecureRegistry(env.Registry),
-	}, opts...)
-	e, err := engine.Connect(t.Context(), opts...)
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	return e, env
+	return testengine.Connect(t, opts...)
 }
 
 // token returns a random string no earlier run used: it makes steps miss
 // the cache and values easy to search for.
 func token(t testing.TB) string {
 	t.Helper()
-	b := make([]byte, 10)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return hex.EncodeToString(b)
+	return testenv.Token(t)
 }
 
 // stepStarted returns an events callback that closes the returned channel
@@ -242,32 +227,6 @@ type pulledImage struct {
 	BaseLayers int
 }
 
-const manifestTypes = ocispecs.MediaTypeImageManifest + ", application/vnd.docker.distribution.manifest.v2+json"
-
-// layerDigests returns the layer digests of repo:tag (linux/amd64 when it
-// is an index).
-func layerDigests(t *testing.T, registry, repo, tag string) map[string]bool {
-	t.Helper()
-	var m struct {
-		ocispecs.Manifest
-		Manifests []ocispecs.Descriptor `json:"manifests"`
-	}
-	dt := testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+tag,
-		manifestTypes+", "+ocispecs.MediaTypeImageIndex+", application/vnd.docker.distribution.manifest.list.v2+json")
-	require.NoError(t, json.Unmarshal(dt, &m))
-	for _, d := range m.Manifests {
-		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
-			require.NoError(t, json.Unmarshal(testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+d.Digest.String(), manifestTypes), &m))
-			break
-		}
-	}
-	out := map[string]bool{}
-	for _, l := range m.Layers {
-		out[l.Digest.String()] = true
-	}
-	return out
-}
-
 // pullImage reads repo@digest back from the registry: manifest, config
 // and every layer, uncompressed, except the layers it shares with base
 // (e.g. "library/debian:bookworm"), which existed before the build.
@@ -276,19 +235,16 @@ func pullImage(t *testing.T, registry, repo, digest, base string) pulledImage {
 	skip := map[string]bool{}
 	if base != "" {
 		name, tag, _ := strings.Cut(base, ":")
-		skip = layerDigests(t, registry, name, tag)
+		skip = testenv.LayerDigests(t, registry, name, tag)
 	}
-	var p pulledImage
-	p.RawManifest = testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+digest, manifestTypes)
-	require.NoError(t, json.Unmarshal(p.RawManifest, &p.Manifest))
-	p.RawConfig = testenv.RegistryGet(t, registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
-	require.NoError(t, json.Unmarshal(p.RawConfig, &p.Config))
-	for _, l := range p.Manifest.Layers {
+	img := testenv.PullImage(t, registry, repo, digest)
+	p := pulledImage{Manifest: img.Manifest, RawManifest: img.RawManifest, Config: img.Config, RawConfig: img.RawConfig}
+	for i, l := range img.Manifest.Layers {
 		if skip[l.Digest.String()] {
 			p.BaseLayers++
 			continue
 		}
-		p.Layers = append(p.Layers, gunzip(t, testenv.RegistryGet(t, registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), "")))
+		p.Layers = append(p.Layers, gunzip(t, img.Layers[i]))
 	}
 	require.NotEmpty(t, p.Layers, "the build added no layer")
 	if base != "" {
@@ -317,13 +273,7 @@ func (p pulledImage) contains(s string) (where string, found bool) {
 // gunzip decompresses dt, or returns it as it is when it is not gzip.
 func gunzip(t *testing.T, dt []byte) []byte {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(dt))
-	if err != nil {
-		return dt
-	}
-	out, err := io.ReadAll(zr)
-	require.NoError(t, err)
-	return out
+	return testenv.Gunzip(t, dt)
 }
 
 // tarNames lists the entries of a tarball.
