@@ -209,7 +209,8 @@ buildkit_build() {
 		"-s -w -X github.com/moby/buildkit/version.Version=$version" "" "$@"
 }
 
-golangci_lint_ok() { version_ok "$BIN/golangci-lint" "$GOLANGCI_LINT_VERSION"; }
+# golangci-lint reports "has version 2.15.0 built with ...", without the v.
+golangci_lint_ok() { version_ok "$BIN/golangci-lint" "${GOLANGCI_LINT_VERSION#v}"; }
 
 # golangci-lint has no exclude directives: `go install` of the pinned
 # version builds it with exactly the dependencies it was released with.

@@ -69,8 +69,9 @@ func stepStarted(marker string) (func(engine.Event), <-chan struct{}) {
 // this test started) and unmounts what is still mounted below.
 func isolateLocal(t *testing.T) (root string) {
 	t.Helper()
-	// Short paths: a unix socket path must fit in 108 bytes.
-	dir, err := os.MkdirTemp("", "ldr-")
+	// Short paths: a unix socket path must fit in 108 bytes, and
+	// t.TempDir's, named after the test, may not.
+	dir, err := os.MkdirTemp("", "ldr-") //nolint:usetesting // see above; removed in the cleanup below
 	require.NoError(t, err)
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
@@ -126,9 +127,13 @@ func killRuncUnder(t *testing.T, root string) {
 	t.Helper()
 	for _, c := range runcContainers(root) {
 		t.Logf("removing leftover runc container %s (pid %d, %s)", c.ID, c.PID, c.Status)
-		exec.Command("runc", "kill", c.ID, "KILL").Run()
+		if out, err := exec.Command("runc", "kill", c.ID, "KILL").CombinedOutput(); err != nil {
+			t.Logf("runc kill %s: %v: %s", c.ID, err, out) // it may have exited meanwhile
+		}
 		waitGone(c.PID, 5*time.Second)
-		exec.Command("runc", "delete", "--force", c.ID).Run()
+		if out, err := exec.Command("runc", "delete", "--force", c.ID).CombinedOutput(); err != nil {
+			t.Logf("runc delete --force %s: %v: %s", c.ID, err, out)
+		}
 	}
 }
 
@@ -153,9 +158,10 @@ func mountsUnder(dir string) []string {
 }
 
 // unmountUnder lazily unmounts every mount point below dir, deepest first.
+// It is best effort: a mount point can vanish with its parent's unmount.
 func unmountUnder(dir string) {
 	for _, mp := range mountsUnder(dir) {
-		syscall.Unmount(mp, syscall.MNT_DETACH)
+		_ = syscall.Unmount(mp, syscall.MNT_DETACH)
 	}
 }
 
