@@ -3,7 +3,6 @@ package testenv
 import (
 	"bytes"
 	"compress/gzip"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,7 +24,7 @@ func TestGunzip(t *testing.T) {
 func TestToken(t *testing.T) {
 	t.Parallel()
 	a, b := Token(t), Token(t)
-	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{16}$`), a)
+	assert.Regexp(t, `^[0-9a-f]{16}$`, a)
 	assert.NotEqual(t, a, b)
 }
 
