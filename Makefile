@@ -1,38 +1,78 @@
 # lading — developer and CI entry points.
 #
 #   make run           the main job: build and smoke-test examples/multistage on the embedded local engine
-#   make test          the full suite against the real test environment (what CI runs)
+#   make test          what CI runs: gofmt, golangci-lint, go vet, the whole suite against the
+#                      primary buildkitd (BuildKit version of go.mod), then the integration
+#                      packages again against the oldest supported one (the line Docker Engine ships)
+#   make lint          golangci-lint (pinned, built into the test environment's cache on first use)
+#   make test-oldest   only the integration packages against the oldest supported buildkitd
 #   make unit          daemon-free tests only (sdk, internal)
-#   make testenv-up    start registry + buildkitd and seed stand-in images
+#   make testenv-up    start registry + both buildkitd and seed stand-in images
 #   make testenv-down  stop them
 #   make testenv-check smoke builds against every stand-in image
 #   make bench         run the benchmarks program (./bench)
+#
+# `make -n test` prints every step's shell.
 
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
 TESTENV := hack/testenv.sh
 
-.PHONY: run test unit testenv-up testenv-down testenv-status testenv-check bench
+# ENV puts the test environment's addresses (hack/testenv.sh env) into the
+# recipe's shell; integration tests fail instead of skipping without them.
+ENV := eval "$$(bash $(TESTENV) env)" && export LADING_REQUIRE_ENGINE=1 && set -euo pipefail
 
-# The embedded local engine pulls docker.io images through the local registry,
-# which holds stand-ins of the images the example uses (no Docker Hub here),
-# and reuses the buildkitd the test environment built.
+# OLDEST switches that shell to the oldest supported engine: its address, the
+# version it must report, and the buildkitd tests start their own engines with.
+OLDEST := export BUILDKIT_HOST="$$LADING_TEST_BUILDKIT_HOST_OLDEST" \
+	LADING_TEST_BUILDKIT_VERSION="$$LADING_TEST_BUILDKIT_VERSION_OLDEST" \
+	LADING_TEST_BUILDKITD="$$LADING_TEST_BUILDKITD_OLDEST"
+
+# INTEGRATION_PKGS lists the integration-level packages: internal/testenv and
+# every package whose tests import it (or a package under it).
+INTEGRATION_PKGS := go list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | \
+	awk -v t=github.com/ladingbuild/lading/internal/testenv \
+	'{ for (i = 1; i <= NF; i++) if ($$i == t || index($$i, t "/") == 1) { print $$1; next } }'
+
+GOTEST := go test -race -count=1
+
+.PHONY: run test lint test-oldest unit testenv-up testenv-down testenv-status testenv-check bench
+
+# The embedded local engine pulls docker.io images through the test
+# environment's registry (whatever its port), which holds stand-ins of the
+# images the example uses (no Docker Hub here), and reuses the buildkitd the
+# test environment built. Only those two values are taken from the test
+# environment: BUILDKIT_HOST stays as the caller has it.
 run: testenv-up
-	LADING_REGISTRY_MIRROR=127.0.0.1:5000 \
-	LADING_BUILDKITD=$${LADING_TESTENV_CACHE:-$$HOME/.cache/lading-testenv}/bin/buildkitd \
-	go run ./examples/multistage smoke
+	@vars="$$(eval "$$(bash $(TESTENV) env)" && \
+		echo "LADING_REGISTRY_MIRROR=$$LADING_TEST_REGISTRY LADING_BUILDKITD=$$LADING_TEST_BUILDKITD")" && \
+	env $$vars go run ./examples/multistage smoke
 
 test: testenv-up
-	@eval "$$(bash $(TESTENV) env)" && export LADING_REQUIRE_ENGINE=1 && set -euo pipefail && \
-	echo "== gofmt" && \
+	@echo "== gofmt" && \
 	unformatted="$$(git ls-files -z --cached --others --exclude-standard -- '*.go' | xargs -0 -r gofmt -l)" && \
-	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi && \
-	echo "== go vet" && go vet ./... && \
-	echo "== go test (BUILDKIT_HOST=$$BUILDKIT_HOST LADING_TEST_REGISTRY=$$LADING_TEST_REGISTRY)" && \
-	go test -race -count=1 -timeout 45m ./... && \
-	echo "== benchmarks, quick smoke run (no target check: small sizes are noisy)" && \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@echo "== golangci-lint" && bash $(TESTENV) lint
+	@echo "== go vet" && go vet ./...
+	@$(ENV) && \
+	echo "== go test ./... against BuildKit $$LADING_TEST_BUILDKIT_VERSION (BUILDKIT_HOST=$$BUILDKIT_HOST LADING_TEST_REGISTRY=$$LADING_TEST_REGISTRY)" && \
+	$(GOTEST) -timeout 45m ./...
+	@$(MAKE) --no-print-directory test-oldest-run
+	@$(ENV) && echo "== benchmarks, quick smoke run (no target check: small sizes are noisy)" && \
 	go run ./bench -quick
+
+lint:
+	bash $(TESTENV) lint
+
+test-oldest: testenv-up
+	@$(MAKE) --no-print-directory test-oldest-run
+
+.PHONY: test-oldest-run
+test-oldest-run:
+	@$(ENV) && $(OLDEST) && pkgs="$$($(INTEGRATION_PKGS))" && \
+	echo "== go test, integration packages, against BuildKit $$LADING_TEST_BUILDKIT_VERSION (BUILDKIT_HOST=$$BUILDKIT_HOST):" $$pkgs && \
+	$(GOTEST) -timeout 30m $$pkgs
 
 unit:
 	go test ./sdk/... ./internal/...
@@ -50,4 +90,4 @@ testenv-check: testenv-up
 	bash $(TESTENV) check
 
 bench: testenv-up
-	@eval "$$(bash $(TESTENV) env)" && go run ./bench
+	@$(ENV) && go run ./bench

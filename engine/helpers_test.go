@@ -38,7 +38,9 @@ var (
 func ltTool(t *testing.T) string {
 	t.Helper()
 	ltOnce.Do(func() {
-		ltDir, ltErr = os.MkdirTemp("", "lading-lt-")
+		// Shared by every test of the binary (TestMain removes it), so
+		// not one test's t.TempDir.
+		ltDir, ltErr = os.MkdirTemp("", "lading-lt-") //nolint:usetesting // see above
 		if ltErr != nil {
 			return
 		}

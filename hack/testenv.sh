@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # hack/testenv.sh — the real test environment that CI and the integration
 # tests use: a local registry on 127.0.0.1:5000 that stands in for Docker Hub,
-# a buildkitd (runc worker, overlayfs) that resolves docker.io through it, and
-# stand-in base images (debian, golang, maven, tomcat) seeded into it.
+# two buildkitd (runc worker, overlayfs) that resolve docker.io through it —
+# the primary one at the BuildKit version of go.mod, and the oldest version
+# lading supports (the line Docker Engine ships) on its own socket and root —
+# and stand-in base images (debian, golang, maven, tomcat) seeded into it.
 #
 #   hack/testenv.sh up      install/build what is missing, start, seed (idempotent)
 #   hack/testenv.sh down    stop the daemons this script started (by pid file)
 #   hack/testenv.sh status  print what runs; exit 0 only if everything is up
 #   hack/testenv.sh env     print `export ...` lines: eval "$(hack/testenv.sh env)"
-#                           (BUILDKIT_HOST, LADING_TEST_REGISTRY, LADING_TESTENV_BIN)
+#                           (BUILDKIT_HOST, LADING_TEST_REGISTRY, LADING_TESTENV_BIN,
+#                           LADING_TEST_BUILDKIT_HOST_OLDEST, ...; see cmd_env)
 #   hack/testenv.sh check   smoke builds against the stand-ins (about a minute)
+#   hack/testenv.sh lint [ARGS]  golangci-lint run ARGS (default ./...), pinned,
+#                           built into the cache on first use
 #
 # Environment knobs (defaults in brackets):
 #   LADING_TESTENV_CACHE  [$HOME/.cache/lading-testenv]  binaries, registry data,
 #                         rootfs tarballs, seed markers; survives between runs
 #   LADING_TESTENV_STATE  [/run/lading-testenv]  socket, pid files, configs, logs
-#   LADING_TESTENV_ROOT   [/var/lib/lading-testenv/buildkit]  buildkitd root
+#   LADING_TESTENV_ROOT   [/var/lib/lading-testenv/buildkit]  buildkitd root;
+#                         the oldest-version buildkitd uses ROOT-oldest
 #   LADING_TESTENV_REGISTRY_PORT [5000]  the registry's port on 127.0.0.1 (the
 #                         stand-ins' names do not change: they are docker.io's)
 #   LADING_TESTENV_RESEED [unset]  1: rebuild and push every stand-in image
@@ -42,10 +48,20 @@ STATE="${LADING_TESTENV_STATE:-/run/lading-testenv}"
 BK_ROOT="${LADING_TESTENV_ROOT:-/var/lib/lading-testenv/buildkit}"
 SOCK="$STATE/buildkitd.sock"
 BUILDKIT_ADDR="unix://$SOCK"
+# The second engine: the oldest BuildKit line lading supports, the one Docker
+# Engine ships. CI runs the integration packages against it too. Its
+# buildkitd lives in its own bin dir (same name, so pid files and argv[0]
+# checks work as for the primary) and gets its own socket, root and config.
+OLDEST_VERSION="v0.33.1"
+OLDEST_BIN="$BIN/buildkit-oldest"
+OLDEST_SOCK="$STATE/buildkitd-oldest.sock"
+OLDEST_ADDR="unix://$OLDEST_SOCK"
+OLDEST_ROOT="$BK_ROOT-oldest"
 REGISTRY_ADDR="127.0.0.1:${LADING_TESTENV_REGISTRY_PORT:-5000}"
 REGISTRY_URL="http://$REGISTRY_ADDR"
 
 REGISTRY_VERSION="v3.1.2"
+GOLANGCI_LINT_VERSION="v2.15.0"
 APT_PACKAGES=(runc debootstrap skopeo curl ca-certificates)
 
 # Bump when ensure_rootfs changes: invalidates the rootfs tarballs and, through
@@ -106,13 +122,16 @@ ensure_packages() {
 
 # ---------------------------------------------------------------- binaries
 
-# build_in_module NAME MODULE VERSION LDFLAGS MAIN_GO PKG... — CGO_ENABLED=0 go
-# build of PKG... (or, if MAIN_GO is not empty, of a main package with that
-# source) into $BIN, from a throwaway module that requires MODULE@VERSION.
-# (`go install pkg@version` refuses modules that have exclude directives.)
+# build_in_module NAME OUTDIR MODULE VERSION LDFLAGS MAIN_GO PKG... —
+# CGO_ENABLED=0 go build of PKG... (or, if MAIN_GO is not empty, of a main
+# package with that source, as OUTDIR/NAME) into OUTDIR, from a throwaway
+# module that requires MODULE@VERSION. (`go install pkg@version` refuses
+# modules that have exclude directives, as BuildKit's has.)
+# With BUILD_AFTER=LOCKFILE set, the module's downloads run at once but the
+# compile waits until no one holds LOCKFILE (see ensure_binaries).
 build_in_module() {
-	local name="$1" module="$2" version="$3" ldflags="$4" main_go="$5"; shift 5
-	local dir blog="$STATE/build-$name.log" t0; t0="$(now_us)"
+	local name="$1" outdir="$2" module="$3" version="$4" ldflags="$5" main_go="$6"; shift 6
+	local dir blog="$STATE/build-$name.log" t0 after="${BUILD_AFTER:-}"; t0="$(now_us)"
 	dir="$(mktemp -d "${TMPDIR:-/tmp}/lading-testenv-build.XXXXXX")"
 	log "building $name from $module@$version (cold: minutes)"
 	(
@@ -130,10 +149,15 @@ build_in_module() {
 		fi
 		go get "$module@$version"
 		go mod tidy
+		if [ -n "$after" ]; then
+			echo "waiting for $after"
+			flock "$after" true
+		fi
+		mkdir -p "$outdir"
 		if [ -n "$main_go" ]; then
-			CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$BIN/$name" .
+			CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$outdir/$name" .
 		else
-			CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$BIN/" "$@"
+			CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$outdir/" "$@"
 		fi
 	) >"$blog" 2>&1 || { tail -n 40 "$blog" >&2; rm -rf "$dir"; die "building $name failed (log: $blog)"; }
 	rm -rf "$dir"
@@ -178,34 +202,98 @@ version_ok() {
 	echo "$want" >"$stamp"
 }
 
+# buildkit_build OUTDIR VERSION PKG... — BuildKit's commands at VERSION into OUTDIR.
+buildkit_build() {
+	local outdir="$1" version="$2"; shift 2
+	build_in_module "buildkit-$version" "$outdir" github.com/moby/buildkit "$version" \
+		"-s -w -X github.com/moby/buildkit/version.Version=$version" "" "$@"
+}
+
+# golangci-lint reports "has version 2.15.0 built with ...", without the v.
+golangci_lint_ok() { version_ok "$BIN/golangci-lint" "${GOLANGCI_LINT_VERSION#v}"; }
+
+# golangci-lint has no exclude directives: `go install` of the pinned
+# version builds it with exactly the dependencies it was released with.
+# With BUILD_AFTER=LOCKFILE, as in build_in_module: download first (`go
+# install -n` resolves and fetches without compiling), compile later.
+build_golangci_lint() {
+	local blog="$STATE/build-golangci-lint.log" t0 after="${BUILD_AFTER:-}"; t0="$(now_us)"
+	local pkg="github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
+	log "building golangci-lint $GOLANGCI_LINT_VERSION (cold: minutes)"
+	mkdir -p "$BIN"
+	(
+		set -e
+		if [ -n "$after" ]; then
+			GOBIN="$BIN" go install -n "$pkg"
+			echo "waiting for $after"
+			flock "$after" true
+		fi
+		GOBIN="$BIN" CGO_ENABLED=0 go install -trimpath "$pkg"
+	) >"$blog" 2>&1 || { tail -n 40 "$blog" >&2; die "building golangci-lint failed (log: $blog)"; }
+	golangci_lint_ok || die "built golangci-lint does not report $GOLANGCI_LINT_VERSION"
+	log "built golangci-lint in $(elapsed "$t0")"
+}
+
+# ensure_binaries builds what is missing, all at once: module downloads
+# overlap compiles, and 2 cores stay busy. It waits only for what `up` needs
+# next (registry, primary buildkitd); the oldest-version buildkitd and
+# golangci-lint go on building while the stand-ins are seeded (mostly apt
+# downloads), and wait_late_builds collects them. Those two download at once
+# but compile only after the primary buildkitd, which seeding waits for: on
+# 2 cores, compiling everything at once would delay it by minutes. (The two
+# BuildKit versions share few compiled packages: golang.org/x/sys, at the
+# bottom of the graph, differs.)
+LATE_PIDS=()
 ensure_binaries() {
 	local bkv; bkv="$(buildkit_version)"
 	mkdir -p "$BIN"
-	# Cold, both builds run at once: one's module downloads overlap the
-	# other's compiling.
-	local pids=() p failed=0
+	local pids=() p failed=0 lockfile="$STATE/build-buildkit.lock" lockfd
 	if ! version_ok "$BIN/buildkitd" "$bkv" || ! version_ok "$BIN/buildctl" "$bkv"; then
 		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+		# The lock is taken here and held by the build's subshell alone (the
+		# parent closes its fd before starting anything else): the late
+		# builds compile once it is released.
+		exec {lockfd}>"$lockfile"
+		flock "$lockfd"
 		(
-			build_in_module buildkit github.com/moby/buildkit "$bkv" \
-				"-s -w -X github.com/moby/buildkit/version.Version=$bkv" "" \
-				github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
+			buildkit_build "$BIN" "$bkv" github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
 			version_ok "$BIN/buildkitd" "$bkv" && version_ok "$BIN/buildctl" "$bkv" ||
 				die "built buildkitd/buildctl do not report $bkv"
 		) &
 		pids+=($!)
+		exec {lockfd}>&-
 	fi
 	if ! version_ok "$BIN/registry" "$REGISTRY_VERSION"; then
 		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 		(
-			build_in_module registry github.com/distribution/distribution/v3 "$REGISTRY_VERSION" \
+			build_in_module registry "$BIN" github.com/distribution/distribution/v3 "$REGISTRY_VERSION" \
 				"-s -w -X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" \
 				"$REGISTRY_MAIN"
 			version_ok "$BIN/registry" "$REGISTRY_VERSION" || die "built registry does not report $REGISTRY_VERSION"
 		) &
 		pids+=($!)
 	fi
+	if ! version_ok "$OLDEST_BIN/buildkitd" "$OLDEST_VERSION"; then
+		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+		(
+			BUILD_AFTER="$lockfile" buildkit_build "$OLDEST_BIN" "$OLDEST_VERSION" github.com/moby/buildkit/cmd/buildkitd
+			version_ok "$OLDEST_BIN/buildkitd" "$OLDEST_VERSION" || die "built buildkitd does not report $OLDEST_VERSION"
+		) &
+		LATE_PIDS+=($!)
+	fi
+	if ! golangci_lint_ok; then
+		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+		BUILD_AFTER="$lockfile" build_golangci_lint &
+		LATE_PIDS+=($!)
+	fi
 	for p in "${pids[@]}"; do wait "$p" || failed=1; done
+	[ "$failed" = 0 ] || die "building the test environment's binaries failed"
+}
+
+wait_late_builds() {
+	local p failed=0
+	for p in "${LATE_PIDS[@]}"; do wait "$p" || failed=1; done
+	LATE_PIDS=()
 	[ "$failed" = 0 ] || die "building the test environment's binaries failed"
 }
 
@@ -282,7 +370,18 @@ stop_pid() {
 }
 
 registry_answers() { curl -fsS -o /dev/null --max-time 2 "$REGISTRY_URL/v2/" 2>/dev/null; }
-buildkitd_answers() { "$BIN/buildctl" --addr "$BUILDKIT_ADDR" --timeout 2 debug workers >/dev/null 2>&1; }
+buildkitd_answers() { # buildkitd_answers ADDR
+	"$BIN/buildctl" --addr "$1" --timeout 2 debug workers >/dev/null 2>&1
+}
+
+# same_binary PID BINARY — the process still runs BINARY's current file. A
+# rebuild (e.g. a version bump) replaces the file under a running daemon,
+# which must then be restarted: one stat for both.
+same_binary() {
+	local ids=()
+	mapfile -t ids < <(stat -L -c %d:%i "/proc/$1/exe" "$2" 2>/dev/null)
+	[ "${#ids[@]}" = 2 ] && [ "${ids[0]}" = "${ids[1]}" ]
+}
 
 write_if_changed() { # write_if_changed FILE CONTENT — returns 0 if the file changed
 	if [ -f "$1" ] && [ "$(<"$1")" = "$2" ]; then return 1; fi
@@ -305,7 +404,7 @@ storage:
 http:
   addr: $REGISTRY_ADDR" && changed=1
 	if pid_of registry "$BIN/registry"; then
-		if [ "$changed" = 0 ] && registry_answers; then return 0; fi
+		if [ "$changed" = 0 ] && same_binary "$PID" "$BIN/registry" && registry_answers; then return 0; fi
 		stop_pid registry "$BIN/registry"
 	fi
 	if registry_answers; then
@@ -317,14 +416,17 @@ http:
 	wait_until registry 30 registry_answers
 }
 
+# ensure_buildkitd NAME BINARY SOCKET ROOT — a buildkitd at unix://SOCKET
+# with its state in ROOT, config $STATE/NAME.toml, pid and log $STATE/NAME.*.
 ensure_buildkitd() {
-	local cfg="$STATE/buildkitd.toml" changed=0 runc
+	local name="$1" bin="$2" sock="$3" root="$4"
+	local addr="unix://$3" cfg="$STATE/$1.toml" changed=0 runc
 	runc="$(type -P runc)" || die "runc not on PATH (apt-get install runc)"
 	write_if_changed "$cfg" "# written by hack/testenv.sh
-root = \"$BK_ROOT\"
+root = \"$root\"
 
 [grpc]
-  address = [\"$BUILDKIT_ADDR\"]
+  address = [\"$addr\"]
 
 [worker.oci]
   enabled = true
@@ -340,21 +442,21 @@ root = \"$BK_ROOT\"
 
 [registry.\"$REGISTRY_ADDR\"]
   http = true" && changed=1
-	if pid_of buildkitd "$BIN/buildkitd"; then
-		if [ "$changed" = 0 ] && buildkitd_answers; then return 0; fi
-		stop_pid buildkitd "$BIN/buildkitd"
+	if pid_of "$name" "$bin"; then
+		if [ "$changed" = 0 ] && same_binary "$PID" "$bin" && buildkitd_answers "$addr"; then return 0; fi
+		stop_pid "$name" "$bin"
 	fi
-	if [ -S "$SOCK" ] && buildkitd_answers; then
-		die "$SOCK answers, but not from the buildkitd this script started; stop that first"
+	if [ -S "$sock" ] && buildkitd_answers "$addr"; then
+		die "$sock answers, but not from the buildkitd this script started; stop that first"
 	fi
-	rm -f "$SOCK"
-	mkdir -p "$BK_ROOT"
-	log "starting buildkitd on $BUILDKIT_ADDR"
-	start_daemon buildkitd "$BIN/buildkitd" --config "$cfg"
-	wait_until buildkitd 60 buildkitd_answers
+	rm -f "$sock"
+	mkdir -p "$root"
+	log "starting $name on $addr"
+	start_daemon "$name" "$bin" --config "$cfg"
+	wait_until "$name" 60 buildkitd_answers "$addr"
 }
 
-# Kill runc containers whose bundle lives under our buildkitd root (they can
+# Kill runc containers whose bundle lives under our buildkitd roots (they can
 # outlive a killed buildkitd), then unmount whatever is still mounted under our
 # own directories, deepest first.
 cleanup_leftovers() {
@@ -362,7 +464,7 @@ cleanup_leftovers() {
 	if type -P runc >/dev/null; then
 		while read -r id pid bundle; do
 			case "$bundle" in
-			"$BK_ROOT"/*)
+			"$BK_ROOT"/* | "$OLDEST_ROOT"/*)
 				log "killing leftover runc container $id (pid $pid)"
 				runc kill "$id" KILL 2>/dev/null || true
 				for _ in {1..100}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
@@ -374,7 +476,7 @@ cleanup_leftovers() {
 	fi
 	while read -r _ _ _ _ mp _; do
 		mp="$(printf '%b' "$mp")" # mountinfo escapes spaces etc. as \040
-		case "$mp" in "$BK_ROOT"/* | "$STATE"/*) echo "${#mp} $mp" ;; esac
+		case "$mp" in "$BK_ROOT"/* | "$OLDEST_ROOT"/* | "$STATE"/*) echo "${#mp} $mp" ;; esac
 	done </proc/self/mountinfo | sort -rn | cut -d' ' -f2- | while read -r mp; do
 		log "unmounting leftover $mp"
 		umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || log "could not unmount $mp"
@@ -639,26 +741,30 @@ cmd_up() {
 	local t0; t0="$(now_us)"
 	lock
 	mkdir -p "$CACHE"
-	# never exit with a background debootstrap still holding our stdout/stderr
-	trap 'if [ -n "$ROOTFS_PID" ]; then wait "$ROOTFS_PID" 2>/dev/null || true; fi' EXIT
+	# never exit with a background debootstrap or build still holding our stdout/stderr
+	trap 'if [ -n "$ROOTFS_PID" ]; then wait "$ROOTFS_PID" 2>/dev/null || true; fi
+		for p in "${LATE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done' EXIT
 	ensure_packages
 	MIRROR="$(debian_mirror)"
 	start_rootfs_prefetch
 	ensure_binaries
 	ensure_registry
-	ensure_buildkitd
+	ensure_buildkitd buildkitd "$BIN/buildkitd" "$SOCK" "$BK_ROOT"
 	ensure_images
+	wait_late_builds
+	ensure_buildkitd buildkitd-oldest "$OLDEST_BIN/buildkitd" "$OLDEST_SOCK" "$OLDEST_ROOT"
 	wait_rootfs_prefetch
-	log "up in $(elapsed "$t0"): BUILDKIT_HOST=$BUILDKIT_ADDR LADING_TEST_REGISTRY=$REGISTRY_ADDR"
+	log "up in $(elapsed "$t0"): BUILDKIT_HOST=$BUILDKIT_ADDR LADING_TEST_BUILDKIT_HOST_OLDEST=$OLDEST_ADDR LADING_TEST_REGISTRY=$REGISTRY_ADDR"
 }
 
 cmd_down() {
 	need_root
 	lock
+	stop_pid buildkitd-oldest "$OLDEST_BIN/buildkitd"
 	stop_pid buildkitd "$BIN/buildkitd"
 	stop_pid registry "$BIN/registry"
 	cleanup_leftovers
-	rm -f "$SOCK"
+	rm -f "$SOCK" "$OLDEST_SOCK"
 	log "down"
 }
 
@@ -669,10 +775,15 @@ cmd_status() {
 	else
 		echo "registry:  down"; ok=1
 	fi
-	if pid_of buildkitd "$BIN/buildkitd" && buildkitd_answers; then
+	if pid_of buildkitd "$BIN/buildkitd" && buildkitd_answers "$BUILDKIT_ADDR"; then
 		echo "buildkitd: up   pid $PID  $BUILDKIT_ADDR  root $BK_ROOT  $(readfile "$BIN/buildkitd.version-ok")"
 	else
 		echo "buildkitd: down"; ok=1
+	fi
+	if pid_of buildkitd-oldest "$OLDEST_BIN/buildkitd" && buildkitd_answers "$OLDEST_ADDR"; then
+		echo "buildkitd: up   pid $PID  $OLDEST_ADDR  root $OLDEST_ROOT  $(readfile "$OLDEST_BIN/buildkitd.version-ok") (oldest)"
+	else
+		echo "buildkitd: down (oldest, $OLDEST_VERSION)"; ok=1
 	fi
 	if pid_of registry "$BIN/registry"; then
 		local repo tags
@@ -686,10 +797,35 @@ cmd_status() {
 	return "$ok"
 }
 
+# env — what tests need, as `export` lines. The primary engine is
+# BUILDKIT_HOST; `make test` reruns the integration packages with
+# BUILDKIT_HOST=$LADING_TEST_BUILDKIT_HOST_OLDEST and the other *_OLDEST
+# values in place of theirs. internal/testenv reads:
+#   LADING_TEST_BUILDKIT_VERSION  the version BUILDKIT_HOST must report
+#   LADING_TEST_BUILDKITD         the buildkitd tests that start their own use
 cmd_env() {
+	local bkv; bkv="$(buildkit_version)"
 	echo "export BUILDKIT_HOST=$BUILDKIT_ADDR"
 	echo "export LADING_TEST_REGISTRY=$REGISTRY_ADDR"
-	echo "export LADING_TESTENV_BIN=$BIN" # buildkitd, buildctl, registry (testenv.BinDir)
+	echo "export LADING_TESTENV_BIN=$BIN" # buildkitd, buildctl, registry, golangci-lint (testenv.BinDir)
+	echo "export LADING_TEST_BUILDKIT_VERSION=$bkv"
+	echo "export LADING_TEST_BUILDKITD=$BIN/buildkitd"
+	echo "export LADING_TEST_BUILDKIT_HOST_OLDEST=$OLDEST_ADDR"
+	echo "export LADING_TEST_BUILDKIT_VERSION_OLDEST=$OLDEST_VERSION"
+	echo "export LADING_TEST_BUILDKITD_OLDEST=$OLDEST_BIN/buildkitd"
+}
+
+# lint [ARGS] — golangci-lint run ARGS (default ./...) from the repository
+# root, with the pinned golangci-lint (built into the cache when missing).
+cmd_lint() {
+	if ! golangci_lint_ok; then
+		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+		mkdir -p "$STATE"
+		build_golangci_lint
+	fi
+	cd "$REPO_ROOT"
+	[ $# -gt 0 ] || set -- ./...
+	exec "$BIN/golangci-lint" run "$@"
 }
 
 # check — smoke builds proving the stand-ins resolve through the docker.io
@@ -726,8 +862,9 @@ down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 check) cmd_check ;;
+lint) shift; cmd_lint "$@" ;;
 *)
-	echo "usage: $0 up|down|status|env|check" >&2
+	echo "usage: $0 up|down|status|env|check|lint [ARGS]" >&2
 	exit 2
 	;;
 esac

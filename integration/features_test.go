@@ -2,10 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"compress/gzip"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,14 +10,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ladingbuild/lading/internal/testenv"
 	"github.com/ladingbuild/lading/sdk"
 )
 
+// random returns a value no earlier run used.
 func random(t *testing.T) string {
-	b := make([]byte, 8)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return hex.EncodeToString(b)
+	t.Helper()
+	return testenv.Token(t)
 }
 
 func TestExecSeesEnvWorkdirUser(t *testing.T) {
@@ -184,15 +180,10 @@ func TestBaseConfigInheritedAndProgramConfigExported(t *testing.T) {
 	assert.NotEmpty(t, p.Config.History, "the image keeps a history")
 }
 
+// gunzip decompresses a layer blob (or returns it as it is, if not gzip).
 func gunzip(t *testing.T, dt []byte) []byte {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(dt))
-	if err != nil {
-		return dt
-	}
-	out, err := io.ReadAll(zr)
-	require.NoError(t, err)
-	return out
+	return testenv.Gunzip(t, dt)
 }
 
 func TestNoNetworkStepHasOnlyItsOwnLoopback(t *testing.T) {

@@ -1,39 +1,27 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/stretchr/testify/require"
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/internal/testenv"
+	"github.com/ladingbuild/lading/internal/testenv/testengine"
 )
 
 // connect returns an engine on the test environment and its registry.
 func connect(t *testing.T, opts ...engine.Option) (*engine.Engine, testenv.Env) {
 	t.Helper()
-	env := testenv.Require(t)
-	opts = append([]engine.Option{
-		engine.WithAddress(env.BuildkitHost),
-		engine.Silent(),
-		engine.WithProgress(engine.ProgressQuiet),
-		engine.WithInsecureRegistry(env.Registry),
-	}, opts...)
-	eng, err := engine.Connect(t.Context(), opts...)
-	require.NoError(t, err)
-	t.Cleanup(func() { eng.Close() })
-	return eng, env
+	return testengine.Connect(t, opts...)
 }
 
 // ref names a test image in the local registry.
 func ref(env testenv.Env, t *testing.T) string {
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	return fmt.Sprintf("%s/lading-it/%s:%d", env.Registry, name, time.Now().UnixNano())
+	return fmt.Sprintf("%s/lading-it/%s:%s", env.Registry, name, testenv.Token(t))
 }
 
 // pulled is an image as the registry serves it.
@@ -51,13 +39,6 @@ func pull(t *testing.T, env testenv.Env, image, digest string) pulled {
 	if digest != "" {
 		tag = digest
 	}
-	var p pulled
-	dt := testenv.RegistryGet(t, env.Registry, "/v2/"+repo+"/manifests/"+tag, ocispecs.MediaTypeImageManifest+", application/vnd.docker.distribution.manifest.v2+json")
-	require.NoError(t, json.Unmarshal(dt, &p.Manifest))
-	p.Raw = testenv.RegistryGet(t, env.Registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
-	require.NoError(t, json.Unmarshal(p.Raw, &p.Config))
-	for _, l := range p.Manifest.Layers {
-		p.Layers = append(p.Layers, testenv.RegistryGet(t, env.Registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), ""))
-	}
-	return p
+	img := testenv.PullImage(t, env.Registry, repo, tag)
+	return pulled{Manifest: img.Manifest, Config: img.Config, Raw: img.RawConfig, Layers: img.Layers}
 }

@@ -4,10 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,33 +29,21 @@ import (
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/internal/testenv"
+	"github.com/ladingbuild/lading/internal/testenv/testengine"
 )
 
 // sharedEngine connects to the test environment's engine (skipping, or
 // failing in CI, when it is not configured).
 func sharedEngine(t *testing.T, opts ...engine.Option) (*engine.Engine, testenv.Env) {
 	t.Helper()
-	env := testenv.Require(t)
-	opts = append([]engine.Option{
-		engine.WithAddress(env.BuildkitHost),
-		engine.Silent(),
-		engine.WithProgress(engine.ProgressQuiet),
-		engine.WithInsecureRegistry(env.Registry),
-	}, opts...)
-	e, err := engine.Connect(t.Context(), opts...)
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	return e, env
+	return testengine.Connect(t, opts...)
 }
 
 // token returns a random string no earlier run used: it makes steps miss
 // the cache and values easy to search for.
 func token(t testing.TB) string {
 	t.Helper()
-	b := make([]byte, 10)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return hex.EncodeToString(b)
+	return testenv.Token(t)
 }
 
 // stepStarted returns an events callback that closes the returned channel
@@ -84,8 +69,9 @@ func stepStarted(marker string) (func(engine.Event), <-chan struct{}) {
 // this test started) and unmounts what is still mounted below.
 func isolateLocal(t *testing.T) (root string) {
 	t.Helper()
-	// Short paths: a unix socket path must fit in 108 bytes.
-	dir, err := os.MkdirTemp("", "ldr-")
+	// Short paths: a unix socket path must fit in 108 bytes, and
+	// t.TempDir's, named after the test, may not.
+	dir, err := os.MkdirTemp("", "ldr-") //nolint:usetesting // see above; removed in the cleanup below
 	require.NoError(t, err)
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
@@ -141,9 +127,13 @@ func killRuncUnder(t *testing.T, root string) {
 	t.Helper()
 	for _, c := range runcContainers(root) {
 		t.Logf("removing leftover runc container %s (pid %d, %s)", c.ID, c.PID, c.Status)
-		exec.Command("runc", "kill", c.ID, "KILL").Run()
+		if out, err := exec.Command("runc", "kill", c.ID, "KILL").CombinedOutput(); err != nil {
+			t.Logf("runc kill %s: %v: %s", c.ID, err, out) // it may have exited meanwhile
+		}
 		waitGone(c.PID, 5*time.Second)
-		exec.Command("runc", "delete", "--force", c.ID).Run()
+		if out, err := exec.Command("runc", "delete", "--force", c.ID).CombinedOutput(); err != nil {
+			t.Logf("runc delete --force %s: %v: %s", c.ID, err, out)
+		}
 	}
 }
 
@@ -168,9 +158,10 @@ func mountsUnder(dir string) []string {
 }
 
 // unmountUnder lazily unmounts every mount point below dir, deepest first.
+// It is best effort: a mount point can vanish with its parent's unmount.
 func unmountUnder(dir string) {
 	for _, mp := range mountsUnder(dir) {
-		syscall.Unmount(mp, syscall.MNT_DETACH)
+		_ = syscall.Unmount(mp, syscall.MNT_DETACH)
 	}
 }
 
@@ -242,32 +233,6 @@ type pulledImage struct {
 	BaseLayers int
 }
 
-const manifestTypes = ocispecs.MediaTypeImageManifest + ", application/vnd.docker.distribution.manifest.v2+json"
-
-// layerDigests returns the layer digests of repo:tag (linux/amd64 when it
-// is an index).
-func layerDigests(t *testing.T, registry, repo, tag string) map[string]bool {
-	t.Helper()
-	var m struct {
-		ocispecs.Manifest
-		Manifests []ocispecs.Descriptor `json:"manifests"`
-	}
-	dt := testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+tag,
-		manifestTypes+", "+ocispecs.MediaTypeImageIndex+", application/vnd.docker.distribution.manifest.list.v2+json")
-	require.NoError(t, json.Unmarshal(dt, &m))
-	for _, d := range m.Manifests {
-		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
-			require.NoError(t, json.Unmarshal(testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+d.Digest.String(), manifestTypes), &m))
-			break
-		}
-	}
-	out := map[string]bool{}
-	for _, l := range m.Layers {
-		out[l.Digest.String()] = true
-	}
-	return out
-}
-
 // pullImage reads repo@digest back from the registry: manifest, config
 // and every layer, uncompressed, except the layers it shares with base
 // (e.g. "library/debian:bookworm"), which existed before the build.
@@ -276,19 +241,16 @@ func pullImage(t *testing.T, registry, repo, digest, base string) pulledImage {
 	skip := map[string]bool{}
 	if base != "" {
 		name, tag, _ := strings.Cut(base, ":")
-		skip = layerDigests(t, registry, name, tag)
+		skip = testenv.LayerDigests(t, registry, name, tag)
 	}
-	var p pulledImage
-	p.RawManifest = testenv.RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+digest, manifestTypes)
-	require.NoError(t, json.Unmarshal(p.RawManifest, &p.Manifest))
-	p.RawConfig = testenv.RegistryGet(t, registry, "/v2/"+repo+"/blobs/"+p.Manifest.Config.Digest.String(), "")
-	require.NoError(t, json.Unmarshal(p.RawConfig, &p.Config))
-	for _, l := range p.Manifest.Layers {
+	img := testenv.PullImage(t, registry, repo, digest)
+	p := pulledImage{Manifest: img.Manifest, RawManifest: img.RawManifest, Config: img.Config, RawConfig: img.RawConfig}
+	for i, l := range img.Manifest.Layers {
 		if skip[l.Digest.String()] {
 			p.BaseLayers++
 			continue
 		}
-		p.Layers = append(p.Layers, gunzip(t, testenv.RegistryGet(t, registry, "/v2/"+repo+"/blobs/"+l.Digest.String(), "")))
+		p.Layers = append(p.Layers, gunzip(t, img.Layers[i]))
 	}
 	require.NotEmpty(t, p.Layers, "the build added no layer")
 	if base != "" {
@@ -317,13 +279,7 @@ func (p pulledImage) contains(s string) (where string, found bool) {
 // gunzip decompresses dt, or returns it as it is when it is not gzip.
 func gunzip(t *testing.T, dt []byte) []byte {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(dt))
-	if err != nil {
-		return dt
-	}
-	out, err := io.ReadAll(zr)
-	require.NoError(t, err)
-	return out
+	return testenv.Gunzip(t, dt)
 }
 
 // tarNames lists the entries of a tarball.

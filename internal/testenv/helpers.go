@@ -10,7 +10,9 @@ import (
 )
 
 // Buildkitd returns a buildkitd binary for tests that start their own
-// engine: on PATH, in lading's cache, or the test environment's. Without
+// engine: LADING_TEST_BUILDKITD (which `hack/testenv.sh env` exports, and
+// `make test` points at the oldest supported version for its second run),
+// else one on PATH, in lading's cache, or the test environment's. Without
 // one, or without root or runc, the test is skipped, or fails when
 // Required.
 func Buildkitd(t testing.TB) string {
@@ -27,6 +29,12 @@ func Buildkitd(t testing.TB) string {
 	}
 	if _, err := exec.LookPath("runc"); err != nil {
 		missing("starting a buildkitd needs runc (apt-get install runc)")
+	}
+	if p := os.Getenv("LADING_TEST_BUILDKITD"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("LADING_TEST_BUILDKITD: %v (run hack/testenv.sh up)", err)
+		}
+		return p
 	}
 	if p, err := exec.LookPath("buildkitd"); err == nil {
 		return p

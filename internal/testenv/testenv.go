@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,6 +21,11 @@ type Env struct {
 	// 127.0.0.1:5000. It is also buildkitd's mirror for docker.io, so
 	// "debian:bookworm" resolves to Registry+"/library/debian:bookworm".
 	Registry string
+	// BuildkitVersion is the version BuildkitHost must report, e.g.
+	// v0.34.2 (LADING_TEST_BUILDKIT_VERSION, which `hack/testenv.sh env`
+	// exports), or empty when any version will do. Require checks it, so a
+	// run meant for one engine version cannot silently test another.
+	BuildkitVersion string
 }
 
 const hint = "run `make test`, or `hack/testenv.sh up && eval \"$(hack/testenv.sh env)\"`"
@@ -31,14 +37,16 @@ func Required() bool {
 }
 
 // Require returns the environment, checking once per test binary that the
-// engine answers. Without BUILDKIT_HOST and LADING_TEST_REGISTRY it skips the
-// test (fails it when Required); an engine that does not answer within 5 s
-// always fails the test.
+// engine answers (and reports BuildkitVersion, when set). Without
+// BUILDKIT_HOST and LADING_TEST_REGISTRY it skips the test (fails it when
+// Required); an engine that does not answer within 5 s, or reports another
+// version, always fails the test.
 func Require(t testing.TB) Env {
 	t.Helper()
 	env := Env{
-		BuildkitHost: os.Getenv("BUILDKIT_HOST"),
-		Registry:     os.Getenv("LADING_TEST_REGISTRY"),
+		BuildkitHost:    os.Getenv("BUILDKIT_HOST"),
+		Registry:        os.Getenv("LADING_TEST_REGISTRY"),
+		BuildkitVersion: os.Getenv("LADING_TEST_BUILDKIT_VERSION"),
 	}
 	if env.BuildkitHost == "" || env.Registry == "" {
 		msg := "integration test needs BUILDKIT_HOST and LADING_TEST_REGISTRY: " + hint
@@ -47,8 +55,8 @@ func Require(t testing.TB) Env {
 		}
 		t.Skip(msg)
 	}
-	if err := ping(env.BuildkitHost); err != nil {
-		t.Fatalf("buildkitd at %s does not answer: %v (%s; logs in /run/lading-testenv)", env.BuildkitHost, err, hint)
+	if err := ping(env.BuildkitHost, env.BuildkitVersion); err != nil {
+		t.Fatalf("buildkitd at %s: %v (%s; logs in /run/lading-testenv)", env.BuildkitHost, err, hint)
 	}
 	return env
 }
@@ -69,35 +77,51 @@ func BinDir() string {
 
 var (
 	pingMu   sync.Mutex
-	pingDone = map[string]error{}
+	pingDone = map[[2]string]error{}
 )
 
-// ping lists the engine's workers (5 s timeout), once per address.
-func ping(addr string) error {
+// ping checks, once per address and version, that the engine answers within
+// 5 s, has workers and, if want is not empty, reports version want.
+func ping(addr, want string) error {
 	pingMu.Lock()
 	defer pingMu.Unlock()
-	if err, ok := pingDone[addr]; ok {
+	key := [2]string{addr, want}
+	if err, ok := pingDone[key]; ok {
 		return err
 	}
-	err := listWorkers(addr)
-	pingDone[addr] = err
+	err := check(addr, want)
+	pingDone[key] = err
 	return err
 }
 
-func listWorkers(addr string) error {
+func check(addr, want string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := client.New(ctx, addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("does not answer: %w", err)
 	}
 	defer c.Close()
 	ws, err := c.ListWorkers(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("does not answer: %w", err)
 	}
 	if len(ws) == 0 {
 		return errors.New("engine has no workers")
 	}
+	if want == "" {
+		return nil
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("asking for its version: %w", err)
+	}
+	if got := info.BuildkitVersion.Version; got != want {
+		return fmt.Errorf("reports BuildKit %s, want %s (LADING_TEST_BUILDKIT_VERSION): %w", got, want, ErrWrongVersion)
+	}
 	return nil
 }
+
+// ErrWrongVersion is wrapped by the failure of an engine that reports
+// another version than Env.BuildkitVersion.
+var ErrWrongVersion = errors.New("wrong engine version")

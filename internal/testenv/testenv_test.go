@@ -2,8 +2,14 @@ package testenv
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // recorder stands in for *testing.T to observe Skip and Fatal.
@@ -82,4 +88,41 @@ func TestBinDir(t *testing.T) {
 	if got := BinDir(); got != "/c/bin" {
 		t.Fatalf("BinDir() = %q", got)
 	}
+}
+
+// TestRequireChecksTheVersion: an engine reporting another version than
+// LADING_TEST_BUILDKIT_VERSION fails the test, so that `make test`'s run
+// against the oldest engine cannot quietly test the primary one again.
+func TestRequireChecksTheVersion(t *testing.T) {
+	env := Require(t)
+	err := ping(env.BuildkitHost, "v0.0.0-not-a-release")
+	require.ErrorIs(t, err, ErrWrongVersion)
+	assert.Contains(t, err.Error(), "want v0.0.0-not-a-release")
+
+	t.Setenv("LADING_TEST_BUILDKIT_VERSION", "v0.0.0-not-a-release")
+	r := run(func(tb testing.TB) { Require(tb) })
+	assert.True(t, r.failed, "a wrong version fails the test")
+	assert.Contains(t, r.msg, "reports BuildKit")
+
+	if env.BuildkitVersion != "" {
+		assert.NoError(t, ping(env.BuildkitHost, env.BuildkitVersion), "the engine reports %s", env.BuildkitVersion)
+	}
+}
+
+func TestBuildkitdFromEnvironment(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("Buildkitd skips without root before it looks at LADING_TEST_BUILDKITD")
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		t.Skip("Buildkitd skips without runc before it looks at LADING_TEST_BUILDKITD")
+	}
+	bin := filepath.Join(t.TempDir(), "buildkitd")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755))
+	t.Setenv("LADING_TEST_BUILDKITD", bin)
+	assert.Equal(t, bin, Buildkitd(t))
+
+	t.Setenv("LADING_TEST_BUILDKITD", filepath.Join(t.TempDir(), "missing"))
+	r := run(func(tb testing.TB) { Buildkitd(tb) })
+	assert.True(t, r.failed, "a LADING_TEST_BUILDKITD that does not exist fails, whatever else is installed")
+	assert.Contains(t, r.msg, "LADING_TEST_BUILDKITD")
 }
