@@ -105,3 +105,11 @@ func TestImageTargets(t *testing.T) {
 	}
 	assert.NotContains(t, out.String(), "smoke", "no smoke target without a Smoke function")
 }
+
+func TestPanickingTargetBecomesAnError(t *testing.T) {
+	p, _ := offline()
+	p.Target("boom", "", func(context.Context, *engine.Engine) error { panic("kaboom") })
+	err := p.Run(t.Context(), []string{"boom"})
+	require.ErrorContains(t, err, "target boom panicked")
+	require.ErrorContains(t, err, "kaboom")
+}
