@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/testenv"
 )
 
 // exampleCopy copies examples/multistage into a module of its own under a
@@ -118,6 +120,18 @@ func TestExampleDigestIsReproducible(t *testing.T) {
 	again, dagain := exportExample(t, moved, first.Address(), epoch)
 	assert.Equal(t, da, dagain, "the same engine, fully cached, with the call sites moved")
 	assert.Equal(t, a, again)
+
+	// Another BuildKit version (the oldest supported, which has built
+	// everything the suite built on it): the same digest.
+	oldest := os.Getenv("LADING_TEST_BUILDKIT_HOST_OLDEST")
+	if oldest == "" && testenv.Required() {
+		t.Fatal("LADING_TEST_BUILDKIT_HOST_OLDEST is not set: eval \"$(hack/testenv.sh env)\"")
+	}
+	if oldest != "" && oldest != env.BuildkitHost {
+		other, dother := exportExample(t, moved, oldest, epoch)
+		assert.Equal(t, da, dother, "the same digest on BuildKit %s", os.Getenv("LADING_TEST_BUILDKIT_VERSION_OLDEST"))
+		assert.Equal(t, a, other)
+	}
 }
 
 func lastLines(s string, n int) string {
