@@ -258,14 +258,21 @@ func TestGenerateTree(t *testing.T) {
 	}
 	var n int
 	var sum int64
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			info, _ := d.Info()
-			n++
-			sum += info.Size()
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
 		}
-		return err
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n++
+		sum += info.Size()
+		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if n != spec.files || sum != total {
 		t.Errorf("%d files, %d bytes on disk; want %d, %d", n, sum, spec.files, total)
 	}

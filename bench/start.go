@@ -117,13 +117,16 @@ func startRaw(ctx context.Context, c *config, dir string) (float64, error) {
 		}
 	})
 	if cmd != nil && cmd.Process != nil {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		// Teardown after the measurement: the process is ours and is being
+		// stopped, so its exit status (a signal) says nothing, and a failed
+		// Signal means it already exited; Kill is the fallback.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
 			<-done
 		}
 	}

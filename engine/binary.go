@@ -133,9 +133,17 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 			f.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
-		return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		return func() {
+			// LOCK_UN releases the lock at once even if a child forked
+			// meanwhile briefly holds a copy of the descriptor; if it
+			// fails, closing the file releases the lock all the same.
+			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+		}, nil
 	case <-ctx.Done():
-		go func() { <-done; f.Close() }()
+		// Nobody waits for the lock any more: whether Flock fails or
+		// succeeds late, closing the file drops it.
+		go func() { _ = <-done; f.Close() }()
 		return nil, fmt.Errorf("waiting for lock %s: %w", path, ctx.Err())
 	}
 }

@@ -95,7 +95,7 @@ func TestParseCacheList(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Cache{RegistryCache("r.example.com/app:cache"), LocalCache("/tmp/c")}, got)
 	_, err = parseCacheList("X", "s3:bucket")
-	assert.ErrorContains(t, err, "not registry:REF or local:DIR")
+	require.ErrorContains(t, err, "not registry:REF or local:DIR")
 	got, err = parseCacheList("X", "")
 	require.NoError(t, err)
 	assert.Empty(t, got)

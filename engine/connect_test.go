@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -38,9 +37,8 @@ func TestErrNoEngineIsFast(t *testing.T) {
 			start := time.Now()
 			e, err := Connect(t.Context(), opts...)
 			elapsed := time.Since(start)
-			require.Error(t, err)
+			require.ErrorIs(t, err, ErrNoEngine)
 			assert.Nil(t, e)
-			assert.ErrorIs(t, err, ErrNoEngine)
 			assert.Less(t, elapsed, 5*time.Second)
 			msg := err.Error()
 			assert.Contains(t, msg, tc.addr, "names the address tried")
@@ -63,7 +61,7 @@ func TestPlaintextTCPRefused(t *testing.T) {
 	start := time.Now()
 	_, err := Connect(t.Context(), Silent(), WithAddress("tcp://192.0.2.10:1234"))
 	require.Error(t, err)
-	assert.False(t, errors.Is(err, ErrNoEngine), "a refused address is a configuration error, not a missing engine")
+	assert.NotErrorIs(t, err, ErrNoEngine, "a refused address is a configuration error, not a missing engine")
 	assert.Contains(t, err.Error(), "refusing plaintext")
 	assert.Contains(t, err.Error(), "AllowInsecureTCP")
 	assert.Less(t, time.Since(start), 100*time.Millisecond, "refused before dialling")

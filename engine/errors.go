@@ -101,7 +101,7 @@ func exitCode(err error) (code int, vertex string, ok bool) {
 	}
 	var ve *errdefs.VertexError
 	if errors.As(err, &ve) && ve.Vertex != nil {
-		vertex = ve.Vertex.Digest
+		vertex = ve.Digest
 	}
 	return int(ee.ExitCode), vertex, true
 }

@@ -53,7 +53,7 @@ func ExampleEngine_Build() {
 }
 
 func ExampleExecError() {
-	var err error = fmt.Errorf("build: %w", &engine.ExecError{
+	err := fmt.Errorf("build: %w", &engine.ExecError{
 		Step: "exec go test ./...", Args: []string{"go", "test", "./..."},
 		ExitCode: 1, Output: []string{"--- FAIL: TestX", "FAIL"}, Location: "ci/main.go:42",
 	})

@@ -215,7 +215,10 @@ func waitReady(ctx context.Context, p localPaths, pid int, exited <-chan error, 
 	for {
 		select {
 		case err := <-exited:
-			return fmt.Errorf("buildkitd (pid %d) exited: %v", pid, err)
+			if err == nil { // %w of nil would print %!w(<nil>)
+				return fmt.Errorf("buildkitd (pid %d) exited with status 0 before it was ready", pid)
+			}
+			return fmt.Errorf("buildkitd (pid %d) exited: %w", pid, err)
 		default:
 		}
 		if exited == nil && !processAlive(pid) {
@@ -259,7 +262,9 @@ func StopLocal(ctx context.Context) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for processAlive(pid) {
 		if time.Now().After(deadline) {
-			proc.Signal(syscall.SIGKILL)
+			// The loop checks whether it died; a failed signal means it
+			// already has.
+			_ = proc.Signal(syscall.SIGKILL)
 			deadline = time.Now().Add(5 * time.Second)
 		}
 		select {
@@ -337,7 +342,9 @@ func unmountUnder(dir string) {
 	}
 	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) })
 	for _, mp := range points {
-		syscall.Unmount(mp, syscall.MNT_DETACH)
+		// Best effort: a mount that will not go only costs space, and the
+		// new engine starts either way.
+		_ = syscall.Unmount(mp, syscall.MNT_DETACH)
 	}
 }
 

@@ -19,8 +19,9 @@ import (
 // stops whatever engine the test started.
 func isolateLocal(t *testing.T) localPaths {
 	t.Helper()
-	// Short paths: a unix socket path must fit in 108 bytes.
-	dir, err := os.MkdirTemp("", "ld-")
+	// Short paths: a unix socket path must fit in 108 bytes, and
+	// t.TempDir's, named after the test, can be longer.
+	dir, err := os.MkdirTemp("", "ld-") //nolint:usetesting // unix socket paths must be short
 	require.NoError(t, err)
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
@@ -117,7 +118,12 @@ func TestLocalEngineAfterKill9(t *testing.T) {
 			close(started)
 		}
 	}
-	go e.Build(ctx, ltContainer(t).WithExec([]string{"/bin/lt", "sleep", "5"}))
+	built := make(chan error, 1)
+	prog := ltContainer(t).WithExec([]string{"/bin/lt", "sleep", "5"})
+	go func() {
+		_, err := e.Build(ctx, prog)
+		built <- err
+	}()
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):
@@ -127,6 +133,12 @@ func TestLocalEngineAfterKill9(t *testing.T) {
 	require.NoError(t, syscall.Kill(le.PID, syscall.SIGKILL))
 	for processAlive(le.PID) {
 		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-built:
+		require.Error(t, err, "the build of a killed engine fails")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the build did not return after its engine was killed")
 	}
 	e.Close()
 	t.Logf("killed after %s", time.Since(t0))

@@ -90,7 +90,7 @@ func TestWithRejectsOptionsItIgnores(t *testing.T) {
 			assert.Contains(t, msg, "engine."+name+" has no effect in Engine.With")
 			assert.Contains(t, msg, "pass it to engine.Connect")
 			_, err = copied.Status(t.Context())
-			assert.ErrorContains(t, err, "engine."+name, "every use of the copy reports it")
+			require.ErrorContains(t, err, "engine."+name, "every use of the copy reports it")
 			_, err = copied.With(WithProgress(ProgressQuiet)).Build(t.Context(), c)
 			assert.ErrorContains(t, err, "engine."+name, "and copies of the copy")
 		})

@@ -265,7 +265,10 @@ func replaceDir(src, dest string) error {
 			return fmt.Errorf("replacing %s: %w", dest, err)
 		}
 		if err := os.Rename(src, dest); err != nil {
-			os.Rename(old, dest)
+			if rerr := os.Rename(old, dest); rerr != nil {
+				return fmt.Errorf("replacing %s: %w; putting its previous content back also failed, it is in %s: %w",
+					dest, err, old, rerr)
+			}
 			return fmt.Errorf("replacing %s: %w", dest, err)
 		}
 		return os.RemoveAll(old)

@@ -131,7 +131,7 @@ func TestPublishRefusesUntaggedRef(t *testing.T) {
 		require.Error(t, err, ref)
 	}
 	_, err := e.Publish(t.Context(), ltContainer(t), env.Registry+"/app")
-	assert.ErrorContains(t, err, "no tag")
+	require.ErrorContains(t, err, "no tag")
 	assert.ErrorContains(t, err, "latest")
 }
 
@@ -229,8 +229,7 @@ func TestTarballOutputIsAtomic(t *testing.T) {
 		defer cancel()
 		c := ltContainer(t).WithExec([]string{"/bin/lt", "sleep", "20", uniqueTag(t)})
 		_, err := e.Build(ctx, c, DockerTarball(filepath.Join(dir, "image.tar"), "app:1"))
-		require.Error(t, err)
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Empty(t, dirNames(t, dir))
 	})
 	t.Run("existing file replaced only on success", func(t *testing.T) {
@@ -297,7 +296,7 @@ func TestPublishMultiPlatform(t *testing.T) {
 	assert.Equal(t, []string{"/app"}, img.Config.Entrypoint)
 
 	_, err = e.With(WithPlatforms("linux/amd64", "linux/arm64")).Stdout(t.Context(), ltContainer(t).WithExec([]string{"/bin/lt", "echo"}))
-	assert.ErrorContains(t, err, "single platform")
+	require.ErrorContains(t, err, "single platform")
 	_, err = e.With(WithPlatforms("not a platform!")).Build(t.Context(), c)
 	assert.ErrorContains(t, err, "platform")
 }

@@ -24,8 +24,6 @@ const (
 	forLocal = atConnect | atStartLocal
 	// forBuilds: builds, set once at Connect or per copy with With.
 	forBuilds = atConnect | atWith
-	// forAll: both builds and the local engine.
-	forAll = atConnect | atWith | atStartLocal
 )
 
 func (p place) String() string {

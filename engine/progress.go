@@ -233,7 +233,11 @@ func (m *monitor) run(ctx context.Context, ch chan *client.SolveStatus, mode Pro
 		defer close(displayDone)
 		// The display gets its own context so that it drains the channel
 		// and prints the final state even when ctx is cancelled.
-		d.UpdateFrom(context.WithoutCancel(ctx), m.display)
+		// Its error can only come from writing to out (a closed
+		// terminal, say), which must not fail the build. The warnings
+		// it returns are dropped: lading does not show BuildKit's
+		// warnings yet.
+		_, _ = d.UpdateFrom(context.WithoutCancel(ctx), m.display)
 		for range m.display {
 		}
 	}()
@@ -469,15 +473,6 @@ func (m *monitor) captured(stream Stream) string {
 		return vs.capture[stream].String()
 	}
 	return ""
-}
-
-// targetRan reports whether the target vertex ran (rather than being cached
-// or never reached).
-func (m *monitor) targetRan() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	vs, ok := m.vertices[m.target]
-	return ok && vs.started != nil && !vs.cached
 }
 
 // summary builds the run's summary.

@@ -56,7 +56,7 @@ func TestRegistryAuthErrorRecognized(t *testing.T) {
 			assert.Equal(t, tc.action, ae.Action)
 			assert.Equal(t, tc.found, ae.CredentialsFound)
 			assert.Equal(t, tc.location, ae.Location)
-			assert.ErrorIs(t, got, tc.err, "wraps the engine's error")
+			require.ErrorIs(t, got, tc.err, "wraps the engine's error")
 			assert.NotContains(t, got.Error(), "secret-pass")
 			if tc.location != "" {
 				assert.True(t, strings.HasPrefix(got.Error(), tc.location+": From "), got.Error())
@@ -75,7 +75,7 @@ func TestRegistryAuthErrorRecognized(t *testing.T) {
 		t.Run("not auth: "+tc.name, func(t *testing.T) {
 			t.Parallel()
 			var ae *RegistryAuthError
-			assert.False(t, errors.As(e.classify(t.Context(), tc.err), &ae))
+			assert.NotErrorAs(t, e.classify(t.Context(), tc.err), &ae)
 		})
 	}
 }
@@ -102,7 +102,7 @@ func TestBoundedText(t *testing.T) {
 	err := bounded(errors.New(huge))
 	assert.Less(t, len(err.Error()), maxCause+100)
 	base := errors.New("x")
-	assert.ErrorIs(t, bounded(fmt.Errorf("%s: %w", huge, base)), base, "the chain stays whole")
+	require.ErrorIs(t, bounded(fmt.Errorf("%s: %w", huge, base)), base, "the chain stays whole")
 
 	ae := &RegistryAuthError{Registry: huge, Ref: huge, Action: "push", Fix: "f"}
 	assert.Less(t, len(ae.Error()), 2000)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestScrubber(t *testing.T) {
@@ -30,7 +31,7 @@ func TestScrubber(t *testing.T) {
 	err := fmt.Errorf("wrapped: %w", errSentinel)
 	serr := newScrubber([][]byte{[]byte("sentinel")}).Error(err)
 	assert.Equal(t, "wrapped: ***", serr.Error())
-	assert.ErrorIs(t, serr, errSentinel)
+	require.ErrorIs(t, serr, errSentinel)
 
 	var none *scrubber
 	assert.Equal(t, "a", none.String("a"))
