@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -36,7 +35,7 @@ func TestFailingStepIsShownClearly(t *testing.T) {
 	wantLoc := fmt.Sprintf("reliability/failure_test.go:%d", line+3)
 
 	var xe *engine.ExecError
-	require.True(t, errors.As(err, &xe), "want an *ExecError, got %T: %v", err, err)
+	require.ErrorAs(t, err, &xe, "got %T", err)
 	assert.Equal(t, 2, xe.ExitCode)
 	assert.Equal(t, []string{"sh", "-c", "echo compiling " + run + "; echo 'main.go:3: undefined: x' >&2; exit 2"}, xe.Args)
 	assert.Equal(t, wantLoc, xe.Location)

@@ -155,7 +155,9 @@ func errorTexts(err error) []string {
 			return
 		}
 		out = append(out, e.Error())
-		switch u := e.(type) {
+		// Node by node, on purpose: errors.As would look past this node
+		// into its chain and skip the siblings of a joined error.
+		switch u := e.(type) { //nolint:errorlint // walks the chain itself
 		case interface{ Unwrap() error }:
 			walk(u.Unwrap())
 		case interface{ Unwrap() []error }:

@@ -157,7 +157,9 @@ func (p *inspectingProxy) Requests() []string {
 
 func (p *inspectingProxy) serve(conn net.Conn) {
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := conn.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		return // the connection is already broken
+	}
 	br := bufio.NewReader(conn)
 	req, err := http.ReadRequest(br)
 	if err != nil {
@@ -166,18 +168,21 @@ func (p *inspectingProxy) serve(conn net.Conn) {
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(p.user+":"+p.pass))
 	if req.Header.Get("Proxy-Authorization") != want {
 		p.badAuth.Add(1)
-		io.WriteString(conn, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		// The answer is best effort: the connection closes either way.
+		_, _ = io.WriteString(conn, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 		return
 	}
 	if req.Method != http.MethodConnect {
-		io.WriteString(conn, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		_, _ = io.WriteString(conn, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 		return
 	}
 	host, _, err := net.SplitHostPort(req.Host)
 	if err != nil {
 		host = req.Host
 	}
-	io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
+	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		return // the client went away: no tunnel to serve
+	}
 	tconn := tls.Server(conn, &tls.Config{
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return p.cert(host) },
 	})

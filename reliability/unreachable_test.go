@@ -55,7 +55,7 @@ func silentListener(t *testing.T, network, addr string) net.Listener {
 // naming the address and the ways to get an engine. TLS mismatches are in
 // TestMutualTLSOnLoopback.
 func TestUnreachableEngines(t *testing.T) {
-	dir, err := os.MkdirTemp("", "ldr-un-") // short: unix socket paths
+	dir, err := os.MkdirTemp("", "ldr-un-") //nolint:usetesting // unix socket paths must be short (108 bytes)
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 
@@ -82,7 +82,7 @@ func TestUnreachableEngines(t *testing.T) {
 			}
 			require.Error(t, err)
 			t.Logf("after %s: %s", took, firstLine(err))
-			assert.ErrorIs(t, err, engine.ErrNoEngine)
+			require.ErrorIs(t, err, engine.ErrNoEngine)
 			assert.Less(t, took, 5*time.Second)
 			assert.Contains(t, err.Error(), tc.addr)
 			assert.Contains(t, err.Error(), "lading engine start")
