@@ -125,13 +125,14 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening lock %s: %w", path, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
+	var lockErr error // set before done is closed
+	done := make(chan struct{})
+	go func() { lockErr = syscall.Flock(int(f.Fd()), syscall.LOCK_EX); close(done) }()
 	select {
-	case err := <-done:
-		if err != nil {
+	case <-done:
+		if lockErr != nil {
 			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
+			return nil, fmt.Errorf("locking %s: %w", path, lockErr)
 		}
 		return func() {
 			// LOCK_UN releases the lock at once even if a child forked
@@ -143,7 +144,7 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 	case <-ctx.Done():
 		// Nobody waits for the lock any more: whether Flock fails or
 		// succeeds late, closing the file drops it.
-		go func() { _ = <-done; f.Close() }()
+		go func() { <-done; f.Close() }()
 		return nil, fmt.Errorf("waiting for lock %s: %w", path, ctx.Err())
 	}
 }

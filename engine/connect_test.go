@@ -61,7 +61,7 @@ func TestPlaintextTCPRefused(t *testing.T) {
 	start := time.Now()
 	_, err := Connect(t.Context(), Silent(), WithAddress("tcp://192.0.2.10:1234"))
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, ErrNoEngine, "a refused address is a configuration error, not a missing engine")
+	require.NotErrorIs(t, err, ErrNoEngine, "a refused address is a configuration error, not a missing engine")
 	assert.Contains(t, err.Error(), "refusing plaintext")
 	assert.Contains(t, err.Error(), "AllowInsecureTCP")
 	assert.Less(t, time.Since(start), 100*time.Millisecond, "refused before dialling")

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -16,6 +17,6 @@ func TestUnavailableFromALiveEngine(t *testing.T) {
 	e, _ := testEngine(t)
 	err := fmt.Errorf("failed to solve: %w", status.Error(codes.Unavailable, "cache backend: connection refused"))
 	got := e.classify(t.Context(), err)
-	assert.NotErrorIs(t, got, ErrNoEngine)
+	require.NotErrorIs(t, got, ErrNoEngine)
 	assert.ErrorIs(t, got, err)
 }

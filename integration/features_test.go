@@ -168,7 +168,7 @@ func TestBaseConfigInheritedAndProgramConfigExported(t *testing.T) {
 	cfg := p.Config.Config
 	assert.Contains(t, cfg.Env, "GOPATH=/go", "inherited from the golang image")
 	assert.Contains(t, cfg.Env, "APP_MODE=prod")
-	assert.True(t, strings.Contains(strings.Join(cfg.Env, " "), "/usr/local/go/bin"), "PATH from the base image: %v", cfg.Env)
+	assert.Contains(t, strings.Join(cfg.Env, " "), "/usr/local/go/bin", "PATH from the base image")
 	assert.Equal(t, "/go", cfg.WorkingDir, "inherited WORKDIR")
 	assert.Equal(t, "10001:10001", cfg.User)
 	assert.Equal(t, []string{"/usr/local/bin/app", "--serve"}, cfg.Entrypoint)

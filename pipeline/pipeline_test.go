@@ -91,12 +91,12 @@ func TestFlagsAndDefault(t *testing.T) {
 }
 
 func TestImageTargets(t *testing.T) {
-	p, out := offline()
+	p, _ := offline()
 	p.ImageTargets(Image{Name: "app", Build: func() *sdk.Container { return sdk.Scratch() }})
 	err := p.Run(t.Context(), []string{"publish"})
 	require.ErrorIs(t, err, engine.ErrNoEngine, "with no engine the target fails with ErrNoEngine, not a panic")
 	require.ErrorContains(t, err, "target build")
-	p, out = offline()
+	p, out := offline()
 	p.ImageTargets(Image{Name: "app", Build: func() *sdk.Container { return sdk.Scratch() }})
 	p.flags.SetOutput(out)
 	require.ErrorIs(t, p.Run(t.Context(), []string{"-h"}), flag.ErrHelp)

@@ -57,10 +57,11 @@ func startForwarder(t *testing.T, unixAddr string) *tcpForwarder {
 			open = append(open, in, out)
 			mu.Unlock()
 			wg.Add(2)
-			// Each direction copies until a side closes; a copy error only
-			// means a connection went away, which the client sees itself.
-			go func() { defer wg.Done(); _, _ = io.Copy(out, in); out.(*net.UnixConn).CloseWrite() }()
-			go func() { defer wg.Done(); _, _ = io.Copy(in, out); in.(*net.TCPConn).CloseWrite() }()
+			// Each direction copies until a side closes, then passes the
+			// close on; an error there only means a connection went away,
+			// which the client sees for itself.
+			go func() { defer wg.Done(); _, _ = io.Copy(out, in); _ = out.(*net.UnixConn).CloseWrite() }()
+			go func() { defer wg.Done(); _, _ = io.Copy(in, out); _ = in.(*net.TCPConn).CloseWrite() }()
 		}
 	}()
 	t.Cleanup(func() {
@@ -112,7 +113,7 @@ func TestPlaintextTCPOnlyWithOptIn(t *testing.T) {
 		assert.Contains(t, err.Error(), "refusing plaintext "+remote)
 		assert.Contains(t, err.Error(), "engine.WithTLS")
 		assert.Contains(t, err.Error(), "AllowInsecureTCP")
-		assert.NotErrorIs(t, err, engine.ErrNoEngine, "a configuration error, not a missing engine")
+		require.NotErrorIs(t, err, engine.ErrNoEngine, "a configuration error, not a missing engine")
 
 		t.Setenv("BUILDKIT_HOST", remote)
 		_, err = engine.Connect(t.Context(), opts...)

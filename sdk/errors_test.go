@@ -32,6 +32,6 @@ func TestCompileErrorsArePublic(t *testing.T) {
 	assert.Equal(t, inner.Error(), pub.Error())
 	assert.Equal(t, "ci/main.go:7: WithExec: invalid args: no command given (pass one)", pub.Error())
 
-	assert.False(t, errors.As(errors.New("other"), &pub))
+	assert.NotErrorAs(t, errors.New("other"), &pub)
 	assert.Equal(t, "unknown", sdk.Location{}.String())
 }

@@ -1,7 +1,6 @@
 package sdk_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -111,7 +110,7 @@ func TestBadInput(t *testing.T) {
 			require.Error(t, err)
 			require.Nil(t, prog)
 			var verr *sdk.ValidationError
-			require.True(t, errors.As(err, &verr), "want a ValidationError, got %T: %v", err, err)
+			require.ErrorAs(t, err, &verr, "got %T", err)
 			assert.Equal(t, tc.op, verr.Op)
 			assert.Equal(t, tc.arg, verr.Arg)
 			assert.Equal(t, "sdk/validation_test.go", verr.Location.File, "the error must point at the call site")

@@ -61,8 +61,9 @@ func ModelOf(v any) (Value, error) {
 // package sdk's public type. A ValidationError deeper in a wrapped chain
 // stays, and still matches the public type with errors.As.
 func PublicError(err error) error {
-	var ve *ValidationError
-	if err == nil || registered.Public == nil || !errors.As(err, &ve) || error(ve) != err {
+	// The top only, as documented: errors.As would reach into the chain.
+	ve, ok := err.(*ValidationError) //nolint:errorlint // the top of the chain on purpose
+	if !ok || registered.Public == nil {
 		return err
 	}
 	return registered.Public(ve)

@@ -3,7 +3,6 @@ package sdktest
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -64,9 +63,10 @@ func TestGoldenTextDoesNotDependOnCheckoutPath(t *testing.T) {
 		v := sdk.From("golang:1.26").WithDirectory("/src", sdk.Host("app")).WithExec([]string{"go", "build"})
 		return goldenText(t, v)
 	}
-	a := text(filepath.Join(t.TempDir(), "one"))
-	b := text(filepath.Join(t.TempDir(), "checkout", "two"))
+	one, two := filepath.Join(t.TempDir(), "one"), filepath.Join(t.TempDir(), "checkout", "two")
+	a, b := text(one), text(two)
 	assert.Equal(t, a, b)
 	assert.Contains(t, a, "local://host-1")
-	assert.False(t, strings.Contains(a, t.TempDir()), "no absolute path in the golden text")
+	assert.NotContains(t, a, one, "no absolute path in the golden text")
+	assert.NotContains(t, b, two, "no absolute path in the golden text")
 }

@@ -1,7 +1,6 @@
 package sdktest_test
 
 import (
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -78,7 +77,7 @@ func TestGoldenFailsOnInvalidValue(t *testing.T) {
 		assert.True(t, r.failed, "update=%q: Golden passed on an invalid value", update)
 		assert.Contains(t, r.msg, "trust_test.go:", "name the call that made the bad step")
 		_, err := os.Stat(filepath.Join(dir, "testdata"))
-		assert.True(t, errors.Is(err, os.ErrNotExist), "update=%q: Golden wrote testdata", update)
+		require.ErrorIs(t, err, os.ErrNotExist, "update=%q: Golden wrote testdata", update)
 	}
 	// A golden file that recorded the error (as older versions wrote)
 	// does not make it pass either.
