@@ -1,0 +1,137 @@
+package lint
+
+import (
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/reference"
+
+	"github.com/ladingbuild/lading/internal/llb"
+)
+
+func quote(s string) string { return strconv.Quote(clip(s, 80)) }
+
+// checkBase: base-latest and base-unpinned.
+func (l *linter) checkBase(n *llb.Node, op *llb.ImageOp) {
+	named, err := reference.ParseNormalizedNamed(op.Given)
+	if err != nil {
+		return // sdk refuses it already
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return
+	}
+	if l.s.isPinned(Source{Kind: ImageSource, Ref: op.Ref, Given: op.Given}) {
+		return
+	}
+	tagged, ok := named.(reference.Tagged)
+	if !ok || tagged.Tag() == "latest" {
+		l.report(n, finding{rule: BaseLatest, sev: Error, subject: op.Ref,
+			msg: "base image " + quote(op.Given) + " means the latest tag, which moves",
+			fix: "name a version and pin its digest, e.g. \"" + reference.FamiliarName(named) + ":1.2.3@sha256:…\" (or list it with lint.Pinned once a lock records it)"})
+		return
+	}
+	l.report(n, finding{rule: BaseUnpinned, sev: Warning, subject: op.Ref,
+		msg: "base image " + quote(op.Given) + " is pinned by tag only; the tag can be moved to another image",
+		fix: "add the digest: \"" + op.Given + "@sha256:…\", or pin it in a lock and pass lint.Pinned / lint.PinnedBy"})
+}
+
+var commitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+
+// checkGit: git-unpinned.
+func (l *linter) checkGit(n *llb.Node, op *llb.GitOp) {
+	ref := op.URL + "#" + op.Ref
+	if commitID.MatchString(op.Ref) || l.s.isPinned(Source{Kind: GitSource, Ref: ref, Given: ref}) {
+		return
+	}
+	l.report(n, finding{rule: GitUnpinned, sev: Warning, subject: ref,
+		msg: "Git source " + quote(op.URL) + " at " + quote(op.Ref) + ", a branch or tag that can move",
+		fix: "check out a full commit id, or pin it and pass lint.Pinned(\"" + clip(ref, 60) + "\")"})
+}
+
+// checkHTTP: download-unverified for a download with no checksum (sdk
+// refuses one; a model made otherwise could have it).
+func (l *linter) checkHTTP(n *llb.Node, op *llb.HTTPOp) {
+	if op.Checksum != "" {
+		return
+	}
+	l.report(n, finding{rule: DownloadUnverified, sev: Error, subject: op.URL,
+		msg: "HTTP download of " + quote(op.URL) + " has no checksum", fix: "pass the file's \"sha256:…\" digest to sdk.HTTP"})
+}
+
+// checkImage checks the image config of the value: user, entrypoint, env,
+// labels and annotations.
+func (l *linter) checkImage(c *llb.Container) {
+	l.checkUser(c)
+	l.checkInit(c)
+	for _, e := range c.Env {
+		l.checkImageEnv(c, e)
+	}
+	l.checkLabels(c, "label", c.Config.Labels)
+	l.checkLabels(c, "annotation", c.Config.Annotations)
+}
+
+// checkUser: root-user.
+func (l *linter) checkUser(c *llb.Container) {
+	u := c.User
+	name, _, _ := strings.Cut(u, ":")
+	switch {
+	case name == "root" || name == "0":
+		l.reportImage(c, finding{rule: RootUser, sev: Error, subject: "user",
+			msg: "the image runs as " + quote(u) + " (WithUser)", fix: "run as an unprivileged user: WithUser(\"10001:10001\"), and give it the files it writes with sdk.Owner"})
+	case u == "" && c.Image == nil:
+		l.reportImage(c, finding{rule: RootUser, sev: Error, subject: "user",
+			msg: "the image starts from scratch and sets no user, so it runs as uid 0", fix: "set WithUser(\"10001:10001\") (a numeric uid needs no /etc/passwd)"})
+	case u == "":
+		l.reportImage(c, finding{rule: RootUser, sev: Warning, subject: "user",
+			msg: "the image sets no user, so it runs as the user of base image " + quote(c.Image.Given) + ", which lint cannot see offline (most base images run as root)",
+			fix: "set WithUser to an unprivileged uid; if the base image's own user is not root, say so with lint.Allow(image, lint.RootUser, reason)"})
+	}
+}
+
+// initSystems are programs that supervise other processes, as PID 1 does
+// on a machine. Minimal inits that only reap and forward signals (tini,
+// dumb-init, catatonit) are fine and are looked through.
+var initSystems = map[string]bool{
+	"systemd": true, "init": true, "supervisord": true, "supervisor": true, "s6-svscan": true,
+	"s6-supervise": true, "runsvdir": true, "runit": true, "runit-init": true, "runsv": true,
+	"openrc": true, "openrc-init": true, "upstart": true, "monit": true, "circusd": true,
+}
+
+var minimalInits = map[string]bool{"tini": true, "dumb-init": true, "catatonit": true, "docker-init": true, "tini-static": true}
+
+// checkInit: init-entrypoint, over the entrypoint and default args the
+// program sets (the base image's are not known offline).
+func (l *linter) checkInit(c *llb.Container) {
+	var argv []string
+	if c.Config.SetEntry {
+		argv = append(argv, c.Config.Entrypoint...)
+	}
+	if c.Config.SetCmd && (len(argv) == 0 || minimalInits[path.Base(argv[0])]) {
+		argv = append(argv, c.Config.Cmd...)
+	}
+	if prog := initIn(argv); prog != "" {
+		l.reportImage(c, finding{rule: InitEntrypoint, sev: Error, subject: "entrypoint",
+			msg: "the image's process is " + quote(prog) + ", an init system or supervisor: an image is one process, not a VM",
+			fix: "run the service itself as the entrypoint (one image per process), with tini or sdk's runtime for signals; let the orchestrator restart it"})
+	}
+}
+
+// initIn returns the init system argv runs, looking through minimal inits
+// and shell scripts, or "".
+func initIn(argv []string) string {
+	for _, cmd := range commands(argv) {
+		words := cmd.words
+		for len(words) > 0 && minimalInits[path.Base(words[0])] {
+			words = words[1:]
+			for len(words) > 0 && strings.HasPrefix(words[0], "-") {
+				words = words[1:]
+			}
+		}
+		if len(words) > 0 && initSystems[path.Base(words[0])] {
+			return words[0]
+		}
+	}
+	return ""
+}
