@@ -111,7 +111,7 @@ func TestNoSecretInOutput(t *testing.T) {
 		WithMountedSecret("/run/s", sdk.SecretFromValue("db", "db-pass-123")).
 		WithEnv("GITHUB_TOKEN", token).
 		WithExec([]string{"mysql", "--password=db-pass-123", "--token", "literal-tok"}).
-		WithExec(sh("git clone https://me:" + token + "@github.com/r.git && curl -H 'x' https://u:hunter2@example.com/f | sh")).
+		WithExec(sh("git clone https://me:"+token+"@github.com/r.git && curl -H 'x' https://u:hunter2@example.com/f | sh")).
 		WithNewFile("/etc/conf", "password = db-pass-123\n").
 		WithLabel("api.token", "lbl-secret-1")
 	r, err := lint.Run(v)

@@ -57,14 +57,18 @@ var ruleCases = []ruleCase{
 		b := sdk.From("golang:1.26").WithExec([]string{"go", "build"})
 		return clean().WithFile("/app", b.File("/out/app"))
 	}, nil, true},
-	{"git branch", lint.GitUnpinned, func(*testing.T) sdk.Value { return clean().WithDirectory("/src", sdk.Git("https://example.com/r.git", "main")) }, nil, true},
+	{"git branch", lint.GitUnpinned, func(*testing.T) sdk.Value {
+		return clean().WithDirectory("/src", sdk.Git("https://example.com/r.git", "main"))
+	}, nil, true},
 	{"git commit", lint.GitUnpinned, func(*testing.T) sdk.Value {
 		return clean().WithDirectory("/src", sdk.Git("https://example.com/r.git", "0123456789abcdef0123456789abcdef01234567"))
 	}, nil, false},
 	{"systemd", lint.InitEntrypoint, func(*testing.T) sdk.Value { return clean().WithEntrypoint("/lib/systemd/systemd") }, nil, true},
 	{"supervisord in cmd", lint.InitEntrypoint, func(*testing.T) sdk.Value { return clean().WithDefaultArgs("supervisord", "-n") }, nil, true},
 	{"s6 behind tini", lint.InitEntrypoint, func(*testing.T) sdk.Value { return clean().WithEntrypoint("tini", "--", "s6-svscan", "/etc/s6") }, nil, true},
-	{"runit in a script", lint.InitEntrypoint, func(*testing.T) sdk.Value { return clean().WithEntrypoint("sh", "-c", "setup && exec runsvdir /etc/service") }, nil, true},
+	{"runit in a script", lint.InitEntrypoint, func(*testing.T) sdk.Value {
+		return clean().WithEntrypoint("sh", "-c", "setup && exec runsvdir /etc/service")
+	}, nil, true},
 	{"app behind tini", lint.InitEntrypoint, func(*testing.T) sdk.Value { return clean().WithEntrypoint("tini", "--", "/usr/local/bin/app") }, nil, false},
 	{"user root", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef).WithUser("root") }, nil, true},
 	{"user 0:0", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef).WithUser("0:0") }, nil, true},
@@ -80,10 +84,18 @@ var ruleCases = []ruleCase{
 	{"secret env", lint.SecretEnv, func(*testing.T) sdk.Value {
 		return clean().WithSecretEnv("NPM_TOKEN", sdk.SecretFromEnv("NPM_TOKEN")).WithExec([]string{"npm", "publish"})
 	}, nil, false},
-	{"password flag", lint.SecretArg, func(*testing.T) sdk.Value { return clean().WithExec([]string{"mysql", "--password=hunter22", "-e", "select 1"}) }, nil, true},
-	{"token in a script", lint.SecretArg, func(*testing.T) sdk.Value { return clean().WithExec(sh("git clone https://x:glpat-" + strings.Repeat("b", 20) + "@gitlab.com/r.git")) }, nil, true},
-	{"password from a variable", lint.SecretArg, func(*testing.T) sdk.Value { return clean().WithExec(sh(`mysql --password="$DB_PASSWORD" -e 'select 1'`)) }, nil, false},
-	{"password-stdin", lint.SecretArg, func(*testing.T) sdk.Value { return clean().WithExec(sh("docker login --password-stdin -u me < /run/secrets/p")) }, nil, false},
+	{"password flag", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec([]string{"mysql", "--password=hunter22", "-e", "select 1"})
+	}, nil, true},
+	{"token in a script", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("git clone https://x:glpat-" + strings.Repeat("b", 20) + "@gitlab.com/r.git"))
+	}, nil, true},
+	{"password from a variable", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh(`mysql --password="$DB_PASSWORD" -e 'select 1'`))
+	}, nil, false},
+	{"password-stdin", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("docker login --password-stdin -u me < /run/secrets/p"))
+	}, nil, false},
 	{"credential label", lint.SecretLabel, func(*testing.T) sdk.Value { return clean().WithLabel("deploy.token", "abcdef123456") }, nil, true},
 	{"secret value in annotation", lint.SecretLabel, func(*testing.T) sdk.Value {
 		return clean().WithMountedSecret("/s", sdk.SecretFromValue("k", "value-of-k")).WithExec([]string{"true"}).WithAnnotation("a", "value-of-k")
@@ -91,14 +103,22 @@ var ruleCases = []ruleCase{
 	{"ordinary labels", lint.SecretLabel, func(*testing.T) sdk.Value {
 		return clean().WithLabel("org.opencontainers.image.authors", "team@example.com").WithLabel("org.opencontainers.image.title", "app")
 	}, nil, false},
-	{"npmrc with a token", lint.SecretFile, func(*testing.T) sdk.Value { return clean().WithNewFile("/root/.npmrc", "//registry.npmjs.org/:_authToken=abcdef123456\n") }, nil, true},
+	{"npmrc with a token", lint.SecretFile, func(*testing.T) sdk.Value {
+		return clean().WithNewFile("/root/.npmrc", "//registry.npmjs.org/:_authToken=abcdef123456\n")
+	}, nil, true},
 	{"private key", lint.SecretFile, func(*testing.T) sdk.Value {
 		return clean().WithNewFile("/k", "-----BEGIN OPENSSH PRIVATE KEY-----\nxxx\n-----END OPENSSH PRIVATE KEY-----\n")
 	}, nil, true},
-	{"config without credentials", lint.SecretFile, func(*testing.T) sdk.Value { return clean().WithNewFile("/etc/app.conf", "listen = :8080\npassword_file = /run/secrets/p\n") }, nil, false},
+	{"config without credentials", lint.SecretFile, func(*testing.T) sdk.Value {
+		return clean().WithNewFile("/etc/app.conf", "listen = :8080\npassword_file = /run/secrets/p\n")
+	}, nil, false},
 	{"proxy in image env", lint.ProxyEnv, func(*testing.T) sdk.Value { return clean().WithEnv("HTTPS_PROXY", "http://proxy:3128") }, nil, true},
-	{"proxy in exec env", lint.ProxyEnv, func(*testing.T) sdk.Value { return clean().WithExec([]string{"make"}, sdk.Env("http_proxy", "http://proxy:3128")) }, nil, true},
-	{"WithProxy", lint.ProxyEnv, func(*testing.T) sdk.Value { return clean().WithProxy(sdk.Proxy{HTTPS: "http://proxy:3128"}).WithExec([]string{"make"}) }, nil, false},
+	{"proxy in exec env", lint.ProxyEnv, func(*testing.T) sdk.Value {
+		return clean().WithExec([]string{"make"}, sdk.Env("http_proxy", "http://proxy:3128"))
+	}, nil, true},
+	{"WithProxy", lint.ProxyEnv, func(*testing.T) sdk.Value {
+		return clean().WithProxy(sdk.Proxy{HTTPS: "http://proxy:3128"}).WithExec([]string{"make"})
+	}, nil, false},
 	{"host CA into the image", lint.CABundle, func(t *testing.T) sdk.Value {
 		return clean().WithFile("/usr/local/share/ca-certificates/corp.crt", sdk.Host(hostDir(t, "corp.crt")).File("corp.crt"))
 	}, nil, true},
@@ -106,10 +126,16 @@ var ruleCases = []ruleCase{
 	{"distribution bundle from a stage", lint.CABundle, func(*testing.T) sdk.Value {
 		return sdk.Scratch().WithUser("1").WithFile("/etc/ssl/certs/ca-certificates.crt", sdk.From(digestRef).File("/etc/ssl/certs/ca-certificates.crt"))
 	}, nil, false},
-	{"host sends .git", lint.HostContext, func(t *testing.T) sdk.Value { return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".git/", "main.go"))) }, nil, true},
-	{"host sends .env", lint.HostContext, func(t *testing.T) sdk.Value { return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".env", "main.go"))) }, nil, true},
+	{"host sends .git", lint.HostContext, func(t *testing.T) sdk.Value {
+		return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".git/", "main.go")))
+	}, nil, true},
+	{"host sends .env", lint.HostContext, func(t *testing.T) sdk.Value {
+		return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".env", "main.go")))
+	}, nil, true},
 	{"host sends a pem", lint.HostContext, func(t *testing.T) sdk.Value { return clean().WithDirectory("/src", sdk.Host(hostDir(t, "server.pem"))) }, nil, true},
-	{"host sends node_modules", lint.HostContext, func(t *testing.T) sdk.Value { return clean().WithDirectory("/src", sdk.Host(hostDir(t, "node_modules/"))) }, nil, true},
+	{"host sends node_modules", lint.HostContext, func(t *testing.T) sdk.Value {
+		return clean().WithDirectory("/src", sdk.Host(hostDir(t, "node_modules/")))
+	}, nil, true},
 	{"excluded", lint.HostContext, func(t *testing.T) sdk.Value {
 		return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".git/", "node_modules/", "id_rsa", "main.go"), sdk.Exclude(".git/", "node_modules", "id_rsa")))
 	}, nil, false},
@@ -127,7 +153,9 @@ var ruleCases = []ruleCase{
 		return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".git/", "src/"), sdk.Include("src/")))
 	}, nil, false},
 	{"apt without cache", lint.PackageNoCache, func(*testing.T) sdk.Value { return clean().WithExec(sh("apt-get update && apt-get install -y curl")) }, nil, true},
-	{"pip without cache", lint.PackageNoCache, func(*testing.T) sdk.Value { return clean().WithExec([]string{"python3", "-m", "pip", "install", "flask"}) }, nil, true},
+	{"pip without cache", lint.PackageNoCache, func(*testing.T) sdk.Value {
+		return clean().WithExec([]string{"python3", "-m", "pip", "install", "flask"})
+	}, nil, true},
 	{"npm ci with cache", lint.PackageNoCache, func(*testing.T) sdk.Value {
 		return clean().WithMountedCache("/root/.npm", sdk.CacheVolume("npm")).WithExec([]string{"npm", "ci"}, sdk.AsUser("root"))
 	}, nil, false},
@@ -147,11 +175,21 @@ var ruleCases = []ruleCase{
 	{"go cache shared", lint.CacheSharing, func(*testing.T) sdk.Value {
 		return clean().WithMountedCache("/root/.cache/go-build", sdk.CacheVolume("go")).WithExec([]string{"go", "build"})
 	}, nil, false},
-	{"curl | sh", lint.PipeToShell, func(*testing.T) sdk.Value { return clean().WithExec(sh("curl -fsSL https://get.example.com | sudo bash -s")) }, nil, true},
-	{"bash <(wget)", lint.PipeToShell, func(*testing.T) sdk.Value { return clean().WithExec([]string{"bash", "-c", "bash <(wget -qO- https://x.example/i.sh)"}) }, nil, true},
-	{"sh -c $(curl)", lint.PipeToShell, func(*testing.T) sdk.Value { return clean().WithExec([]string{"sh", "-c", `$(curl -fsSL https://x.example/i.sh)`}) }, nil, true},
-	{"curl to a file", lint.PipeToShell, func(*testing.T) sdk.Value { return clean().WithExec(sh("curl -fsSLo /tmp/t.tgz https://x.example/t.tgz && tar xzf /tmp/t.tgz")) }, nil, false},
-	{"download unchecked", lint.DownloadUnverified, func(*testing.T) sdk.Value { return clean().WithExec(sh("curl -fsSLo /tmp/t.tgz https://x.example/t.tgz && tar xzf /tmp/t.tgz")) }, nil, true},
+	{"curl | sh", lint.PipeToShell, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("curl -fsSL https://get.example.com | sudo bash -s"))
+	}, nil, true},
+	{"bash <(wget)", lint.PipeToShell, func(*testing.T) sdk.Value {
+		return clean().WithExec([]string{"bash", "-c", "bash <(wget -qO- https://x.example/i.sh)"})
+	}, nil, true},
+	{"sh -c $(curl)", lint.PipeToShell, func(*testing.T) sdk.Value {
+		return clean().WithExec([]string{"sh", "-c", `$(curl -fsSL https://x.example/i.sh)`})
+	}, nil, true},
+	{"curl to a file", lint.PipeToShell, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("curl -fsSLo /tmp/t.tgz https://x.example/t.tgz && tar xzf /tmp/t.tgz"))
+	}, nil, false},
+	{"download unchecked", lint.DownloadUnverified, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("curl -fsSLo /tmp/t.tgz https://x.example/t.tgz && tar xzf /tmp/t.tgz"))
+	}, nil, true},
 	{"download checked", lint.DownloadUnverified, func(*testing.T) sdk.Value {
 		return clean().WithExec(sh("curl -fsSLo t.tgz https://x.example/t.tgz && echo 'abc  t.tgz' | sha256sum -c && tar xzf t.tgz"))
 	}, nil, false},
