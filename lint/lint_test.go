@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -168,6 +169,12 @@ func TestRulesAreDocumented(t *testing.T) {
 		assert.NotEmpty(t, info.Why)
 	}
 	assert.Len(t, ids, 19)
+	doc, err := os.ReadFile("../docs/lint.md")
+	require.NoError(t, err)
+	for id := range ids {
+		assert.Contains(t, string(doc), "| `"+string(id)+"` |", "docs/lint.md's table lists %s", id)
+		assert.Regexp(t, `(?m)^### .*\b`+string(id)+`\b`, string(doc), "docs/lint.md has a section on %s", id)
+	}
 }
 
 // BenchmarkLint2000 lints the 2,000-step benchmark graph (budget: 50 ms).
