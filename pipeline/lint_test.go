@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -93,8 +92,7 @@ func TestLintTargetKeepsOtherTargets(t *testing.T) {
 	p.Target("build", "", func(context.Context, *engine.Engine) error { ran = true; return nil })
 	p.LintTarget(Lint{Output: &bytes.Buffer{}})
 	err := p.Run(t.Context(), []string{"build", "lint"})
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, engine.ErrNoEngine))
+	require.ErrorIs(t, err, engine.ErrNoEngine)
 	assert.False(t, ran)
 	p.LintTarget(Lint{Output: &bytes.Buffer{}}) // twice: the -json flag is not defined again
 }
