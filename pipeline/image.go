@@ -29,6 +29,7 @@ type Image struct {
 // build (the default unless one is set), smoke (when img.Smoke is set),
 // publish (-publish REF[,...]) and export (-oci PATH, -docker PATH).
 func (p *Pipeline) ImageTargets(img Image) {
+	p.images = append(p.images, img)
 	publish := p.flags.String("publish", "", "image reference to push to, with a tag, for the publish target")
 	oci := p.flags.String("oci", "", "write an OCI image tarball here, for the export target")
 	docker := p.flags.String("docker", "", "write a docker-load tarball here, for the export target")

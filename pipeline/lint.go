@@ -14,9 +14,9 @@ import (
 
 // Lint configures the lint target LintTarget adds.
 type Lint struct {
-	// Images are the images to lint: the ones given to ImageTargets. The
-	// target lints what each Image.Build returns (not Smoke, a test
-	// container).
+	// Images are the images to lint; empty means every image given to
+	// ImageTargets (before or after LintTarget). The target lints what
+	// each Image.Build returns (not Smoke, a test container).
 	Images []Image
 	// Options tune the rules: lint.Pinned, lint.FailOn, lint.LargeFileLimit…
 	Options []lint.Option
@@ -32,7 +32,7 @@ type Lint struct {
 // engine:
 //
 //	p.ImageTargets(img)
-//	p.LintTarget(pipeline.Lint{Images: []pipeline.Image{img}})
+//	p.LintTarget(pipeline.Lint{}) // every image given to ImageTargets
 //	// go run ./ci lint; go run ./ci -json lint > lint.json
 func (p *Pipeline) LintTarget(l Lint) {
 	jsonFlag := p.flags.Lookup("json")
@@ -44,6 +44,9 @@ func (p *Pipeline) LintTarget(l Lint) {
 		out := l.Output
 		if out == nil {
 			out = os.Stdout
+		}
+		if len(l.Images) == 0 {
+			l.Images = p.images
 		}
 		return lintImages(out, l, jsonFlag.Value.String() == "true")
 	})

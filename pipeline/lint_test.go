@@ -96,3 +96,16 @@ func TestLintTargetKeepsOtherTargets(t *testing.T) {
 	assert.False(t, ran)
 	p.LintTarget(Lint{Output: &bytes.Buffer{}}) // twice: the -json flag is not defined again
 }
+
+// TestLintTargetDefaultsToImageTargets: with no Images, the lint target
+// lints every image given to ImageTargets, before or after it.
+func TestLintTargetDefaultsToImageTargets(t *testing.T) {
+	t.Parallel()
+	p, _ := noEngine()
+	var out bytes.Buffer
+	p.ImageTargets(Image{Name: "first", Build: func() *sdk.Container { return sdk.From(pinnedBase).WithUser("10001") }})
+	p.LintTarget(Lint{Output: &out})
+	err := p.Run(t.Context(), []string{"lint"})
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "first:")
+}

@@ -31,6 +31,7 @@ type Pipeline struct {
 	engOpts  []engine.Option
 	out      io.Writer
 	connect  func(ctx context.Context, opts ...engine.Option) (*engine.Engine, error)
+	images   []Image // given to ImageTargets, for the lint target
 }
 
 type target struct {
