@@ -20,7 +20,8 @@ type Lint struct {
 	Images []Image
 	// Options tune the rules: lint.Pinned, lint.FailOn, lint.LargeFileLimit…
 	Options []lint.Option
-	// Output is where the findings go; nil means os.Stdout.
+	// Output is where the findings go; nil means the pipeline's Output,
+	// else os.Stdout.
 	Output io.Writer
 }
 
@@ -42,6 +43,9 @@ func (p *Pipeline) LintTarget(l Lint) {
 	}
 	p.Target("lint", "lint the images' build graphs (offline; -json for JSON)", func(context.Context, *engine.Engine) error {
 		out := l.Output
+		if out == nil {
+			out = p.out
+		}
 		if out == nil {
 			out = os.Stdout
 		}

@@ -38,6 +38,7 @@ func main() {
 		Smoke: func() *sdk.Container { return Smoke(image()) },
 		After: []string{"test"},
 	})
+	p.LintTarget(pipeline.Lint{}) // go run . lint: the images' graphs, offline
 	p.Main()
 }
 

@@ -49,6 +49,7 @@ func newPipeline() *pipeline.Pipeline {
 		Build: image,
 		Smoke: func() *sdk.Container { return graph.Smoke(image()) },
 	})
+	p.LintTarget(pipeline.Lint{}) // go run . lint: the images' graphs, offline
 	p.Default("build")
 	return p
 }

@@ -60,3 +60,13 @@ func TestBuildTargetSolvesOnce(t *testing.T) {
 	assert.Equal(t, 1, tests, "the test step must be solved once by the build target\n%s", out.String())
 	assert.NotContains(t, out.String(), "test ", "only the build target runs:\n%s", out.String())
 }
+
+// The example's images pass lint, offline: go run ./examples/multistage lint.
+func TestImagesPassLint(t *testing.T) {
+	t.Parallel()
+	p := newPipeline()
+	var out bytes.Buffer
+	p.Output(&out)
+	require.NoError(t, p.Run(t.Context(), []string{"lint"}), "%s", out.String())
+	assert.Contains(t, out.String(), "hello:", "the lint target lints the hello image:\n%s", out.String())
+}
