@@ -6,7 +6,8 @@ import (
 	"runtime"
 	"sort"
 
-	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -15,7 +16,9 @@ const stepKey = "lading.step"
 
 // Compile compiles a model value (*Container, *Directory or *File) into a
 // Program: the LLB definition, the image config and the facts the engine
-// needs to run it.
+// needs to run it. It writes the LLB ops itself (emit.go), byte for byte
+// what client/llb would marshal for the same graph, without building
+// client/llb States: the equivalence tests hold it to that.
 func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	if err := Validate(m); err != nil {
 		return nil, err
@@ -38,20 +41,26 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	// Compile inputs before the steps that use them, in a loop: recursing
 	// once per step would grow the goroutine stack with the chain, and the
 	// runtime copies and scans that stack (measurable at 2,000 steps).
-	for _, n := range postOrder(root) {
-		if _, err := c.state(n); err != nil {
+	order := postOrder(root)
+	c.vertices = make(map[*Node]*vertex, len(order))
+	for _, n := range order {
+		if err := c.ctx.Err(); err != nil {
 			return nil, err
 		}
+		v, err := c.emit(n)
+		if err != nil {
+			return nil, err
+		}
+		c.vertices[n] = v
 	}
-	out, err := c.state(root)
-	if err != nil {
-		return nil, err
-	}
+	out := c.vertices[root]
+	var err error
 	switch m := m.(type) {
 	case *Directory:
 		if m.Path != "/" {
-			out = bkllb.Scratch().File(bkllb.Copy(out, m.Path, "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}),
-				bkllb.WithCustomName("directory "+m.Path))
+			if out, err = c.subdir(out, m.Path); err != nil {
+				return nil, fmt.Errorf("compile: %w", err)
+			}
 		}
 	case *Container:
 		if prog.Image, err = c.imageConfig(m); err != nil {
@@ -61,11 +70,9 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 			prog.Annotations = m.Config.Annotations
 		}
 	}
-	def, err := out.Marshal(ctx, bkllb.Platform(c.platform(Platform{})))
-	if err != nil {
+	if prog.Def, err = c.definition(out); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	prog.Def = def
 	c.facts(prog, final)
 	return prog, nil
 }
@@ -101,7 +108,9 @@ func (c *compiler) facts(prog *Program, final *Node) {
 type compiler struct {
 	ctx      context.Context
 	opt      Options
-	states   map[*Node]bkllb.State
+	vertices map[*Node]*vertex
+	capMaps  map[capSet]map[apicaps.CapID]bool
+	plats    map[Platform]*pb.Platform // exec op platforms, normalized
 	ids      map[*Node]string
 	images   map[string]*baseImage
 	locals   []LocalDir
@@ -124,7 +133,6 @@ func newCompiler(ctx context.Context, opt Options) *compiler {
 	return &compiler{
 		ctx:     ctx,
 		opt:     opt,
-		states:  map[*Node]bkllb.State{},
 		ids:     map[*Node]string{},
 		images:  map[string]*baseImage{},
 		secrets: map[string]SecretSource{},
@@ -151,53 +159,33 @@ func (c *compiler) platform(p Platform) ocispecs.Platform {
 	return ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 }
 
-// record registers n's step under its identity and returns the metadata
-// that names it in progress: the step's name and its Go call site (which
-// never enters the image: see config.go).
-func (c *compiler) record(n *Node, name string, args []string) bkllb.ConstraintsOpt {
+// describe registers n's step under its identity and returns the op
+// metadata description that names it in progress: the step's identity, its
+// name and its Go call site (which never enters the image: see config.go).
+func (c *compiler) describe(n *Node, name string, args []string) map[string]string {
 	id := c.id(n)
-	c.steps[id] = Step{ID: id, Op: n.Op.opName(), Args: args, Location: n.Loc.String(), Name: name}
-	return bkllb.WithDescription(map[string]string{
-		stepKey:          id,
-		"llb.customname": name + " [" + n.Loc.String() + "]",
-	})
+	loc := n.Loc.String()
+	c.steps[id] = Step{ID: id, Op: n.Op.opName(), Args: args, Location: loc, Name: name}
+	return map[string]string{
+		stepKey:    id,
+		customName: name + " [" + loc + "]",
+	}
 }
 
-// state compiles a node into an LLB state, each node once. Every state
-// handed back is cut loose from its parent's metadata chain, so later steps
-// never walk the whole history (raw llb does, which makes long chains
-// quadratic).
-func (c *compiler) state(n *Node) (bkllb.State, error) {
-	if n == nil {
-		return bkllb.Scratch(), nil
-	}
-	if st, ok := c.states[n]; ok {
-		return st, nil
-	}
-	if err := c.ctx.Err(); err != nil {
-		return bkllb.State{}, err
-	}
-	st, err := c.compileOp(n)
-	if err != nil {
-		return bkllb.State{}, err
-	}
-	st = bkllb.NewState(st.Output())
-	c.states[n] = st
-	return st, nil
-}
-
-func (c *compiler) compileOp(n *Node) (bkllb.State, error) {
+// emit writes the op of node n, whose inputs are already emitted. It
+// returns nil for the empty filesystem, which has no op.
+func (c *compiler) emit(n *Node) (*vertex, error) {
 	switch op := n.Op.(type) {
 	case ScratchOp:
-		return bkllb.Scratch(), nil
+		return nil, nil
 	case *ImageOp:
 		return c.image(n, op)
 	case *LocalOp:
 		return c.local(n, op)
 	case *GitOp:
-		return c.git(n, op), nil
+		return c.git(n, op)
 	case *HTTPOp:
-		return c.http(n, op), nil
+		return c.http(n, op)
 	case *ExecOp:
 		return c.exec(n, op)
 	case *CopyOp:
@@ -209,7 +197,7 @@ func (c *compiler) compileOp(n *Node) (bkllb.State, error) {
 	case *RmOp:
 		return c.rm(n, op)
 	}
-	return bkllb.State{}, fmt.Errorf("compile: unknown operation %T", n.Op)
+	return nil, fmt.Errorf("compile: unknown operation %T", n.Op)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

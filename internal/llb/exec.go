@@ -1,11 +1,14 @@
 package llb
 
 import (
+	"errors"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/containerd/platforms"
-	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -23,20 +26,22 @@ var caEnv = []string{"SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "N
 // enters the cache key or the image.
 const CABundleSecretID = "lading-ca-bundle"
 
-func (c *compiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
-	base, err := c.state(op.Base)
-	if err != nil {
-		return base, err
-	}
+// exec writes an exec op: what client/llb's State.Run marshals for a state
+// that has the step's env, workdir, user, platform, network and security
+// set, with its mounts, secrets and SSH sockets.
+func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
+	base := c.vertices[op.Base]
 	var cfg ocispecs.ImageConfig
 	if op.Image != nil {
 		b, err := c.resolve(op.Image, n.Loc)
 		if err != nil {
-			return base, err
+			return nil, err
 		}
 		cfg = b.config.Config
 	}
-	st := base
+	if len(op.Args) == 0 {
+		return nil, errors.New("arguments are required")
+	}
 	env := mergeEnv(cfg.Env, op.Env)
 	withCA := op.Proxy != nil && op.Proxy.CABundle != ""
 	if withCA {
@@ -44,8 +49,16 @@ func (c *compiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
 			env = SetEnv(env, name, CABundlePath)
 		}
 	}
-	for _, e := range env {
-		st = st.AddEnv(e.Name, e.Value)
+	if op.TargetEnv {
+		t := c.platform(Platform{})
+		env = append(env,
+			EnvVar{"TARGETPLATFORM", platforms.Format(t)},
+			EnvVar{"TARGETOS", t.OS},
+			EnvVar{"TARGETARCH", t.Architecture},
+			EnvVar{"TARGETVARIANT", t.Variant})
+	}
+	if n == c.rerun {
+		env = append(env, EnvVar{"LADING_RUN_ID", c.opt.RunID})
 	}
 	wd := op.Workdir
 	if wd == "" {
@@ -54,65 +67,227 @@ func (c *compiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
 	if wd == "" {
 		wd = "/"
 	}
+	if !path.IsAbs(wd) {
+		wd = path.Join("/", wd)
+	}
 	user := op.User
 	if user == "" {
 		user = cfg.User
 	}
-	st = st.Dir(wd)
-	if user != "" {
-		st = st.User(user)
-	}
-	st = st.Platform(c.platform(op.Platform))
-
-	opts := []bkllb.RunOption{
-		bkllb.Args(op.Args),
-		c.record(n, stepName(n), op.Args),
-	}
+	meta := &pb.Meta{Args: op.Args, Cwd: wd, User: user, RemoveMountStubsRecursive: true}
+	peo := &pb.ExecOp{Meta: meta}
+	caps := capExecMetaBase
 	if len(op.ExitCodes) > 0 {
-		opts = append(opts, bkllb.ValidExitCodes(op.ExitCodes...))
+		meta.ValidExitCodes = make([]int32, len(op.ExitCodes))
+		for i, code := range op.ExitCodes {
+			meta.ValidExitCodes[i] = int32(code)
+		}
+		caps |= capExecValidExitCode
 	}
 	if op.NoNetwork {
-		st = st.Network(bkllb.NetModeNone)
-	}
-	if op.TargetEnv {
-		t := c.platform(Platform{})
-		st = st.AddEnv("TARGETPLATFORM", platforms.Format(t)).
-			AddEnv("TARGETOS", t.OS).
-			AddEnv("TARGETARCH", t.Architecture).
-			AddEnv("TARGETVARIANT", t.Variant)
-	}
-	if n == c.rerun {
-		st = st.AddEnv("LADING_RUN_ID", c.opt.RunID)
+		peo.Network = pb.NetMode_NONE
+		caps |= capExecMetaNetwork
 	}
 	if op.Insecure {
 		c.insecure = true
-		opts = append(opts, bkllb.Security(bkllb.SecurityModeInsecure))
+		peo.Security = pb.SecurityMode_INSECURE
+		caps |= capExecMetaSecurity
 	}
+
+	// Secrets in the order client/llb would list them: the CA bundle,
+	// then secret mounts, then secret env; SSH sockets after them.
+	var secrets, sockets []*pb.Mount
 	if px := op.Proxy; !px.Empty() {
 		if px.HTTP != "" || px.HTTPS != "" || px.FTP != "" || px.NoProxy != "" || px.All != "" {
 			c.proxy = true
-			opts = append(opts, bkllb.WithProxy(bkllb.ProxyEnv{HTTPProxy: px.HTTP, HTTPSProxy: px.HTTPS, FTPProxy: px.FTP, NoProxy: px.NoProxy, AllProxy: px.All}))
+			meta.ProxyEnv = &pb.ProxyEnv{HttpProxy: px.HTTP, HttpsProxy: px.HTTPS, FtpProxy: px.FTP, NoProxy: px.NoProxy, AllProxy: px.All}
+			caps |= capExecMetaProxy
 		}
 		if withCA {
 			c.secrets[CABundleSecretID] = SecretSource{ID: CABundleSecretID, Name: "CA bundle", File: px.CABundle, Public: true}
-			opts = append(opts, bkllb.AddSecret(CABundlePath, bkllb.SecretID(CABundleSecretID), bkllb.SecretFileOpt(0, 0, 0o444)))
+			secrets = append(secrets, secretMount(CABundlePath, CABundleSecretID, 0, 0, 0o444))
 		}
 	}
-	for _, m := range op.Mounts {
-		o, err := c.mount(m)
-		if err != nil {
-			return base, err
+	mounts := make([]execMount, 1, len(op.Mounts)+1)
+	mounts[0] = execMount{target: pb.RootMount, src: base, output: true}
+	for i := range op.Mounts {
+		m := &op.Mounts[i]
+		switch m.Kind {
+		case MountCache:
+			c.caches[m.CacheID] = struct{}{}
+			em := execMount{target: m.Target, cacheID: m.CacheID, sharing: pb.CacheSharingOpt(m.Sharing)}
+			if m.Owner != nil {
+				src, err := c.cacheOwner(m)
+				if err != nil {
+					return nil, err
+				}
+				em.src, em.selector = src, "/cache"
+			}
+			mounts = append(mounts, em)
+		case MountTemp:
+			mounts = append(mounts, execMount{target: m.Target, tmpfs: true})
+		case MountSecret:
+			id, err := c.addSecret(m.Secret, m.Loc)
+			if err != nil {
+				return nil, err
+			}
+			mode := int(m.Mode)
+			if mode == 0 {
+				mode = 0o400
+			}
+			uid, gid := 0, 0
+			if m.Owner != nil {
+				uid, gid = m.Owner.UID, m.Owner.GID
+			}
+			secrets = append(secrets, secretMount(m.Target, id, uid, gid, mode))
+		case MountSSH:
+			c.ssh[m.SSHID] = struct{}{}
+			mode := int(m.Mode)
+			if mode == 0 {
+				mode = 0o600
+			}
+			target := m.Target
+			if target == "" {
+				target = "/run/buildkit/ssh_agent." + strconv.Itoa(len(sockets))
+			}
+			sockets = append(sockets, &pb.Mount{
+				Input: int64(pb.Empty), Dest: target, MountType: pb.MountType_SSH,
+				SSHOpt: &pb.SSHOpt{ID: m.SSHID, Mode: uint32(mode)},
+			})
+		case MountDirectory, MountFile:
+			mounts = append(mounts, execMount{target: m.Target, src: c.vertices[m.Source], selector: m.Path, readonly: true})
+		default:
+			return nil, Invalid(m.Loc, "mount", "kind", "unknown mount kind", "use the sdk's WithMounted* methods")
 		}
-		opts = append(opts, o)
 	}
 	for _, se := range op.SecretEnv {
 		id, err := c.addSecret(se.Secret, n.Loc)
 		if err != nil {
-			return base, err
+			return nil, err
 		}
-		opts = append(opts, bkllb.AddSecretWithDest(id, nil, bkllb.SecretAsEnvName(se.Name)))
+		peo.Secretenv = append(peo.Secretenv, &pb.SecretEnv{ID: id, Name: se.Name})
 	}
-	return st.Run(opts...).Root(), nil
+	if len(secrets) > 0 || len(peo.Secretenv) > 0 {
+		caps |= capExecMountSecret
+	}
+	if len(peo.Secretenv) > 0 {
+		caps |= capExecSecretEnv
+	}
+	if len(sockets) > 0 {
+		caps |= capExecMountSSH
+		env = setDefaultEnv(env, "SSH_AUTH_SOCK", sockets[0].Dest)
+	}
+	meta.Env = envList(env)
+
+	slices.SortFunc(mounts, func(a, b execMount) int { return strings.Compare(a.target, b.target) })
+	pop := &pb.Op{Platform: c.execPlatform(op.Platform), Constraints: &pb.WorkerConstraints{}}
+	deps := make([]*vertex, 0, 2)
+	peo.Mounts = make([]*pb.Mount, 0, len(mounts)+len(secrets)+len(sockets))
+	outputs := int64(0)
+	for i := range mounts {
+		m := &mounts[i]
+		pm := &pb.Mount{Dest: m.target, Readonly: m.readonly, Selector: m.selector, Output: int64(pb.SkipOutput)}
+		pop.Inputs, pm.Input = addInput(pop.Inputs, m.src)
+		deps = addDep(deps, m.src)
+		if m.output {
+			pm.Output = outputs
+			outputs++
+		}
+		if m.selector != "" {
+			caps |= capExecMountSelector
+		}
+		switch {
+		case m.cacheID != "":
+			pm.MountType = pb.MountType_CACHE
+			pm.CacheOpt = &pb.CacheOpt{ID: m.cacheID, Sharing: m.sharing}
+			caps |= capExecMountCache | capExecMountCacheSharing
+		case m.tmpfs:
+			pm.MountType = pb.MountType_TMPFS
+			pm.TmpfsOpt = &pb.TmpfsOpt{}
+			caps |= capExecMountTmpfs
+		case m.src != nil:
+			caps |= capExecMountBind
+		}
+		peo.Mounts = append(peo.Mounts, pm)
+	}
+	peo.Mounts = append(append(peo.Mounts, secrets...), sockets...)
+	pop.Op = &pb.Op_Exec{Exec: peo}
+	return c.newVertex(pop, c.describe(n, stepName(n), op.Args), caps, deps)
+}
+
+// execMount is a mount of an exec op that reads a filesystem (the root,
+// caches, tmpfs, bind mounts), before client/llb's sort by target.
+type execMount struct {
+	target   string
+	src      *vertex // nil: the empty filesystem
+	selector string
+	cacheID  string
+	sharing  pb.CacheSharingOpt
+	readonly bool
+	tmpfs    bool
+	output   bool // the root: the op's output
+}
+
+func secretMount(target, id string, uid, gid, mode int) *pb.Mount {
+	return &pb.Mount{
+		Input: int64(pb.Empty), Dest: target, MountType: pb.MountType_SECRET,
+		SecretOpt: &pb.SecretOpt{ID: id, Uid: uint32(uid), Gid: uint32(gid), Mode: uint32(mode)},
+	}
+}
+
+// execPlatform is the platform an exec op runs on, normalized as
+// client/llb's State.Platform normalizes it.
+func (c *compiler) execPlatform(p Platform) *pb.Platform {
+	if pp, ok := c.plats[p]; ok {
+		return pp
+	}
+	pp := pbPlatform(platforms.Normalize(c.platform(p)))
+	if c.plats == nil {
+		c.plats = map[Platform]*pb.Platform{}
+	}
+	c.plats[p] = pp
+	return pp
+}
+
+// envList renders env the way client/llb's EnvList does after a sequence
+// of AddEnv calls: each name once with its last value, ordered by where
+// each name was last set.
+func envList(env []EnvVar) []string {
+	out := make([]string, 0, len(env))
+	keep := make([]bool, len(env))
+	kept := 0
+	for i := len(env) - 1; i >= 0; i-- {
+		dup := false
+		for j := i + 1; j < len(env); j++ {
+			if keep[j] && env[j].Name == env[i].Name {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			keep[i] = true
+			kept++
+		}
+	}
+	if kept == 0 {
+		return out
+	}
+	for i, e := range env {
+		if keep[i] {
+			out = append(out, e.Name+"="+e.Value)
+		}
+	}
+	return out
+}
+
+// setDefaultEnv adds name=value unless env sets name.
+func setDefaultEnv(env []EnvVar, name, value string) []EnvVar {
+	for _, e := range env {
+		if e.Name == name {
+			return env
+		}
+	}
+	return append(env, EnvVar{name, value})
 }
 
 func (c *compiler) addSecret(s *Secret, loc Location) (string, error) {
@@ -123,50 +298,6 @@ func (c *compiler) addSecret(s *Secret, loc Location) (string, error) {
 	}
 	c.secrets[id] = src
 	return id, nil
-}
-
-func (c *compiler) mount(m Mount) (bkllb.RunOption, error) {
-	switch m.Kind {
-	case MountCache:
-		c.caches[m.CacheID] = struct{}{}
-		opts := []bkllb.MountOption{bkllb.AsPersistentCacheDir(m.CacheID, bkllb.CacheMountSharingMode(m.Sharing))}
-		src := bkllb.Scratch()
-		if m.Owner != nil {
-			src = src.File(bkllb.Mkdir("/cache", 0o755, chown(m.Owner)), bkllb.WithCustomName("cache owner "+m.CacheID))
-			opts = append(opts, bkllb.SourcePath("/cache"))
-		}
-		return bkllb.AddMount(m.Target, src, opts...), nil
-	case MountTemp:
-		return bkllb.AddMount(m.Target, bkllb.Scratch(), bkllb.Tmpfs()), nil
-	case MountSecret:
-		id, err := c.addSecret(m.Secret, m.Loc)
-		if err != nil {
-			return nil, err
-		}
-		mode := int(m.Mode)
-		if mode == 0 {
-			mode = 0o400
-		}
-		uid, gid := 0, 0
-		if m.Owner != nil {
-			uid, gid = m.Owner.UID, m.Owner.GID
-		}
-		return bkllb.AddSecret(m.Target, bkllb.SecretID(id), bkllb.SecretFileOpt(uid, gid, mode)), nil
-	case MountSSH:
-		c.ssh[m.SSHID] = struct{}{}
-		mode := int(m.Mode)
-		if mode == 0 {
-			mode = 0o600
-		}
-		return bkllb.AddSSHSocket(bkllb.SSHID(m.SSHID), bkllb.SSHSocketOpt(m.Target, 0, 0, mode)), nil
-	case MountDirectory, MountFile:
-		src, err := c.state(m.Source)
-		if err != nil {
-			return nil, err
-		}
-		return bkllb.AddMount(m.Target, src, bkllb.SourcePath(m.Path), bkllb.Readonly), nil
-	}
-	return nil, Invalid(m.Loc, "mount", "kind", "unknown mount kind", "use the sdk's WithMounted* methods")
 }
 
 func mergeEnv(base []string, set []EnvVar) []EnvVar {

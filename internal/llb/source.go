@@ -5,25 +5,49 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
 	bkllb "github.com/moby/buildkit/client/llb"
-	digest "github.com/opencontainers/go-digest"
+	"github.com/moby/buildkit/solver/pb"
+	"google.golang.org/protobuf/proto"
 )
 
-// image compiles a base image, pinned to the digest the resolver found.
-func (c *compiler) image(n *Node, op *ImageOp) (bkllb.State, error) {
+// image writes the source op of a base image, pinned to the digest the
+// resolver found.
+func (c *compiler) image(n *Node, op *ImageOp) (*vertex, error) {
+	ref, err := c.pinnedRef(n, op)
+	if err != nil {
+		return nil, err
+	}
+	// client/llb's Image normalizes the reference the same way.
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	pop := &pb.Op{
+		Op:          &pb.Op_Source{Source: &pb.SourceOp{Identifier: "docker-image://" + reference.TagNameOnly(named).String()}},
+		Platform:    pbPlatform(c.platform(op.Platform)),
+		Constraints: &pb.WorkerConstraints{},
+	}
+	return c.newVertex(pop, c.describe(n, "from "+op.Given, []string{op.Given}), capSourceImage, nil)
+}
+
+// pinnedRef is the base image's reference pinned to the digest the
+// resolver found, registered among the program's bases.
+func (c *compiler) pinnedRef(n *Node, op *ImageOp) (string, error) {
 	b, err := c.resolve(op, n.Loc)
 	if err != nil {
-		return bkllb.State{}, err
+		return "", err
 	}
 	ref := op.Ref
 	if b.digest != "" && !strings.Contains(ref, "@") {
 		ref += "@" + b.digest
 	}
 	c.bases[ref] = struct{}{}
-	return bkllb.Image(ref, bkllb.Platform(c.platform(op.Platform)), c.record(n, "from "+op.Given, []string{op.Given})), nil
+	return ref, nil
 }
 
 // resolve returns the base image's digest and config, looked up once per
@@ -51,60 +75,102 @@ func (c *compiler) resolve(img *ImageOp, loc Location) (*baseImage, error) {
 	return b, nil
 }
 
-// local compiles a host directory: a named local source with a stable
-// unique id (for deterministic definitions) and shared key (so unchanged
-// files are not sent again).
-func (c *compiler) local(n *Node, op *LocalOp) (bkllb.State, error) {
+// hostDir is the host directory a local source reads, registered among
+// the program's locals: a stable name (for deterministic definitions), a
+// shared key (so unchanged files are not sent again) and its patterns,
+// .dockerignore rules merged in.
+func (c *compiler) hostDir(n *Node, op *LocalOp) (LocalDir, error) {
 	exclude := op.Exclude
 	if !op.NoDockerignore {
 		extra, err := readDockerignore(op.Path)
 		if err != nil {
-			return bkllb.State{}, Invalid(n.Loc, "Host", "path", err.Error(), "fix or remove the .dockerignore file")
+			return LocalDir{}, Invalid(n.Loc, "Host", "path", err.Error(), "fix or remove the .dockerignore file")
 		}
 		exclude = append(append([]string(nil), extra...), exclude...)
 	}
 	sum := sha256.Sum256([]byte(op.Path + "\x00" + strings.Join(op.Include, "\x00") + "\x00\x00" + strings.Join(exclude, "\x00")))
 	name := "host-" + hex.EncodeToString(sum[:])[:16]
 	key := "lading:" + hex.EncodeToString(sum[:])
-	found := false
+	dir := LocalDir{Name: name, Path: op.Path, Include: op.Include, Exclude: exclude, SharedKey: key}
 	for _, l := range c.locals {
-		found = found || l.Name == name
+		if l.Name == name {
+			return dir, nil
+		}
 	}
-	if !found {
-		c.locals = append(c.locals, LocalDir{Name: name, Path: op.Path, Include: op.Include, Exclude: exclude, SharedKey: key})
-	}
-	opts := []bkllb.LocalOption{
-		bkllb.SharedKeyHint(key),
-		bkllb.LocalUniqueID(name),
-		c.record(n, "host "+op.Given, []string{op.Given}),
-	}
-	if len(op.Include) > 0 {
-		opts = append(opts, bkllb.IncludePatterns(op.Include))
-	}
-	if len(exclude) > 0 {
-		opts = append(opts, bkllb.ExcludePatterns(exclude))
-	}
-	return bkllb.Local(name, opts...), nil
+	c.locals = append(c.locals, dir)
+	return dir, nil
 }
 
-func (c *compiler) git(n *Node, op *GitOp) bkllb.State {
-	opts := []bkllb.GitOption{c.record(n, "git "+op.URL+"#"+op.Ref, []string{op.URL, op.Ref})}
+// local writes the source op of a host directory.
+func (c *compiler) local(n *Node, op *LocalOp) (*vertex, error) {
+	dir, err := c.hostDir(n, op)
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{
+		pb.AttrSharedKeyHint: dir.SharedKey,
+		pb.AttrLocalUniqueID: dir.Name,
+	}
+	caps := capSourceLocal | capSourceLocalSharedKeyHint | capSourceLocalUnique
+	if len(op.Include) > 0 {
+		dt, _ := json.Marshal(op.Include) // []string always marshals
+		attrs[pb.AttrIncludePatterns] = string(dt)
+		caps |= capSourceLocalIncludePatterns
+	}
+	if len(dir.Exclude) > 0 {
+		dt, _ := json.Marshal(dir.Exclude) // []string always marshals
+		attrs[pb.AttrExcludePatterns] = string(dt)
+		caps |= capSourceLocalExcludePatterns
+	}
+	return c.sourceVertex("local://"+dir.Name, attrs, c.describe(n, "host "+op.Given, []string{op.Given}), caps)
+}
+
+// git writes the source op of a git checkout through client/llb's Git,
+// whose URL parsing (and, for SSH remotes, known-hosts scan) lading does not
+// reproduce; a graph has few such sources.
+func (c *compiler) git(n *Node, op *GitOp) (*vertex, error) {
+	opts := []bkllb.GitOption{bkllb.WithDescription(c.describe(n, "git "+op.URL+"#"+op.Ref, []string{op.URL, op.Ref}))}
 	if op.KeepGitDir {
 		opts = append(opts, bkllb.KeepGitDir())
 	}
-	return bkllb.Git(op.URL, op.Ref, opts...)
+	p := c.platform(Platform{})
+	cons := &bkllb.Constraints{Platform: &p}
+	dgst, dt, md, _, err := bkllb.Git(op.URL, op.Ref, opts...).Output().Vertex(c.ctx, cons).Marshal(c.ctx, cons)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	return &vertex{dgst: dgst, dt: dt, md: bkllb.NewOpMetadata(md)}, nil
 }
 
-func (c *compiler) http(n *Node, op *HTTPOp) bkllb.State {
-	opts := []bkllb.HTTPOption{
-		bkllb.Filename(op.Filename),
-		c.record(n, "http "+op.URL, []string{op.URL}),
-	}
+// http writes the source op of a downloaded file.
+func (c *compiler) http(n *Node, op *HTTPOp) (*vertex, error) {
+	attrs := map[string]string{}
+	caps := capSourceHTTP
 	if op.Checksum != "" {
-		opts = append(opts, bkllb.Checksum(digest.Digest(op.Checksum)))
+		attrs[pb.AttrHTTPChecksum] = op.Checksum
+		caps |= capSourceHTTPChecksum
 	}
-	if op.Mode != 0 {
-		opts = append(opts, bkllb.Chmod(op.Mode))
+	if op.Filename != "" {
+		attrs[pb.AttrHTTPFilename] = op.Filename
 	}
-	return bkllb.HTTP(op.URL, opts...)
+	if perm := int(op.Mode) & 0o777; perm != 0 {
+		attrs[pb.AttrHTTPPerm] = "0" + strconv.FormatInt(int64(perm), 8)
+		caps |= capSourceHTTPPerm
+	}
+	return c.sourceVertex(op.URL, attrs, c.describe(n, "http "+op.URL, []string{op.URL}), caps)
+}
+
+// sourceVertex writes a source op with attributes and no platform (only
+// image sources are platform specific). The attributes are a map, which
+// only the deterministic protobuf marshaller writes in a stable order.
+func (c *compiler) sourceVertex(id string, attrs, desc map[string]string, caps capSet) (*vertex, error) {
+	pop := &pb.Op{
+		Op:          &pb.Op_Source{Source: &pb.SourceOp{Identifier: id, Attrs: attrs}},
+		Constraints: &pb.WorkerConstraints{},
+	}
+	dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(pop)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	return c.vertexOf(dt, desc, caps, nil), nil
 }

@@ -1,0 +1,180 @@
+package llb
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// The compiler writes LLB ops itself rather than through client/llb's
+// States: a State is a chain of closures evaluated lazily at Marshal time,
+// behind a marshal cache and a mutex per op, which costs more than the
+// whole of what lading knows up front. What is written must still be
+// exactly what client/llb marshals for the same graph (the same op bytes,
+// so the same digests and cache keys, and the same metadata): the
+// equivalence tests compare both for every kind of step and option.
+
+// customName is the op metadata description key BuildKit shows in progress.
+const customName = "llb.customname"
+
+// vertex is one marshalled op of the graph.
+type vertex struct {
+	dgst digest.Digest
+	dt   []byte
+	md   bkllb.OpMetadata
+	// deps are the vertices whose outputs the op reads, in the order
+	// client/llb's Vertex.Inputs lists them (the definition lists ops in a
+	// depth-first walk of that order).
+	deps []*vertex
+	done bool // listed in the definition being assembled
+}
+
+// input is the op input that reads v's (only) output.
+func (v *vertex) input() *pb.Input {
+	return &pb.Input{Digest: string(v.dgst), Index: 0}
+}
+
+// newVertex marshals op and wraps it with its metadata.
+func (c *compiler) newVertex(op *pb.Op, desc map[string]string, caps capSet, deps []*vertex) (*vertex, error) {
+	dt, err := op.MarshalVT()
+	if err != nil {
+		return nil, err
+	}
+	return c.vertexOf(dt, desc, caps, deps), nil
+}
+
+func (c *compiler) vertexOf(dt []byte, desc map[string]string, caps capSet, deps []*vertex) *vertex {
+	return &vertex{dgst: digestOf(dt), dt: dt, md: bkllb.OpMetadata{Description: desc, Caps: c.capMap(caps)}, deps: deps}
+}
+
+// digestOf is digest.FromBytes without its intermediate allocations.
+func digestOf(dt []byte) digest.Digest {
+	sum := sha256.Sum256(dt)
+	var buf [7 + 2*sha256.Size]byte
+	copy(buf[:], "sha256:")
+	hex.Encode(buf[7:], sum[:])
+	return digest.Digest(buf[:])
+}
+
+// addInput returns the index of v's output among inputs, adding it if no
+// input reads the same digest yet (as client/llb does); pb.Empty for nil,
+// the empty filesystem.
+func addInput(inputs []*pb.Input, v *vertex) ([]*pb.Input, int64) {
+	if v == nil {
+		return inputs, int64(pb.Empty)
+	}
+	for i, in := range inputs {
+		if in.Digest == string(v.dgst) && in.Index == 0 {
+			return inputs, int64(i)
+		}
+	}
+	return append(inputs, v.input()), int64(len(inputs))
+}
+
+// addDep appends v to deps unless it is nil or listed already.
+func addDep(deps []*vertex, v *vertex) []*vertex {
+	if v == nil {
+		return deps
+	}
+	for _, d := range deps {
+		if d == v {
+			return deps
+		}
+	}
+	return append(deps, v)
+}
+
+// pbPlatform is the op platform client/llb writes for p.
+func pbPlatform(p ocispecs.Platform) *pb.Platform {
+	out := &pb.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}
+	if p.OSFeatures != nil {
+		out.OSFeatures = append([]string(nil), p.OSFeatures...)
+	}
+	return out
+}
+
+// definition lists the ops under out the way client/llb's State.Marshal
+// does: depth first along each op's inputs, an op before the ops that read
+// it, each digest once with the metadata of all the vertices that share
+// it merged, and last the op naming the output.
+func (c *compiler) definition(out *vertex) (*bkllb.Definition, error) {
+	p := c.platform(Platform{})
+	def := &bkllb.Definition{
+		Metadata:    make(map[digest.Digest]bkllb.OpMetadata, len(c.vertices)+2),
+		Constraints: &bkllb.Constraints{Platform: &p},
+	}
+	if out == nil {
+		return def, nil
+	}
+	described := false
+	type frame struct {
+		v    *vertex
+		next int
+	}
+	stack := []frame{{v: out}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next < len(top.v.deps) {
+			d := top.v.deps[top.next]
+			top.next++
+			if !d.done {
+				stack = append(stack, frame{v: d})
+			}
+			continue
+		}
+		v := top.v
+		stack = stack[:len(stack)-1]
+		if v.done {
+			continue
+		}
+		v.done = true
+		described = described || v.md.Description != nil
+		if prev, ok := def.Metadata[v.dgst]; ok {
+			def.Metadata[v.dgst] = mergeMetadata(prev, v.md)
+			continue
+		}
+		def.Metadata[v.dgst] = v.md
+		def.Def = append(def.Def, v.dt)
+	}
+	final := &pb.Op{Inputs: []*pb.Input{out.input()}}
+	dt, err := final.MarshalVT()
+	if err != nil {
+		return nil, err
+	}
+	def.Def = append(def.Def, dt)
+	caps := capConstraints | capPlatform
+	if described {
+		caps |= capMetaDescription
+	}
+	def.Metadata[digestOf(dt)] = bkllb.OpMetadata{Caps: c.capMap(caps)}
+	def.Source = &pb.Source{}
+	return def, nil
+}
+
+// mergeMetadata merges b into a as client/llb does for two vertices with
+// one digest (b's descriptions win), into new maps: a's may be shared.
+func mergeMetadata(a, b bkllb.OpMetadata) bkllb.OpMetadata {
+	if len(b.Description) > 0 {
+		desc := maps.Clone(a.Description)
+		if desc == nil {
+			desc = make(map[string]string, len(b.Description))
+		}
+		maps.Copy(desc, b.Description)
+		a.Description = desc
+	}
+	if len(b.Caps) > 0 {
+		caps := maps.Clone(a.Caps)
+		if caps == nil {
+			caps = make(map[apicaps.CapID]bool, len(b.Caps))
+		}
+		maps.Copy(caps, b.Caps)
+		a.Caps = caps
+	}
+	return a
+}
