@@ -73,23 +73,24 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	if prog.Def, err = c.definition(out); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	c.facts(prog, final)
+	finalExec := ""
+	if v := c.vertices[final]; v != nil {
+		finalExec = string(v.dgst)
+	}
+	c.facts(prog, finalExec)
 	return prog, nil
 }
 
 // facts fills in what the engine needs to know about the compiled graph,
 // so that it never decodes the definition.
-func (c *compiler) facts(prog *Program, final *Node) {
-	finalID := ""
-	if final != nil {
-		finalID = c.ids[final]
-	}
+// finalExec is the digest of the final exec step's op, or "": named by
+// digest, not identity, since two identical steps share an identity and
+// only the final one may carry LADING_RUN_ID.
+func (c *compiler) facts(prog *Program, finalExec string) {
+	prog.FinalExec = finalExec
 	for dgst, md := range prog.Def.Metadata {
 		if id, ok := md.Description[stepKey]; ok {
 			prog.Steps[string(dgst)] = c.steps[id]
-			if id == finalID {
-				prog.FinalExec = string(dgst)
-			}
 		}
 	}
 	prog.Locals = c.locals
@@ -109,6 +110,7 @@ type compiler struct {
 	ctx      context.Context
 	opt      Options
 	vertices map[*Node]*vertex
+	idBuf    []byte // the buffer id hashes fields in
 	capMaps  map[capSet]map[apicaps.CapID]bool
 	plats    map[Platform]*pb.Platform // exec op platforms, normalized
 	ids      map[*Node]string

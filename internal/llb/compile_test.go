@@ -1,7 +1,12 @@
 package llb
 
 import (
+	"slices"
 	"testing"
+
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/require"
 )
 
 // chain builds scratch -> n new files, each on the previous one.
@@ -51,5 +56,30 @@ func TestLongChainCompiles(t *testing.T) {
 	}
 	if len(p.Def.Def) < 20000 {
 		t.Fatalf("want at least 20000 ops, got %d", len(p.Def.Def))
+	}
+}
+
+// Two identical exec steps share an identity; with RerunFinal only the
+// final one gets LADING_RUN_ID, and FinalExec must name that op's digest
+// every time (it once depended on map iteration order).
+func TestFinalExecIsTheFinalStepsOp(t *testing.T) {
+	t.Parallel()
+	base := &Node{Op: &ImageOp{Ref: "docker.io/library/debian:bookworm", Given: "debian:bookworm"}}
+	final := &Node{Op: &ExecOp{Base: base, Args: []string{"make"}}, Loc: Location{File: "ci/main.go", Line: 1}}
+	twin := &Node{Op: &ExecOp{Base: base, Args: []string{"make"}}, Loc: Location{File: "ci/main.go", Line: 2}}
+	root := &Node{Op: &CopyOp{Dest: final, DestPath: "/b", Src: twin, SrcPath: "/"}}
+	for range 20 {
+		p, err := Compile(t.Context(), &Container{Root: root}, Options{RerunFinal: true, RunID: "run-1"})
+		require.NoError(t, err)
+		want := ""
+		for _, dt := range p.Def.Def {
+			var op pb.Op
+			require.NoError(t, op.Unmarshal(dt))
+			if ex := op.GetExec(); ex != nil && slices.Contains(ex.Meta.Env, "LADING_RUN_ID=run-1") {
+				want = digest.FromBytes(dt).String()
+			}
+		}
+		require.NotEmpty(t, want, "the final step carries the run id")
+		require.Equal(t, want, p.FinalExec)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"os"
 )
 
@@ -19,7 +18,10 @@ func (c *compiler) id(n *Node) string {
 	if id, ok := c.ids[n]; ok {
 		return id
 	}
-	h := idHasher{h: sha256.New()}
+	// The hasher takes the compiler's buffer; an identity computed
+	// meanwhile (an input's) gets a buffer of its own.
+	h := idHasher{b: c.idBuf[:0]}
+	c.idBuf = nil
 	h.str(n.Op.opName())
 	switch op := n.Op.(type) {
 	case *ImageOp:
@@ -70,7 +72,14 @@ func (c *compiler) id(n *Node) string {
 		h.str(c.nodeID(op.Dest))
 		h.str(op.Path)
 	}
-	id := n.Op.opName() + "-" + hex.EncodeToString(h.h.Sum(nil)[:8])
+	sum := sha256.Sum256(h.b)
+	c.idBuf = h.b
+	name := n.Op.opName()
+	buf := make([]byte, len(name)+1+16)
+	copy(buf, name)
+	buf[len(name)] = '-'
+	hex.Encode(buf[len(name)+1:], sum[:8])
+	id := string(buf)
 	c.ids[n] = id
 	return id
 }
@@ -131,21 +140,19 @@ func (c *compiler) nodeID(n *Node) string {
 	return c.id(n)
 }
 
-// idHasher writes length-prefixed fields, so that no two different
-// sequences of fields hash alike.
+// idHasher collects length-prefixed fields, so that no two different
+// sequences of fields hash alike; the identity is the hash of all of them.
 type idHasher struct {
-	h   hash.Hash
-	buf [binary.MaxVarintLen64]byte
+	b []byte
 }
 
 func (h *idHasher) num(v int) {
-	n := binary.PutVarint(h.buf[:], int64(v))
-	h.h.Write(h.buf[:n])
+	h.b = binary.AppendVarint(h.b, int64(v))
 }
 
 func (h *idHasher) str(s string) {
 	h.num(len(s))
-	h.h.Write([]byte(s))
+	h.b = append(h.b, s...)
 }
 
 func (h *idHasher) strs(ss []string) {

@@ -67,7 +67,15 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	prog.Def = def
-	c.facts(prog, final)
+	finalExec := ""
+	if final != nil {
+		dgst, _, _, _, err := c.states[final].Output().Vertex(ctx, def.Constraints).Marshal(ctx, def.Constraints)
+		if err != nil {
+			return nil, err
+		}
+		finalExec = string(dgst)
+	}
+	c.facts(prog, finalExec)
 	return prog, nil
 }
 
