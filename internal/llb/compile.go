@@ -114,7 +114,7 @@ type compiler struct {
 	capMaps  map[capSet]map[apicaps.CapID]bool
 	plats    map[Platform]*pb.Platform // exec op platforms, normalized
 	ids      map[*Node]string
-	images   map[string]*baseImage
+	images   map[imageKey]*baseImage
 	locals   []LocalDir
 	secrets  map[string]SecretSource
 	ssh      map[string]struct{}
@@ -136,7 +136,7 @@ func newCompiler(ctx context.Context, opt Options) *compiler {
 		ctx:     ctx,
 		opt:     opt,
 		ids:     map[*Node]string{},
-		images:  map[string]*baseImage{},
+		images:  map[imageKey]*baseImage{},
 		secrets: map[string]SecretSource{},
 		ssh:     map[string]struct{}{},
 		caches:  map[string]struct{}{},

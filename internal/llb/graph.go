@@ -51,6 +51,34 @@ func finalExecNode(root *Node) *Node {
 	return nil
 }
 
+// inputAt is the i-th of the inputs n reads, in inputs' order but with
+// nil for a mount without a source, and whether n has an i-th input.
+func inputAt(n *Node, i int) (*Node, bool) {
+	switch op := n.Op.(type) {
+	case *ExecOp:
+		if i == 0 {
+			return op.Base, true
+		}
+		if i <= len(op.Mounts) {
+			return op.Mounts[i-1].Source, true
+		}
+	case *CopyOp:
+		switch i {
+		case 0:
+			return op.Dest, true
+		case 1:
+			return op.Src, true
+		}
+	case *MkfileOp:
+		return op.Dest, i == 0
+	case *MkdirOp:
+		return op.Dest, i == 0
+	case *RmOp:
+		return op.Dest, i == 0
+	}
+	return nil, false
+}
+
 // postOrder lists the graph under root, every node after its inputs,
 // without recursion.
 func postOrder(root *Node) []*Node {
@@ -58,22 +86,23 @@ func postOrder(root *Node) []*Node {
 		n    *Node
 		next int
 	}
-	var out []*Node
-	seen := map[*Node]bool{}
-	stack := []frame{{n: root}}
+	if root == nil {
+		return nil
+	}
+	out := make([]*Node, 0, 16)
+	seen := make(map[*Node]struct{}, 16)
+	stack := make([]frame, 1, 16)
+	stack[0] = frame{n: root}
+	seen[root] = struct{}{}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
-		if top.n == nil || (top.next == 0 && seen[top.n]) {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		seen[top.n] = true
-		in := inputs(top.n)
-		if top.next < len(in) {
-			child := in[top.next]
+		if child, ok := inputAt(top.n, top.next); ok {
 			top.next++
-			if child != nil && !seen[child] {
-				stack = append(stack, frame{n: child})
+			if child != nil {
+				if _, dup := seen[child]; !dup {
+					seen[child] = struct{}{}
+					stack = append(stack, frame{n: child})
+				}
 			}
 			continue
 		}

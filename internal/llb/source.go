@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -50,11 +49,15 @@ func (c *compiler) pinnedRef(n *Node, op *ImageOp) (string, error) {
 	return ref, nil
 }
 
+// imageKey names a base image for one platform (as platforms.Format
+// names a platform: OS, architecture and variant).
+type imageKey struct{ ref, os, arch, variant string }
+
 // resolve returns the base image's digest and config, looked up once per
 // compilation. loc is the From call, named in errors.
 func (c *compiler) resolve(img *ImageOp, loc Location) (*baseImage, error) {
 	p := c.platform(img.Platform)
-	key := img.Ref + "|" + platforms.Format(p)
+	key := imageKey{img.Ref, p.OS, p.Architecture, p.Variant}
 	if b, ok := c.images[key]; ok {
 		return b, nil
 	}
