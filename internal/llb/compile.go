@@ -43,6 +43,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	// runtime copies and scans that stack (measurable at 2,000 steps).
 	order := postOrder(root)
 	c.vertices = make(map[*Node]*vertex, len(order))
+	c.slab = make([]vertex, len(order)+1)
 	for _, n := range order {
 		if err := c.ctx.Err(); err != nil {
 			return nil, err
@@ -110,7 +111,9 @@ type compiler struct {
 	ctx      context.Context
 	opt      Options
 	vertices map[*Node]*vertex
-	idBuf    []byte // the buffer id hashes fields in
+	xs       execScratch
+	slab     []vertex // vertices are allocated from it, 32 at a time
+	idBuf    []byte   // the buffer id hashes fields in
 	capMaps  map[capSet]map[apicaps.CapID]bool
 	plats    map[Platform]*pb.Platform // exec op platforms, normalized
 	ids      map[*Node]string

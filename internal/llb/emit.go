@@ -31,14 +31,15 @@ type vertex struct {
 	// deps are the vertices whose outputs the op reads, in the order
 	// client/llb's Vertex.Inputs lists them (the definition lists ops in a
 	// depth-first walk of that order).
-	deps []*vertex
-	done bool // listed in the definition being assembled
+	deps   []*vertex
+	depArr [2]*vertex // room for deps, the common case
+	in     pb.Input   // the input that reads v's (only) output
+	done   bool       // listed in the definition being assembled
 }
 
-// input is the op input that reads v's (only) output.
-func (v *vertex) input() *pb.Input {
-	return &pb.Input{Digest: string(v.dgst), Index: 0}
-}
+// input is the op input that reads v's (only) output. It is shared by
+// every op that reads v: marshalling only reads it.
+func (v *vertex) input() *pb.Input { return &v.in }
 
 // newVertex marshals op and wraps it with its metadata.
 func (c *compiler) newVertex(op *pb.Op, desc map[string]string, caps capSet, deps []*vertex) (*vertex, error) {
@@ -49,8 +50,18 @@ func (c *compiler) newVertex(op *pb.Op, desc map[string]string, caps capSet, dep
 	return c.vertexOf(dt, desc, caps, deps), nil
 }
 
+// vertexOf wraps a marshalled op; deps is copied.
 func (c *compiler) vertexOf(dt []byte, desc map[string]string, caps capSet, deps []*vertex) *vertex {
-	return &vertex{dgst: digestOf(dt), dt: dt, md: bkllb.OpMetadata{Description: desc, Caps: c.capMap(caps)}, deps: deps}
+	if len(c.slab) == 0 {
+		c.slab = make([]vertex, 32)
+	}
+	v := &c.slab[0]
+	c.slab = c.slab[1:]
+	v.dgst, v.dt = digestOf(dt), dt
+	v.md = bkllb.OpMetadata{Description: desc, Caps: c.capMap(caps)}
+	v.in = pb.Input{Digest: string(v.dgst)}
+	v.deps = append(v.depArr[:0:len(v.depArr)], deps...)
+	return v
 }
 
 // digestOf is digest.FromBytes without its intermediate allocations.
@@ -112,12 +123,14 @@ func (c *compiler) definition(out *vertex) (*bkllb.Definition, error) {
 	if out == nil {
 		return def, nil
 	}
+	def.Def = make([][]byte, 0, len(c.vertices)+2)
 	described := false
 	type frame struct {
 		v    *vertex
 		next int
 	}
-	stack := []frame{{v: out}}
+	stack := make([]frame, 1, 32)
+	stack[0] = frame{v: out}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if top.next < len(top.v.deps) {

@@ -74,14 +74,18 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 	if user == "" {
 		user = cfg.User
 	}
-	meta := &pb.Meta{Args: op.Args, Cwd: wd, User: user, RemoveMountStubsRecursive: true}
-	peo := &pb.ExecOp{Meta: meta}
+	x := &c.xs
+	meta := &x.meta
+	*meta = pb.Meta{Args: op.Args, Cwd: wd, User: user, RemoveMountStubsRecursive: true}
+	peo := &x.exec
+	*peo = pb.ExecOp{Meta: meta}
 	caps := capExecMetaBase
 	if len(op.ExitCodes) > 0 {
-		meta.ValidExitCodes = make([]int32, len(op.ExitCodes))
-		for i, code := range op.ExitCodes {
-			meta.ValidExitCodes[i] = int32(code)
+		meta.ValidExitCodes = x.codes[:0]
+		for _, code := range op.ExitCodes {
+			meta.ValidExitCodes = append(meta.ValidExitCodes, int32(code))
 		}
+		x.codes = meta.ValidExitCodes
 		caps |= capExecValidExitCode
 	}
 	if op.NoNetwork {
@@ -108,8 +112,7 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 			secrets = append(secrets, secretMount(CABundlePath, CABundleSecretID, 0, 0, 0o444))
 		}
 	}
-	mounts := make([]execMount, 1, len(op.Mounts)+1)
-	mounts[0] = execMount{target: pb.RootMount, src: base, output: true}
+	mounts := append(x.mounts[:0], execMount{target: pb.RootMount, src: base, output: true})
 	for i := range op.Mounts {
 		m := &op.Mounts[i]
 		switch m.Kind {
@@ -177,16 +180,27 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 		caps |= capExecMountSSH
 		env = setDefaultEnv(env, "SSH_AUTH_SOCK", sockets[0].Dest)
 	}
-	meta.Env = envList(env)
+	x.env = envList(x.env[:0], env)
+	meta.Env = x.env
 
+	x.mounts = mounts
 	slices.SortFunc(mounts, func(a, b execMount) int { return strings.Compare(a.target, b.target) })
-	pop := &pb.Op{Platform: c.execPlatform(op.Platform), Constraints: &pb.WorkerConstraints{}}
-	deps := make([]*vertex, 0, 2)
-	peo.Mounts = make([]*pb.Mount, 0, len(mounts)+len(secrets)+len(sockets))
+	pop := &x.op
+	*pop = pb.Op{Inputs: x.inputs[:0], Platform: c.execPlatform(op.Platform), Constraints: &x.constraints}
+	deps := x.deps[:0]
+	// Mounts and their cache options are filled in place; the slices
+	// have room for all of them, so pointers into them stay valid.
+	if cap(x.pms) < len(mounts) {
+		x.pms = make([]pb.Mount, 0, len(mounts)+4)
+		x.caches = make([]pb.CacheOpt, 0, len(mounts)+4)
+	}
+	pms, cacheOpts := x.pms[:0], x.caches[:0]
+	ptrs := x.ptrs[:0]
 	outputs := int64(0)
 	for i := range mounts {
 		m := &mounts[i]
-		pm := &pb.Mount{Dest: m.target, Readonly: m.readonly, Selector: m.selector, Output: int64(pb.SkipOutput)}
+		pms = append(pms, pb.Mount{Dest: m.target, Readonly: m.readonly, Selector: m.selector, Output: int64(pb.SkipOutput)})
+		pm := &pms[len(pms)-1]
 		pop.Inputs, pm.Input = addInput(pop.Inputs, m.src)
 		deps = addDep(deps, m.src)
 		if m.output {
@@ -199,20 +213,44 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 		switch {
 		case m.cacheID != "":
 			pm.MountType = pb.MountType_CACHE
-			pm.CacheOpt = &pb.CacheOpt{ID: m.cacheID, Sharing: m.sharing}
+			cacheOpts = append(cacheOpts, pb.CacheOpt{ID: m.cacheID, Sharing: m.sharing})
+			pm.CacheOpt = &cacheOpts[len(cacheOpts)-1]
 			caps |= capExecMountCache | capExecMountCacheSharing
 		case m.tmpfs:
 			pm.MountType = pb.MountType_TMPFS
-			pm.TmpfsOpt = &pb.TmpfsOpt{}
+			pm.TmpfsOpt = &x.tmpfs
 			caps |= capExecMountTmpfs
 		case m.src != nil:
 			caps |= capExecMountBind
 		}
-		peo.Mounts = append(peo.Mounts, pm)
+		ptrs = append(ptrs, pm)
 	}
-	peo.Mounts = append(append(peo.Mounts, secrets...), sockets...)
-	pop.Op = &pb.Op_Exec{Exec: peo}
-	return c.newVertex(pop, c.describe(n, stepName(n), op.Args), caps, deps)
+	peo.Mounts = append(append(ptrs, secrets...), sockets...)
+	x.wrap.Exec = peo
+	pop.Op = &x.wrap
+	v, err := c.newVertex(pop, c.describe(n, stepName(n), op.Args), caps, deps)
+	x.inputs, x.deps, x.ptrs = pop.Inputs, deps, peo.Mounts
+	return v, err
+}
+
+// execScratch holds the protobuf messages of an exec op, reused for every
+// exec op of a compilation: each is marshalled before the next is built,
+// and nothing keeps a pointer into them.
+type execScratch struct {
+	op          pb.Op
+	wrap        pb.Op_Exec
+	exec        pb.ExecOp
+	meta        pb.Meta
+	constraints pb.WorkerConstraints // always empty, as client/llb writes it
+	tmpfs       pb.TmpfsOpt          // always empty: no size
+	inputs      []*pb.Input
+	mounts      []execMount
+	pms         []pb.Mount
+	caches      []pb.CacheOpt
+	ptrs        []*pb.Mount
+	deps        []*vertex
+	env         []string
+	codes       []int32
 }
 
 // execMount is a mount of an exec op that reads a filesystem (the root,
@@ -249,12 +287,17 @@ func (c *compiler) execPlatform(p Platform) *pb.Platform {
 	return pp
 }
 
-// envList renders env the way client/llb's EnvList does after a sequence
-// of AddEnv calls: each name once with its last value, ordered by where
-// each name was last set.
-func envList(env []EnvVar) []string {
-	out := make([]string, 0, len(env))
-	keep := make([]bool, len(env))
+// envList appends env to out the way client/llb's EnvList renders a
+// sequence of AddEnv calls: each name once with its last value, ordered by
+// where each name was last set.
+func envList(out []string, env []EnvVar) []string {
+	var arr [32]bool
+	keep := arr[:0]
+	if len(env) <= len(arr) {
+		keep = arr[:len(env)]
+	} else {
+		keep = make([]bool, len(env))
+	}
 	kept := 0
 	for i := len(env) - 1; i >= 0; i-- {
 		dup := false

@@ -142,7 +142,12 @@ func (c *compiler) git(n *Node, op *GitOp) (*vertex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	return &vertex{dgst: dgst, dt: dt, md: bkllb.NewOpMetadata(md)}, nil
+	v := c.vertexOf(dt, nil, 0, nil)
+	if v.dgst != dgst {
+		return nil, fmt.Errorf("compile: git source %s: digest mismatch", op.URL)
+	}
+	v.md = bkllb.NewOpMetadata(md)
+	return v, nil
 }
 
 // http writes the source op of a downloaded file.
