@@ -80,12 +80,12 @@ func (c *compiler) imageConfig(m *Container) (ocispecs.Image, error) {
 // base image's entries (exactly as many non-empty ones as it has layers),
 // then one for each step on root's chain of parents, oldest first.
 func (c *compiler) history(root *Node, base *baseImage) []ocispecs.History {
-	var chain []*Node
+	chain := make([]*Node, 0, 16)
 	for n := root; n != nil; n = parent(n) {
 		chain = append(chain, n)
 	}
 	slices.Reverse(chain)
-	var out []ocispecs.History
+	out := make([]ocispecs.History, 0, len(chain)+16)
 	for _, n := range chain {
 		switch n.Op.(type) {
 		case *ImageOp:
@@ -94,8 +94,18 @@ func (c *compiler) history(root *Node, base *baseImage) []ocispecs.History {
 			}
 		case ScratchOp:
 		default:
-			out = append(out, ocispecs.History{Created: c.opt.Epoch, CreatedBy: stepName(n), Comment: historyComment})
+			name := ""
+			if v := c.vertices[n]; v != nil {
+				name = v.name
+			}
+			if name == "" {
+				name = stepName(n)
+			}
+			out = append(out, ocispecs.History{Created: c.opt.Epoch, CreatedBy: name, Comment: historyComment})
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -28,6 +28,7 @@ type vertex struct {
 	dgst digest.Digest
 	dt   []byte
 	md   bkllb.OpMetadata
+	name string // the step's name, for the image history; "" for no step
 	// deps are the vertices whose outputs the op reads, in the order
 	// client/llb's Vertex.Inputs lists them (the definition lists ops in a
 	// depth-first walk of that order).

@@ -228,9 +228,14 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 	peo.Mounts = append(append(ptrs, secrets...), sockets...)
 	x.wrap.Exec = peo
 	pop.Op = &x.wrap
-	v, err := c.newVertex(pop, c.describe(n, stepName(n), op.Args), caps, deps)
+	name := stepName(n)
+	v, err := c.newVertex(pop, c.describe(n, name, op.Args), caps, deps)
 	x.inputs, x.deps, x.ptrs = pop.Inputs, deps, peo.Mounts
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	v.name = name
+	return v, nil
 }
 
 // execScratch holds the protobuf messages of an exec op, reused for every

@@ -31,7 +31,7 @@ func (c *compiler) copy(n *Node, op *CopyOp) (*vertex, error) {
 		cp.Mode = int32(*op.Opts.Mode)
 	}
 	f.action(base, f.input(src), &pb.FileAction_Copy{Copy: cp})
-	return c.fileVertex(&f, c.describe(n, stepName(n), []string{op.SrcPath, op.DestPath}), dest, src)
+	return c.stepVertex(n, &f, []string{op.SrcPath, op.DestPath}, dest, src)
 }
 
 // mkfile writes the new file's parent directories, then the file, in one
@@ -47,7 +47,7 @@ func (c *compiler) mkfile(n *Node, op *MkfileOp) (*vertex, error) {
 		Path: normalizePath(op.Path, false), Mode: int32(op.Mode & 0o777), Data: op.Data,
 		Owner: pbChown(op.Owner, base), Timestamp: -1,
 	}})
-	return c.fileVertex(&f, c.describe(n, stepName(n), []string{op.Path}), dest, nil)
+	return c.stepVertex(n, &f, []string{op.Path}, dest, nil)
 }
 
 func (c *compiler) mkdir(n *Node, op *MkdirOp) (*vertex, error) {
@@ -58,7 +58,7 @@ func (c *compiler) mkdir(n *Node, op *MkdirOp) (*vertex, error) {
 		Path: normalizePath(op.Path, false), Mode: int32(op.Mode & 0o777), MakeParents: true,
 		Owner: pbChown(op.Owner, base), Timestamp: -1,
 	}})
-	return c.fileVertex(&f, c.describe(n, stepName(n), []string{op.Path}), dest, nil)
+	return c.stepVertex(n, &f, []string{op.Path}, dest, nil)
 }
 
 func (c *compiler) rm(n *Node, op *RmOp) (*vertex, error) {
@@ -66,7 +66,7 @@ func (c *compiler) rm(n *Node, op *RmOp) (*vertex, error) {
 	f := fileOp{}
 	base := f.input(dest)
 	f.action(base, -1, &pb.FileAction_Rm{Rm: &pb.FileActionRm{Path: normalizePath(op.Path, false), AllowNotFound: true}})
-	return c.fileVertex(&f, c.describe(n, stepName(n), []string{op.Path}), dest, nil)
+	return c.stepVertex(n, &f, []string{op.Path}, dest, nil)
 }
 
 // cacheOwner is the directory a cache mount with an owner starts from: an
@@ -107,6 +107,17 @@ func (f *fileOp) previous() int64 { return -2 - int64(len(f.actions)-1) }
 
 func (f *fileOp) action(input, secondary int64, a pb.IsFileAction) {
 	f.actions = append(f.actions, &pb.FileAction{Input: input, SecondaryInput: secondary, Output: int64(pb.SkipOutput), Action: a})
+}
+
+// stepVertex marshals the file op of step n.
+func (c *compiler) stepVertex(n *Node, f *fileOp, args []string, dest, src *vertex) (*vertex, error) {
+	name := stepName(n)
+	v, err := c.fileVertex(f, c.describe(n, name, args), dest, src)
+	if err != nil {
+		return nil, err
+	}
+	v.name = name
+	return v, nil
 }
 
 // fileVertex marshals the op; deps are the vertices it reads, in

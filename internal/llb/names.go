@@ -18,7 +18,7 @@ func stepName(n *Node) string {
 	case *HTTPOp:
 		return "http " + op.URL
 	case *ExecOp:
-		return "exec " + shellJoin(op.Args)
+		return joinArgs("exec ", op.Args)
 	case *CopyOp:
 		return "copy " + op.SrcPath + " " + op.DestPath
 	case *MkfileOp:
@@ -33,24 +33,28 @@ func stepName(n *Node) string {
 
 // shellJoin renders args as a command line, quoting where needed, at most
 // 120 bytes.
-func shellJoin(args []string) string {
-	var b strings.Builder
+func shellJoin(args []string) string { return joinArgs("", args) }
+
+// joinArgs is prefix followed by shellJoin(args), built in one allocation.
+func joinArgs(prefix string, args []string) string {
+	const limit = 120
+	var arr [160]byte
+	b := append(arr[:0], prefix...)
 	for i, a := range args {
 		if i > 0 {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
 		if a == "" || strings.ContainsAny(a, " \t\n'\"$\\") {
-			b.WriteString(strconv.Quote(a))
+			b = strconv.AppendQuote(b, a)
 		} else {
-			b.WriteString(a)
+			b = append(b, a...)
 		}
-		if b.Len() > 120 {
+		if len(b)-len(prefix) > limit {
 			break
 		}
 	}
-	s := b.String()
-	if len(s) > 120 {
-		s = s[:117] + "..."
+	if len(b)-len(prefix) > limit {
+		b = append(b[:len(prefix)+limit-3], "..."...)
 	}
-	return s
+	return string(b)
 }

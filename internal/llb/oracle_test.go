@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strconv"
+	"strings"
 
 	"github.com/containerd/platforms"
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -383,4 +385,28 @@ func (c *stateCompiler) http(n *Node, op *HTTPOp) bkllb.State {
 		opts = append(opts, bkllb.Chmod(op.Mode))
 	}
 	return bkllb.HTTP(op.URL, opts...)
+}
+
+// oldShellJoin is shellJoin as it was written first, the oracle of
+// joinArgs (names enter image history, so they must not change).
+func oldShellJoin(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a == "" || strings.ContainsAny(a, " \t\n'\"$\\") {
+			b.WriteString(strconv.Quote(a))
+		} else {
+			b.WriteString(a)
+		}
+		if b.Len() > 120 {
+			break
+		}
+	}
+	s := b.String()
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
 }
