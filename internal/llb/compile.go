@@ -24,7 +24,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 		return nil, err
 	}
 	c := newCompiler(ctx, opt)
-	prog := &Program{Steps: map[string]Step{}}
+	prog := &Program{}
 	var root *Node
 	switch m := m.(type) {
 	case *Container:
@@ -43,6 +43,8 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	// runtime copies and scans that stack (measurable at 2,000 steps).
 	order := postOrder(root)
 	c.vertices = make(map[*Node]*vertex, len(order))
+	c.ids = make(map[*Node]string, len(order))
+	c.steps = make(map[string]Step, len(order))
 	c.slab = make([]vertex, len(order)+1)
 	for _, n := range order {
 		if err := c.ctx.Err(); err != nil {
@@ -89,6 +91,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 // only the final one may carry LADING_RUN_ID.
 func (c *compiler) facts(prog *Program, finalExec string) {
 	prog.FinalExec = finalExec
+	prog.Steps = make(map[string]Step, len(prog.Def.Metadata))
 	for dgst, md := range prog.Def.Metadata {
 		if id, ok := md.Description[stepKey]; ok {
 			prog.Steps[string(dgst)] = c.steps[id]
