@@ -41,12 +41,9 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	// Compile inputs before the steps that use them, in a loop: recursing
 	// once per step would grow the goroutine stack with the chain, and the
 	// runtime copies and scans that stack (measurable at 2,000 steps).
-	order := postOrder(root)
-	c.vertices = make(map[*Node]*vertex, len(order))
-	c.ids = make(map[*Node]string, len(order))
-	c.steps = make(map[string]Step, len(order))
+	order := c.walk(root)
 	c.slab = make([]vertex, len(order)+1)
-	for _, n := range order {
+	for i, n := range order {
 		if err := c.ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -54,9 +51,9 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.vertices[n] = v
+		c.nodes[i].v = v
 	}
-	out := c.vertices[root]
+	out := c.vertex(root)
 	var err error
 	switch m := m.(type) {
 	case *Directory:
@@ -77,7 +74,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	finalExec := ""
-	if v := c.vertices[final]; v != nil {
+	if v := c.vertex(final); v != nil {
 		finalExec = string(v.dgst)
 	}
 	c.facts(prog, finalExec)
@@ -94,7 +91,7 @@ func (c *compiler) facts(prog *Program, finalExec string) {
 	prog.Steps = make(map[string]Step, len(prog.Def.Metadata))
 	for dgst, md := range prog.Def.Metadata {
 		if id, ok := md.Description[stepKey]; ok {
-			prog.Steps[string(dgst)] = c.steps[id]
+			prog.Steps[string(dgst)] = c.nodes[c.steps[id]].step
 		}
 	}
 	prog.Locals = c.locals
@@ -111,22 +108,24 @@ func (c *compiler) facts(prog *Program, finalExec string) {
 }
 
 type compiler struct {
-	ctx      context.Context
-	opt      Options
-	vertices map[*Node]*vertex
+	ctx context.Context
+	opt Options
+	// index is each node's position in the graph's post-order walk;
+	// nodes holds what is known of each node, by position.
+	index    map[*Node]int32
+	nodes    []nodeState
 	xs       execScratch
 	slab     []vertex // vertices are allocated from it, 32 at a time
 	idBuf    []byte   // the buffer id hashes fields in
 	capMaps  map[capSet]map[apicaps.CapID]bool
 	plats    map[Platform]*pb.Platform // exec op platforms, normalized
-	ids      map[*Node]string
 	images   map[imageKey]*baseImage
 	locals   []LocalDir
 	secrets  map[string]SecretSource
 	ssh      map[string]struct{}
 	caches   map[string]struct{}
 	bases    map[string]struct{}
-	steps    map[string]Step
+	steps    map[string]int32 // step identity -> the last node described with it
 	rerun    *Node
 	proxy    bool
 	insecure bool
@@ -137,17 +136,40 @@ type baseImage struct {
 	config ocispecs.Image
 }
 
+// nodeState is what the compiler knows of a node.
+type nodeState struct {
+	v    *vertex // its op; nil for the empty filesystem
+	id   string  // its identity, once computed
+	step Step    // its step, once described
+}
+
+// walk lists the graph under root, inputs first, and sets up the
+// compiler's state for each node.
+func (c *compiler) walk(root *Node) []*Node {
+	order, index := walk(root)
+	c.index = index
+	c.nodes = make([]nodeState, len(order))
+	c.steps = make(map[string]int32, len(order))
+	return order
+}
+
+// vertex is n's op; nil for the empty filesystem (and for no node).
+func (c *compiler) vertex(n *Node) *vertex {
+	if i, ok := c.index[n]; ok {
+		return c.nodes[i].v
+	}
+	return nil
+}
+
 func newCompiler(ctx context.Context, opt Options) *compiler {
 	return &compiler{
 		ctx:     ctx,
 		opt:     opt,
-		ids:     map[*Node]string{},
 		images:  map[imageKey]*baseImage{},
 		secrets: map[string]SecretSource{},
 		ssh:     map[string]struct{}{},
 		caches:  map[string]struct{}{},
 		bases:   map[string]struct{}{},
-		steps:   map[string]Step{},
 	}
 }
 
@@ -173,7 +195,9 @@ func (c *compiler) platform(p Platform) ocispecs.Platform {
 func (c *compiler) describe(n *Node, name string, args []string) map[string]string {
 	id := c.id(n)
 	loc := n.Loc.String()
-	c.steps[id] = Step{ID: id, Op: n.Op.opName(), Args: args, Location: loc, Name: name}
+	i := c.index[n]
+	c.nodes[i].step = Step{ID: id, Op: n.Op.opName(), Args: args, Location: loc, Name: name}
+	c.steps[id] = i
 	return map[string]string{
 		stepKey:    id,
 		customName: name + " [" + loc + "]",

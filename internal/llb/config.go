@@ -95,7 +95,7 @@ func (c *compiler) history(root *Node, base *baseImage) []ocispecs.History {
 		case ScratchOp:
 		default:
 			name := ""
-			if v := c.vertices[n]; v != nil {
+			if v := c.vertex(n); v != nil {
 				name = v.name
 			}
 			if name == "" {

@@ -118,13 +118,13 @@ func pbPlatform(p ocispecs.Platform) *pb.Platform {
 func (c *compiler) definition(out *vertex) (*bkllb.Definition, error) {
 	p := c.platform(Platform{})
 	def := &bkllb.Definition{
-		Metadata:    make(map[digest.Digest]bkllb.OpMetadata, len(c.vertices)+2),
+		Metadata:    make(map[digest.Digest]bkllb.OpMetadata, len(c.nodes)+2),
 		Constraints: &bkllb.Constraints{Platform: &p},
 	}
 	if out == nil {
 		return def, nil
 	}
-	def.Def = make([][]byte, 0, len(c.vertices)+2)
+	def.Def = make([][]byte, 0, len(c.nodes)+2)
 	described := false
 	type frame struct {
 		v    *vertex

@@ -1,7 +1,6 @@
 package llb
 
 import (
-	"errors"
 	"path"
 	"slices"
 	"strconv"
@@ -30,7 +29,7 @@ const CABundleSecretID = "lading-ca-bundle"
 // that has the step's env, workdir, user, platform, network and security
 // set, with its mounts, secrets and SSH sockets.
 func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
-	base := c.vertices[op.Base]
+	base := c.vertex(op.Base)
 	var cfg ocispecs.ImageConfig
 	if op.Image != nil {
 		b, err := c.resolve(op.Image, n.Loc)
@@ -40,7 +39,8 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 		cfg = b.config.Config
 	}
 	if len(op.Args) == 0 {
-		return nil, errors.New("arguments are required")
+		// Validate rejects this first; client/llb would too, at Marshal.
+		return nil, Invalid(n.Loc, "exec", "args", "no command given", `pass the program and its arguments, e.g. []string{"go", "build", "./..."}`)
 	}
 	env := mergeEnv(cfg.Env, op.Env)
 	withCA := op.Proxy != nil && op.Proxy.CABundle != ""
@@ -158,7 +158,7 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 				SSHOpt: &pb.SSHOpt{ID: m.SSHID, Mode: uint32(mode)},
 			})
 		case MountDirectory, MountFile:
-			mounts = append(mounts, execMount{target: m.Target, src: c.vertices[m.Source], selector: m.Path, readonly: true})
+			mounts = append(mounts, execMount{target: m.Target, src: c.vertex(m.Source), selector: m.Path, readonly: true})
 		default:
 			return nil, Invalid(m.Loc, "mount", "kind", "unknown mount kind", "use the sdk's WithMounted* methods")
 		}

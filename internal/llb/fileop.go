@@ -13,7 +13,7 @@ import (
 // its output.
 
 func (c *compiler) copy(n *Node, op *CopyOp) (*vertex, error) {
-	dest, src := c.vertices[op.Dest], c.vertices[op.Src]
+	dest, src := c.vertex(op.Dest), c.vertex(op.Src)
 	f := fileOp{}
 	base := f.input(dest)
 	cp := &pb.FileActionCopy{
@@ -37,7 +37,7 @@ func (c *compiler) copy(n *Node, op *CopyOp) (*vertex, error) {
 // mkfile writes the new file's parent directories, then the file, in one
 // op of two actions.
 func (c *compiler) mkfile(n *Node, op *MkfileOp) (*vertex, error) {
-	dest := c.vertices[op.Dest]
+	dest := c.vertex(op.Dest)
 	f := fileOp{}
 	base := f.input(dest)
 	f.action(base, -1, &pb.FileAction_Mkdir{Mkdir: &pb.FileActionMkDir{
@@ -51,7 +51,7 @@ func (c *compiler) mkfile(n *Node, op *MkfileOp) (*vertex, error) {
 }
 
 func (c *compiler) mkdir(n *Node, op *MkdirOp) (*vertex, error) {
-	dest := c.vertices[op.Dest]
+	dest := c.vertex(op.Dest)
 	f := fileOp{}
 	base := f.input(dest)
 	f.action(base, -1, &pb.FileAction_Mkdir{Mkdir: &pb.FileActionMkDir{
@@ -62,7 +62,7 @@ func (c *compiler) mkdir(n *Node, op *MkdirOp) (*vertex, error) {
 }
 
 func (c *compiler) rm(n *Node, op *RmOp) (*vertex, error) {
-	dest := c.vertices[op.Dest]
+	dest := c.vertex(op.Dest)
 	f := fileOp{}
 	base := f.input(dest)
 	f.action(base, -1, &pb.FileAction_Rm{Rm: &pb.FileActionRm{Path: normalizePath(op.Path, false), AllowNotFound: true}})

@@ -82,32 +82,39 @@ func inputAt(n *Node, i int) (*Node, bool) {
 // postOrder lists the graph under root, every node after its inputs,
 // without recursion.
 func postOrder(root *Node) []*Node {
+	order, _ := walk(root)
+	return order
+}
+
+// walk is postOrder, and each node's position in it.
+func walk(root *Node) ([]*Node, map[*Node]int32) {
 	type frame struct {
 		n    *Node
 		next int
 	}
 	if root == nil {
-		return nil
+		return nil, nil
 	}
 	out := make([]*Node, 0, 16)
-	seen := make(map[*Node]struct{}, 16)
+	pos := make(map[*Node]int32, 16)
 	stack := make([]frame, 1, 16)
 	stack[0] = frame{n: root}
-	seen[root] = struct{}{}
+	pos[root] = -1
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if child, ok := inputAt(top.n, top.next); ok {
 			top.next++
 			if child != nil {
-				if _, dup := seen[child]; !dup {
-					seen[child] = struct{}{}
+				if _, dup := pos[child]; !dup {
+					pos[child] = -1
 					stack = append(stack, frame{n: child})
 				}
 			}
 			continue
 		}
+		pos[top.n] = int32(len(out))
 		out = append(out, top.n)
 		stack = stack[:len(stack)-1]
 	}
-	return out
+	return out, pos
 }

@@ -15,8 +15,9 @@ import (
 // part of it (moving a Go line changes no identity), nor are proxy
 // settings and secret values, which never enter a step's identity.
 func (c *compiler) id(n *Node) string {
-	if id, ok := c.ids[n]; ok {
-		return id
+	i, known := c.index[n]
+	if known && c.nodes[i].id != "" {
+		return c.nodes[i].id
 	}
 	// The hasher takes the compiler's buffer; an identity computed
 	// meanwhile (an input's) gets a buffer of its own.
@@ -80,7 +81,9 @@ func (c *compiler) id(n *Node) string {
 	buf[len(name)] = '-'
 	hex.Encode(buf[len(name)+1:], sum[:8])
 	id := string(buf)
-	c.ids[n] = id
+	if known {
+		c.nodes[i].id = id
+	}
 	return id
 }
 

@@ -41,7 +41,7 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 	if opt.RerunFinal {
 		c.rerun = final
 	}
-	for _, n := range postOrder(root) {
+	for _, n := range c.walk(root) {
 		if _, err := c.state(n); err != nil {
 			return nil, err
 		}
