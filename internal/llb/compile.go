@@ -112,23 +112,24 @@ type compiler struct {
 	opt Options
 	// index is each node's position in the graph's post-order walk;
 	// nodes holds what is known of each node, by position.
-	index    map[*Node]int32
-	nodes    []nodeState
-	xs       execScratch
-	slab     []vertex // vertices are allocated from it, 32 at a time
-	idBuf    []byte   // the buffer id hashes fields in
-	capMaps  map[capSet]map[apicaps.CapID]bool
-	plats    map[Platform]*pb.Platform // exec op platforms, normalized
-	images   map[imageKey]*baseImage
-	locals   []LocalDir
-	secrets  map[string]SecretSource
-	ssh      map[string]struct{}
-	caches   map[string]struct{}
-	bases    map[string]struct{}
-	steps    map[string]int32 // step identity -> the last node described with it
-	rerun    *Node
-	proxy    bool
-	insecure bool
+	index     map[*Node]int32
+	nodes     []nodeState
+	xs        execScratch
+	inputVals []pb.Input // the inputs of the op being built
+	slab      []vertex   // vertices are allocated from it, 32 at a time
+	idBuf     []byte     // the buffer id hashes fields in
+	capMaps   map[capSet]map[apicaps.CapID]bool
+	plats     map[Platform]*pb.Platform // exec op platforms, normalized
+	images    map[imageKey]*baseImage
+	locals    []LocalDir
+	secrets   map[string]SecretSource
+	ssh       map[string]struct{}
+	caches    map[string]struct{}
+	bases     map[string]struct{}
+	steps     map[string]int32 // step identity -> the last node described with it
+	rerun     *Node
+	proxy     bool
+	insecure  bool
 }
 
 type baseImage struct {

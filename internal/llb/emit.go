@@ -34,13 +34,8 @@ type vertex struct {
 	// depth-first walk of that order).
 	deps   []*vertex
 	depArr [2]*vertex // room for deps, the common case
-	in     pb.Input   // the input that reads v's (only) output
 	done   bool       // listed in the definition being assembled
 }
-
-// input is the op input that reads v's (only) output. It is shared by
-// every op that reads v: marshalling only reads it.
-func (v *vertex) input() *pb.Input { return &v.in }
 
 // newVertex marshals op and wraps it with its metadata.
 func (c *compiler) newVertex(op *pb.Op, desc map[string]string, caps capSet, deps []*vertex) (*vertex, error) {
@@ -60,7 +55,6 @@ func (c *compiler) vertexOf(dt []byte, desc map[string]string, caps capSet, deps
 	c.slab = c.slab[1:]
 	v.dgst, v.dt = digestOf(dt), dt
 	v.md = bkllb.OpMetadata{Description: desc, Caps: c.capMap(caps)}
-	v.in = pb.Input{Digest: string(v.dgst)}
 	v.deps = append(v.depArr[:0:len(v.depArr)], deps...)
 	return v
 }
@@ -76,8 +70,9 @@ func digestOf(dt []byte) digest.Digest {
 
 // addInput returns the index of v's output among inputs, adding it if no
 // input reads the same digest yet (as client/llb does); pb.Empty for nil,
-// the empty filesystem.
-func addInput(inputs []*pb.Input, v *vertex) ([]*pb.Input, int64) {
+// the empty filesystem. The inputs live in a buffer reused op after op
+// (see resetInputs): an op is marshalled before the next one is built.
+func (c *compiler) addInput(inputs []*pb.Input, v *vertex) ([]*pb.Input, int64) {
 	if v == nil {
 		return inputs, int64(pb.Empty)
 	}
@@ -86,8 +81,17 @@ func addInput(inputs []*pb.Input, v *vertex) ([]*pb.Input, int64) {
 			return inputs, int64(i)
 		}
 	}
-	return append(inputs, v.input()), int64(len(inputs))
+	if len(c.inputVals) == cap(c.inputVals) {
+		// A new buffer: inputs already handed out keep the old one.
+		c.inputVals = make([]pb.Input, 0, max(8, 2*cap(c.inputVals)))
+	}
+	c.inputVals = append(c.inputVals, pb.Input{Digest: string(v.dgst)})
+	return append(inputs, &c.inputVals[len(c.inputVals)-1]), int64(len(inputs))
 }
+
+// resetInputs lets the next op reuse the input buffer. Call it before an
+// op adds its first input, once no earlier op's message is in use.
+func (c *compiler) resetInputs() { c.inputVals = c.inputVals[:0] }
 
 // addDep appends v to deps unless it is nil or listed already.
 func addDep(deps []*vertex, v *vertex) []*vertex {
@@ -156,7 +160,7 @@ func (c *compiler) definition(out *vertex) (*bkllb.Definition, error) {
 		def.Metadata[v.dgst] = v.md
 		def.Def = append(def.Def, v.dt)
 	}
-	final := &pb.Op{Inputs: []*pb.Input{out.input()}}
+	final := &pb.Op{Inputs: []*pb.Input{{Digest: string(out.dgst)}}}
 	dt, err := final.MarshalVT()
 	if err != nil {
 		return nil, err

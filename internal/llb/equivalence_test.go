@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ladingbuild/lading/internal/benchgraph"
 	"github.com/ladingbuild/lading/internal/llb"
 	"github.com/ladingbuild/lading/sdk"
 )
@@ -60,4 +61,17 @@ func TestSDKEqualsHandWrittenLLB(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.ElementsMatch(t, opDigests(t, want), opDigests(t, got.Def), "same ops as the hand-written graph")
+}
+
+// The benchmark's two graphs (benchgraph.SDK and benchgraph.Raw) compile to
+// identical ops, so BenchmarkCompile compares like with like.
+func TestBenchGraphEqualsRawLLB(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 10, 200} {
+		got, err := llb.CompileValue(t.Context(), benchgraph.SDK(n), llb.Options{})
+		require.NoError(t, err)
+		want, err := benchgraph.Raw(n).Marshal(t.Context(), bkllb.LinuxAmd64)
+		require.NoError(t, err)
+		require.Equal(t, opDigests(t, want), opDigests(t, got.Def), "steps=%d: the same ops in the same order", n)
+	}
 }

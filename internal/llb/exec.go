@@ -197,11 +197,12 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 	pms, cacheOpts := x.pms[:0], x.caches[:0]
 	ptrs := x.ptrs[:0]
 	outputs := int64(0)
+	c.resetInputs() // any cache owner op above is marshalled already
 	for i := range mounts {
 		m := &mounts[i]
 		pms = append(pms, pb.Mount{Dest: m.target, Readonly: m.readonly, Selector: m.selector, Output: int64(pb.SkipOutput)})
 		pm := &pms[len(pms)-1]
-		pop.Inputs, pm.Input = addInput(pop.Inputs, m.src)
+		pop.Inputs, pm.Input = c.addInput(pop.Inputs, m.src)
 		deps = addDep(deps, m.src)
 		if m.output {
 			pm.Output = outputs

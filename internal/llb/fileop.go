@@ -14,7 +14,7 @@ import (
 
 func (c *compiler) copy(n *Node, op *CopyOp) (*vertex, error) {
 	dest, src := c.vertex(op.Dest), c.vertex(op.Src)
-	f := fileOp{}
+	f := c.newFileOp()
 	base := f.input(dest)
 	cp := &pb.FileActionCopy{
 		Src:             path.Join("/", path.Clean(op.SrcPath)),
@@ -38,7 +38,7 @@ func (c *compiler) copy(n *Node, op *CopyOp) (*vertex, error) {
 // op of two actions.
 func (c *compiler) mkfile(n *Node, op *MkfileOp) (*vertex, error) {
 	dest := c.vertex(op.Dest)
-	f := fileOp{}
+	f := c.newFileOp()
 	base := f.input(dest)
 	f.action(base, -1, &pb.FileAction_Mkdir{Mkdir: &pb.FileActionMkDir{
 		Path: normalizePath(path.Dir(op.Path), false), Mode: 0o755, MakeParents: true, Timestamp: -1,
@@ -52,7 +52,7 @@ func (c *compiler) mkfile(n *Node, op *MkfileOp) (*vertex, error) {
 
 func (c *compiler) mkdir(n *Node, op *MkdirOp) (*vertex, error) {
 	dest := c.vertex(op.Dest)
-	f := fileOp{}
+	f := c.newFileOp()
 	base := f.input(dest)
 	f.action(base, -1, &pb.FileAction_Mkdir{Mkdir: &pb.FileActionMkDir{
 		Path: normalizePath(op.Path, false), Mode: int32(op.Mode & 0o777), MakeParents: true,
@@ -63,7 +63,7 @@ func (c *compiler) mkdir(n *Node, op *MkdirOp) (*vertex, error) {
 
 func (c *compiler) rm(n *Node, op *RmOp) (*vertex, error) {
 	dest := c.vertex(op.Dest)
-	f := fileOp{}
+	f := c.newFileOp()
 	base := f.input(dest)
 	f.action(base, -1, &pb.FileAction_Rm{Rm: &pb.FileActionRm{Path: normalizePath(op.Path, false), AllowNotFound: true}})
 	return c.stepVertex(n, &f, []string{op.Path}, dest, nil)
@@ -72,7 +72,7 @@ func (c *compiler) rm(n *Node, op *RmOp) (*vertex, error) {
 // cacheOwner is the directory a cache mount with an owner starts from: an
 // empty filesystem with /cache owned by the owner.
 func (c *compiler) cacheOwner(m *Mount) (*vertex, error) {
-	f := fileOp{}
+	f := c.newFileOp()
 	f.action(-1, -1, &pb.FileAction_Mkdir{Mkdir: &pb.FileActionMkDir{
 		Path: "/cache", Mode: 0o755, Owner: pbChown(m.Owner, -1), Timestamp: -1,
 	}})
@@ -82,7 +82,7 @@ func (c *compiler) cacheOwner(m *Mount) (*vertex, error) {
 // subdir is the output of a Directory below the root: its contents copied
 // onto an empty filesystem.
 func (c *compiler) subdir(out *vertex, dir string) (*vertex, error) {
-	f := fileOp{}
+	f := c.newFileOp()
 	f.action(-1, f.input(out), &pb.FileAction_Copy{Copy: &pb.FileActionCopy{
 		Src: path.Join("/", path.Clean(dir)), Dest: "/", Mode: -1, DirCopyContents: true, CreateDestPath: true, Timestamp: -1,
 	}})
@@ -91,14 +91,21 @@ func (c *compiler) subdir(out *vertex, dir string) (*vertex, error) {
 
 // fileOp collects a file op's inputs and actions.
 type fileOp struct {
+	c       *compiler
 	inputs  []*pb.Input
 	actions []*pb.FileAction
+}
+
+// newFileOp starts a file op; it reuses the compiler's input buffer.
+func (c *compiler) newFileOp() fileOp {
+	c.resetInputs()
+	return fileOp{c: c}
 }
 
 // input is the index of v's output among the op's inputs.
 func (f *fileOp) input(v *vertex) int64 {
 	var i int64
-	f.inputs, i = addInput(f.inputs, v)
+	f.inputs, i = f.c.addInput(f.inputs, v)
 	return i
 }
 
