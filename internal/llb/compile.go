@@ -147,7 +147,7 @@ type nodeState struct {
 // walk lists the graph under root, inputs first, and sets up the
 // compiler's state for each node.
 func (c *compiler) walk(root *Node) []*Node {
-	order, index := walk(root)
+	order, index := walk(root, true)
 	c.index = index
 	c.nodes = make([]nodeState, len(order))
 	c.steps = make(map[string]int32, len(order))

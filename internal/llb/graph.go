@@ -82,12 +82,13 @@ func inputAt(n *Node, i int) (*Node, bool) {
 // postOrder lists the graph under root, every node after its inputs,
 // without recursion.
 func postOrder(root *Node) []*Node {
-	order, _ := walk(root)
+	order, _ := walk(root, false)
 	return order
 }
 
-// walk is postOrder, and each node's position in it.
-func walk(root *Node) ([]*Node, map[*Node]int32) {
+// walk is postOrder and, if positions is set, each node's position in it
+// (postOrder alone keeps a plain set of the nodes seen, half the size).
+func walk(root *Node, positions bool) ([]*Node, map[*Node]int32) {
 	type frame struct {
 		n    *Node
 		next int
@@ -95,24 +96,44 @@ func walk(root *Node) ([]*Node, map[*Node]int32) {
 	if root == nil {
 		return nil, nil
 	}
+	var pos map[*Node]int32
+	var seen map[*Node]struct{}
+	if positions {
+		pos = make(map[*Node]int32, 16)
+	} else {
+		seen = make(map[*Node]struct{}, 16)
+	}
+	// mark records n as seen and reports whether it was new.
+	mark := func(n *Node) bool {
+		if positions {
+			if _, dup := pos[n]; dup {
+				return false
+			}
+			pos[n] = -1
+			return true
+		}
+		if _, dup := seen[n]; dup {
+			return false
+		}
+		seen[n] = struct{}{}
+		return true
+	}
 	out := make([]*Node, 0, 16)
-	pos := make(map[*Node]int32, 16)
 	stack := make([]frame, 1, 16)
 	stack[0] = frame{n: root}
-	pos[root] = -1
+	mark(root)
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if child, ok := inputAt(top.n, top.next); ok {
 			top.next++
-			if child != nil {
-				if _, dup := pos[child]; !dup {
-					pos[child] = -1
-					stack = append(stack, frame{n: child})
-				}
+			if child != nil && mark(child) {
+				stack = append(stack, frame{n: child})
 			}
 			continue
 		}
-		pos[top.n] = int32(len(out))
+		if positions {
+			pos[top.n] = int32(len(out))
+		}
 		out = append(out, top.n)
 		stack = stack[:len(stack)-1]
 	}
