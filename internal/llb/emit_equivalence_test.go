@@ -93,6 +93,12 @@ func equivalenceCases() []valueCase {
 		{"scratch", func(*testing.T) sdk.Value { return sdk.Scratch() }},
 		{"scratch new file", func(*testing.T) sdk.Value { return sdk.Scratch().WithNewFile("/etc/motd", "hi") }},
 		{"scratch exec", func(*testing.T) sdk.Value { return sdk.Scratch().WithExec([]string{"/bin/true"}) }},
+		{"scratch for a platform", func(*testing.T) sdk.Value {
+			return sdk.Scratch(sdk.ForPlatform("linux/arm64")).WithNewFile("/f", "x").WithExec([]string{"/f"})
+		}},
+		{"with fragment", func(*testing.T) sdk.Value {
+			return debian().With(func(c *sdk.Container) *sdk.Container { return c.WithEnv("F", "1").WithExec([]string{"true"}) })
+		}},
 		{"exec", func(*testing.T) sdk.Value { return debian().WithExec([]string{"sh", "-c", "echo hi"}) }},
 		{"exec inherits base config", func(*testing.T) sdk.Value { return golang().WithExec([]string{"go", "env"}) }},
 		{"exec relative base workdir, duplicate env", func(*testing.T) sdk.Value {
