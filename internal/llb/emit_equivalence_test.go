@@ -45,8 +45,10 @@ func (fakeResolver) ResolveImageConfig(_ context.Context, ref string, p ocispecs
 func requireSameProgram(t *testing.T, v sdk.Value, opt llb.Options) bool {
 	t.Helper()
 	ctx := t.Context()
-	want, werr := llb.CompileStates(ctx, llb.Model(v), opt)
-	got, gerr := llb.Compile(ctx, llb.Model(v), opt)
+	m, err := llb.ModelOf(v)
+	require.NoError(t, err)
+	want, werr := llb.CompileStates(ctx, m, opt)
+	got, gerr := llb.Compile(ctx, m, opt)
 	if werr != nil || gerr != nil {
 		require.Error(t, werr, "the oracle fails too")
 		require.Error(t, gerr, "the compiler fails too (oracle: %v)", werr)
