@@ -298,7 +298,7 @@ func (c *compiler) execPlatform(p Platform) *pb.Platform {
 // where each name was last set.
 func envList(out []string, env []EnvVar) []string {
 	var arr [32]bool
-	keep := arr[:0]
+	var keep []bool
 	if len(env) <= len(arr) {
 		keep = arr[:len(env)]
 	} else {
