@@ -43,6 +43,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	// runtime copies and scans that stack (measurable at 2,000 steps).
 	order := c.walk(root)
 	c.slab = make([]vertex, len(order)+1)
+	c.arenaChunk = min(max(len(order)*200, 1<<10), 64<<10) // ops are ~200 bytes
 	for i, n := range order {
 		if err := c.ctx.Err(); err != nil {
 			return nil, err
@@ -112,24 +113,26 @@ type compiler struct {
 	opt Options
 	// index is each node's position in the graph's post-order walk;
 	// nodes holds what is known of each node, by position.
-	index     map[*Node]int32
-	nodes     []nodeState
-	xs        execScratch
-	inputVals []pb.Input // the inputs of the op being built
-	slab      []vertex   // vertices are allocated from it, 32 at a time
-	idBuf     []byte     // the buffer id hashes fields in
-	capMaps   map[capSet]map[apicaps.CapID]bool
-	plats     map[Platform]*pb.Platform // exec op platforms, normalized
-	images    map[imageKey]*baseImage
-	locals    []LocalDir
-	secrets   map[string]SecretSource
-	ssh       map[string]struct{}
-	caches    map[string]struct{}
-	bases     map[string]struct{}
-	steps     map[string]int32 // step identity -> the last node described with it
-	rerun     *Node
-	proxy     bool
-	insecure  bool
+	index      map[*Node]int32
+	nodes      []nodeState
+	xs         execScratch
+	arena      []byte // marshalled ops, see marshal
+	arenaChunk int
+	inputVals  []pb.Input // the inputs of the op being built
+	slab       []vertex   // vertices are allocated from it, 32 at a time
+	idBuf      []byte     // the buffer id hashes fields in
+	capMaps    map[capSet]map[apicaps.CapID]bool
+	plats      map[Platform]*pb.Platform // exec op platforms, normalized
+	images     map[imageKey]*baseImage
+	locals     []LocalDir
+	secrets    map[string]SecretSource
+	ssh        map[string]struct{}
+	caches     map[string]struct{}
+	bases      map[string]struct{}
+	steps      map[string]int32 // step identity -> the last node described with it
+	rerun      *Node
+	proxy      bool
+	insecure   bool
 }
 
 type baseImage struct {

@@ -39,11 +39,34 @@ type vertex struct {
 
 // newVertex marshals op and wraps it with its metadata.
 func (c *compiler) newVertex(op *pb.Op, desc map[string]string, caps capSet, deps []*vertex) (*vertex, error) {
-	dt, err := op.MarshalVT()
+	dt, err := c.marshal(op)
 	if err != nil {
 		return nil, err
 	}
 	return c.vertexOf(dt, desc, caps, deps), nil
+}
+
+// marshal writes op into the compiler's byte arena: one allocation for
+// many ops (each slice's capacity ends with it, so appending to one never
+// overwrites the next).
+func (c *compiler) marshal(op *pb.Op) ([]byte, error) {
+	size := op.SizeVT()
+	if cap(c.arena)-len(c.arena) < size {
+		chunk := c.arenaChunk
+		if chunk == 0 {
+			chunk = 4 << 10
+		}
+		c.arena = make([]byte, 0, max(size, chunk))
+		c.arenaChunk = min(2*chunk, 64<<10)
+	}
+	start := len(c.arena)
+	c.arena = c.arena[:start+size]
+	dt := c.arena[start : start+size : start+size]
+	n, err := op.MarshalToSizedBufferVT(dt)
+	if err != nil {
+		return nil, err
+	}
+	return dt[:n], nil
 }
 
 // vertexOf wraps a marshalled op; deps is copied.
@@ -134,7 +157,7 @@ func (c *compiler) definition(out *vertex) (*bkllb.Definition, error) {
 		v    *vertex
 		next int
 	}
-	stack := make([]frame, 1, 32)
+	stack := make([]frame, 1, len(c.nodes)+1) // deep enough for a chain
 	stack[0] = frame{v: out}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
@@ -161,7 +184,7 @@ func (c *compiler) definition(out *vertex) (*bkllb.Definition, error) {
 		def.Def = append(def.Def, v.dt)
 	}
 	final := &pb.Op{Inputs: []*pb.Input{{Digest: string(out.dgst)}}}
-	dt, err := final.MarshalVT()
+	dt, err := c.marshal(final)
 	if err != nil {
 		return nil, err
 	}
