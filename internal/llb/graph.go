@@ -96,12 +96,18 @@ func walk(root *Node, positions bool) ([]*Node, map[*Node]int32) {
 	if root == nil {
 		return nil, nil
 	}
+	// Size the tables for root's chain of parents, which is most of a
+	// typical graph: growing them step by step costs twice their size.
+	size := 0
+	for n := root; n != nil; n = parent(n) {
+		size++
+	}
 	var pos map[*Node]int32
 	var seen map[*Node]struct{}
 	if positions {
-		pos = make(map[*Node]int32, 16)
+		pos = make(map[*Node]int32, size)
 	} else {
-		seen = make(map[*Node]struct{}, 16)
+		seen = make(map[*Node]struct{}, size)
 	}
 	// mark records n as seen and reports whether it was new.
 	mark := func(n *Node) bool {
@@ -118,8 +124,8 @@ func walk(root *Node, positions bool) ([]*Node, map[*Node]int32) {
 		seen[n] = struct{}{}
 		return true
 	}
-	out := make([]*Node, 0, 16)
-	stack := make([]frame, 1, 16)
+	out := make([]*Node, 0, size)
+	stack := make([]frame, 1, size)
 	stack[0] = frame{n: root}
 	mark(root)
 	for len(stack) > 0 {
