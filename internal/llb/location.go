@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 )
 
 // Location is the Go source position that created a step.
@@ -20,12 +21,41 @@ func (l Location) String() string {
 	return l.File + ":" + strconv.Itoa(l.Line)
 }
 
-// Caller returns the location skip frames above its caller.
+// Caller returns the location skip frames above its caller. Locations are
+// remembered by program counter: a program makes its steps from a fixed set
+// of lines, often in loops, and looking a line up again costs no
+// allocation.
 func Caller(skip int) Location {
-	_, file, line, ok := runtime.Caller(skip + 1)
-	if !ok {
+	var pcs [1]uintptr
+	if runtime.Callers(skip+2, pcs[:]) == 0 {
 		return Location{}
 	}
+	pc := pcs[0]
+	locations.RLock()
+	l, ok := locations.byPC[pc]
+	locations.RUnlock()
+	if ok {
+		return l
+	}
+	frame, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+	if frame.File == "" {
+		return Location{}
+	}
+	l = location(frame.File, frame.Line)
+	locations.Lock()
+	locations.byPC[pc] = l
+	locations.Unlock()
+	return l
+}
+
+// locations caches Caller's answers by program counter.
+var locations = struct {
+	sync.RWMutex
+	byPC map[uintptr]Location
+}{byPC: map[uintptr]Location{}}
+
+// location keeps the last directory and the name of a source file.
+func location(file string, line int) Location {
 	dir, name := filepath.Split(file)
 	if parent := filepath.Base(filepath.Clean(dir)); parent != "." && parent != string(filepath.Separator) {
 		name = parent + "/" + name
