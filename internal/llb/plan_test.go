@@ -75,3 +75,23 @@ func TestPlanRunsValidate(t *testing.T) {
 		t.Fatalf("compile says %v, the plan %v", err, p.Err)
 	}
 }
+
+// TestCompileDeepChainInSmallStack compiles a 50,000-step chain in a 16 MB
+// goroutine stack: the compiler and its definition writer walk the graph
+// with explicit stacks, never one Go call per step.
+func TestCompileDeepChainInSmallStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long chain")
+	}
+	const steps = 50_000
+	root := fileChain(steps)
+	prev := debug.SetMaxStack(16 << 20)
+	defer debug.SetMaxStack(prev)
+	p, err := Compile(t.Context(), &File{Root: root, Path: "/f"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Def.Def) < steps {
+		t.Fatalf("want at least %d ops, got %d", steps, len(p.Def.Def))
+	}
+}
