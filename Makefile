@@ -58,6 +58,7 @@ test: testenv-up
 	@$(ENV) && \
 	echo "== go test ./... against BuildKit $$LADING_TEST_BUILDKIT_VERSION (BUILDKIT_HOST=$$BUILDKIT_HOST LADING_TEST_REGISTRY=$$LADING_TEST_REGISTRY)" && \
 	$(GOTEST) -timeout 45m ./...
+	@echo "== timing budgets, without the race detector" && go test -count=1 -run 'IsFast$$' ./...
 	@$(MAKE) --no-print-directory test-oldest-run
 	@$(ENV) && echo "== benchmarks, quick smoke run (no target check: small sizes are noisy)" && \
 	go run ./bench -quick

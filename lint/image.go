@@ -68,8 +68,8 @@ func (l *linter) checkImage(c *llb.Container) {
 	for _, e := range c.Env {
 		l.checkImageEnv(c, e)
 	}
-	l.checkLabels(c, "label", c.Config.Labels)
-	l.checkLabels(c, "annotation", c.Config.Annotations)
+	l.checkLabels(c, "label", c.Settings().Labels)
+	l.checkLabels(c, "annotation", c.Settings().Annotations)
 }
 
 // checkUser: root-user.
@@ -105,11 +105,11 @@ var minimalInits = map[string]bool{"tini": true, "dumb-init": true, "catatonit":
 // program sets (the base image's are not known offline).
 func (l *linter) checkInit(c *llb.Container) {
 	var argv []string
-	if c.Config.SetEntry {
-		argv = append(argv, c.Config.Entrypoint...)
+	if c.Settings().SetEntry {
+		argv = append(argv, c.Settings().Entrypoint...)
 	}
-	if c.Config.SetCmd && (len(argv) == 0 || minimalInits[path.Base(argv[0])]) {
-		argv = append(argv, c.Config.Cmd...)
+	if c.Settings().SetCmd && (len(argv) == 0 || minimalInits[path.Base(argv[0])]) {
+		argv = append(argv, c.Settings().Cmd...)
 	}
 	if prog := initIn(argv); prog != "" {
 		l.reportImage(c, finding{rule: InitEntrypoint, sev: Error, subject: "entrypoint",

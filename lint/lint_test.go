@@ -189,6 +189,9 @@ func TestLint2000StepsIsFast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
 	}
+	if raceEnabled {
+		t.Skip("timing budgets are checked without the race detector (make test runs them apart)")
+	}
 	v := benchgraph.SDK(2000)
 	res := testing.Benchmark(func(b *testing.B) {
 		for b.Loop() {

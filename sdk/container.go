@@ -349,7 +349,8 @@ func (c *Container) WithEntrypoint(args ...string) *Container {
 		if err := checkText(loc, "WithEntrypoint", "args", args...); err != nil {
 			return err
 		}
-		m.Config.Entrypoint, m.Config.SetEntry = slices.Clone(args), true
+		cfg := m.EditConfig()
+		cfg.Entrypoint, cfg.SetEntry = slices.Clone(args), true
 		return nil
 	})
 }
@@ -361,7 +362,8 @@ func (c *Container) WithDefaultArgs(args ...string) *Container {
 		if err := checkText(loc, "WithDefaultArgs", "args", args...); err != nil {
 			return err
 		}
-		m.Config.Cmd, m.Config.SetCmd = slices.Clone(args), true
+		cfg := m.EditConfig()
+		cfg.Cmd, cfg.SetCmd = slices.Clone(args), true
 		return nil
 	})
 }
@@ -376,12 +378,13 @@ func (c *Container) WithLabel(name, value string) *Container {
 		if err := checkText(loc, "WithLabel", "name", name, value); err != nil {
 			return err
 		}
-		labels := maps.Clone(m.Config.Labels)
+		cfg := m.EditConfig()
+		labels := maps.Clone(cfg.Labels)
 		if labels == nil {
 			labels = map[string]string{}
 		}
 		labels[name] = value
-		m.Config.Labels = labels
+		cfg.Labels = labels
 		return nil
 	})
 }
@@ -396,12 +399,13 @@ func (c *Container) WithAnnotation(name, value string) *Container {
 		if err := checkText(loc, "WithAnnotation", "name", name, value); err != nil {
 			return err
 		}
-		ann := maps.Clone(m.Config.Annotations)
+		cfg := m.EditConfig()
+		ann := maps.Clone(cfg.Annotations)
 		if ann == nil {
 			ann = map[string]string{}
 		}
 		ann[name] = value
-		m.Config.Annotations = ann
+		cfg.Annotations = ann
 		return nil
 	})
 }
@@ -433,7 +437,8 @@ func (c *Container) WithExposedPort(port int, protocol ...Protocol) *Container {
 		if proto != TCP && proto != UDP {
 			return llb.Invalid(loc, "WithExposedPort", "protocol", llb.Quote(string(proto))+" is not tcp or udp", "use sdk.TCP or sdk.UDP")
 		}
-		m.Config.Ports = append(slices.Clone(m.Config.Ports), fmt.Sprintf("%d/%s", port, proto))
+		cfg := m.EditConfig()
+		cfg.Ports = append(slices.Clone(cfg.Ports), fmt.Sprintf("%d/%s", port, proto))
 		return nil
 	})
 }

@@ -67,8 +67,8 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 		if prog.Image, err = c.imageConfig(m); err != nil {
 			return nil, err
 		}
-		if len(m.Config.Annotations) > 0 {
-			prog.Annotations = m.Config.Annotations
+		if ann := m.Settings().Annotations; len(ann) > 0 {
+			prog.Annotations = ann
 		}
 	}
 	if prog.Def, err = c.definition(out); err != nil {

@@ -34,6 +34,7 @@ func (c *compiler) imageConfig(m *Container) (ocispecs.Image, error) {
 	img.Created = c.opt.Epoch
 	img.Platform = c.platform(m.Platform)
 	cfg := &img.Config
+	set := m.Settings()
 	for _, e := range m.Env {
 		cfg.Env = setEnvList(cfg.Env, e.Name, e.Value)
 	}
@@ -43,35 +44,35 @@ func (c *compiler) imageConfig(m *Container) (ocispecs.Image, error) {
 	if m.User != "" {
 		cfg.User = m.User
 	}
-	if m.Config.SetEntry {
-		cfg.Entrypoint = m.Config.Entrypoint
-		if !m.Config.SetCmd {
+	if set.SetEntry {
+		cfg.Entrypoint = set.Entrypoint
+		if !set.SetCmd {
 			cfg.Cmd = nil
 		}
 	}
-	if m.Config.SetCmd {
-		cfg.Cmd = m.Config.Cmd
+	if set.SetCmd {
+		cfg.Cmd = set.Cmd
 	}
-	if len(m.Config.Labels) > 0 {
+	if len(set.Labels) > 0 {
 		labels := maps.Clone(cfg.Labels)
 		if labels == nil {
-			labels = make(map[string]string, len(m.Config.Labels))
+			labels = make(map[string]string, len(set.Labels))
 		}
-		maps.Copy(labels, m.Config.Labels)
+		maps.Copy(labels, set.Labels)
 		cfg.Labels = labels
 	}
-	if len(m.Config.Ports) > 0 {
+	if len(set.Ports) > 0 {
 		ports := maps.Clone(cfg.ExposedPorts)
 		if ports == nil {
-			ports = make(map[string]struct{}, len(m.Config.Ports))
+			ports = make(map[string]struct{}, len(set.Ports))
 		}
-		for _, p := range m.Config.Ports {
+		for _, p := range set.Ports {
 			ports[p] = struct{}{}
 		}
 		cfg.ExposedPorts = ports
 	}
-	if m.Config.StopSignal != "" {
-		cfg.StopSignal = m.Config.StopSignal
+	if set.StopSignal != "" {
+		cfg.StopSignal = set.StopSignal
 	}
 	return img, nil
 }

@@ -261,7 +261,7 @@ type Container struct {
 	Mounts    []Mount
 	SecretEnv []SecretEnv
 	Proxy     *Proxy
-	Config    ImageConfig
+	Config    *ImageConfig // nil: the program sets none; shared until changed (EditConfig)
 	Platform  Platform
 	Err       error
 }
@@ -278,6 +278,26 @@ type File struct {
 	Root *Node
 	Path string
 	Err  error
+}
+
+// Settings returns the image config the program set (empty if none).
+func (c *Container) Settings() ImageConfig {
+	if c.Config == nil {
+		return ImageConfig{}
+	}
+	return *c.Config
+}
+
+// EditConfig gives c its own copy of the image config, to change: values
+// share one config until one of them changes it, which keeps the copy
+// every With* call makes small.
+func (c *Container) EditConfig() *ImageConfig {
+	var n ImageConfig
+	if c.Config != nil {
+		n = *c.Config
+	}
+	c.Config = &n
+	return c.Config
 }
 
 // Clone returns a shallow copy of c whose slices and maps can be replaced

@@ -60,8 +60,8 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 		if prog.Image, err = c.imageConfig(m); err != nil {
 			return nil, err
 		}
-		if len(m.Config.Annotations) > 0 {
-			prog.Annotations = m.Config.Annotations
+		if ann := m.Settings().Annotations; len(ann) > 0 {
+			prog.Annotations = ann
 		}
 	}
 	def, err := out.Marshal(ctx, bkllb.Platform(c.platform(Platform{})))

@@ -74,8 +74,9 @@ func BuildPlan(m any) *Plan {
 	switch m := m.(type) {
 	case *Container:
 		pb.walk(m.Root)
-		img := &PlanImage{Workdir: m.Workdir, User: m.User, Entrypoint: m.Config.Entrypoint, Cmd: m.Config.Cmd,
-			SetCmd: m.Config.SetCmd, SetEntry: m.Config.SetEntry, Labels: m.Config.Labels, Ports: m.Config.Ports, Annotations: m.Config.Annotations}
+		cfg := m.Settings()
+		img := &PlanImage{Workdir: m.Workdir, User: m.User, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd,
+			SetCmd: cfg.SetCmd, SetEntry: cfg.SetEntry, Labels: cfg.Labels, Ports: cfg.Ports, Annotations: cfg.Annotations}
 		if m.Image != nil {
 			img.Base = m.Image.Given
 		}
