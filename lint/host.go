@@ -1,14 +1,11 @@
 package lint
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/moby/patternmatcher"
-	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/ladingbuild/lading/internal/llb"
 )
@@ -71,7 +68,7 @@ func (l *linter) checkHost(n *llb.Node, op *llb.LocalOp) {
 	exclude := op.Exclude
 	ignoreNote := ""
 	if !op.NoDockerignore {
-		extra, err := readIgnore(op.Path)
+		extra, err := llb.ReadDockerignore(op.Path)
 		if err != nil {
 			return // the compiler reports a bad .dockerignore
 		}
@@ -130,17 +127,4 @@ func included(name string, include []string) bool {
 		}
 	}
 	return false
-}
-
-// readIgnore returns the patterns of dir/.dockerignore, or none.
-func readIgnore(dir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ignorefile.ReadAll(f)
 }

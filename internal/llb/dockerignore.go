@@ -9,8 +9,10 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
-// readDockerignore returns the patterns of dir/.dockerignore, or none.
-func readDockerignore(dir string) ([]string, error) {
+// ReadDockerignore returns the patterns of dir/.dockerignore, or none: the
+// compiler merges them into a host directory's excludes, and lint reads them
+// to see what a directory would send.
+func ReadDockerignore(dir string) ([]string, error) {
 	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -85,7 +85,7 @@ func (c *compiler) resolve(img *ImageOp, loc Location) (*baseImage, error) {
 func (c *compiler) hostDir(n *Node, op *LocalOp) (LocalDir, error) {
 	exclude := op.Exclude
 	if !op.NoDockerignore {
-		extra, err := readDockerignore(op.Path)
+		extra, err := ReadDockerignore(op.Path)
 		if err != nil {
 			return LocalDir{}, Invalid(n.Loc, "Host", "path", err.Error(), "fix or remove the .dockerignore file")
 		}
