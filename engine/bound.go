@@ -3,6 +3,8 @@ package engine
 import (
 	"strconv"
 	"unicode/utf8"
+
+	lllb "github.com/ladingbuild/lading/internal/llb"
 )
 
 // maxQuoted bounds how much of a value given by the user an error message
@@ -23,12 +25,7 @@ func clip(s string, n int) string {
 
 // quote quotes a bounded prefix of a value given by the user, for error
 // messages: a huge input never makes a huge error.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	return strconv.Quote(s[:runeCut(s, maxQuoted)]) + "… (" + strconv.Itoa(len(s)) + " bytes in all)"
-}
+func quote(s string) string { return lllb.Quote(s) }
 
 // runeCut returns the largest index at most n that starts a rune of s.
 func runeCut(s string, n int) int {

@@ -96,7 +96,7 @@ func TestBoundedText(t *testing.T) {
 	q := quote(huge)
 	assert.Less(t, len(q), 1000)
 	assert.True(t, strings.HasPrefix(q, `"éé`))
-	assert.Contains(t, q, "bytes in all")
+	assert.Contains(t, q, "(10485760 bytes)")
 	assert.Equal(t, `"short"`, quote("short"))
 
 	err := bounded(errors.New(huge))

@@ -343,7 +343,7 @@ func (c *compiler) addSecret(s *Secret, loc Location) (string, error) {
 	id := s.Name
 	src := SecretSource{ID: id, Name: s.Name, Env: s.Env, File: s.File, Value: s.Value}
 	if prev, ok := c.secrets[id]; ok && (prev.Env != src.Env || prev.File != src.File || string(prev.Value) != string(src.Value)) {
-		return "", Invalid(loc, "secret", "name", "two different secrets are named "+quoteBounded(id), "give each secret its own name")
+		return "", Invalid(loc, "secret", "name", "two different secrets are named "+Quote(id), "give each secret its own name")
 	}
 	c.secrets[id] = src
 	return id, nil
@@ -368,14 +368,4 @@ func mergeEnv(base []string, set []EnvVar) []EnvVar {
 		}
 	}
 	return out
-}
-
-// quoteBounded quotes s, cut to its first 200 bytes: an error never carries
-// a huge argument whole.
-func quoteBounded(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return `"` + s + `"`
-	}
-	return `"` + strings.ToValidUTF8(s[:max], "") + `…" (` + strconv.Itoa(len(s)) + " bytes)"
 }
