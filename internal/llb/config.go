@@ -54,12 +54,7 @@ func (c *compiler) imageConfig(m *Container) (ocispecs.Image, error) {
 		cfg.Cmd = set.Cmd
 	}
 	if len(set.Labels) > 0 {
-		labels := maps.Clone(cfg.Labels)
-		if labels == nil {
-			labels = make(map[string]string, len(set.Labels))
-		}
-		maps.Copy(labels, set.Labels)
-		cfg.Labels = labels
+		cfg.Labels = merged(cfg.Labels, set.Labels)
 	}
 	if len(set.Ports) > 0 {
 		ports := maps.Clone(cfg.ExposedPorts)
@@ -142,4 +137,13 @@ func setEnvList(env []string, name, value string) []string {
 		}
 	}
 	return append(out, name+"="+value)
+}
+
+// merged returns a new map holding a's entries, then b's over them; a may
+// be shared and is never written.
+func merged[K comparable, V any](a, b map[K]V) map[K]V {
+	out := make(map[K]V, len(a)+len(b))
+	maps.Copy(out, a)
+	maps.Copy(out, b)
+	return out
 }

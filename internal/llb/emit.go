@@ -3,11 +3,9 @@ package llb
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"maps"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/moby/buildkit/util/apicaps"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -202,20 +200,10 @@ func (c *compiler) definition(out *vertex) (*bkllb.Definition, error) {
 // one digest (b's descriptions win), into new maps: a's may be shared.
 func mergeMetadata(a, b bkllb.OpMetadata) bkllb.OpMetadata {
 	if len(b.Description) > 0 {
-		desc := maps.Clone(a.Description)
-		if desc == nil {
-			desc = make(map[string]string, len(b.Description))
-		}
-		maps.Copy(desc, b.Description)
-		a.Description = desc
+		a.Description = merged(a.Description, b.Description)
 	}
 	if len(b.Caps) > 0 {
-		caps := maps.Clone(a.Caps)
-		if caps == nil {
-			caps = make(map[apicaps.CapID]bool, len(b.Caps))
-		}
-		maps.Copy(caps, b.Caps)
-		a.Caps = caps
+		a.Caps = merged(a.Caps, b.Caps)
 	}
 	return a
 }
