@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -77,6 +78,25 @@ type run struct {
 	// back the daemon's copy, which has lost *llb.ResolveError and the rest
 	// of the chain.
 	fnErr error
+	// warnings are what went wrong without failing the build.
+	wmu      sync.Mutex
+	warnings []string
+}
+
+// warnf records a problem that does not fail the build: it is printed on
+// the progress output (unless quiet) and listed in [Summary.Warnings].
+// Secrets are scrubbed. Safe for concurrent use.
+func (r *run) warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if r.scrub != nil {
+		msg = r.scrub.String(msg)
+	}
+	r.wmu.Lock()
+	r.warnings = append(r.warnings, msg)
+	r.wmu.Unlock()
+	if mode, _ := progressMode(r.e.s.progress); mode != ProgressQuiet && r.e.s.progressOut != nil {
+		fmt.Fprintf(r.e.s.progressOut, "warning: %s\n", msg)
+	}
 }
 
 // build compiles and runs one program, in phases: plan (compile once
@@ -310,6 +330,9 @@ func (r *run) finish(resp *client.SolveResponse, took time.Duration) (*Result, e
 		}
 	}
 	res := &Result{Summary: r.mon.summary(took)}
+	r.wmu.Lock()
+	res.Summary.Warnings = slices.Clone(r.warnings)
+	r.wmu.Unlock()
 	if !r.opt.Internal {
 		res.BuildID = r.opt.Ref
 	}

@@ -126,6 +126,9 @@ type Summary struct {
 	Ran, Cached int
 	// Duration is the build's wall time.
 	Duration time.Duration
+	// Warnings are problems that did not fail the build (a cache that
+	// could not be read, say), one line each, secrets scrubbed.
+	Warnings []string
 }
 
 // StepSummary is one step of a [Summary].
@@ -137,6 +140,12 @@ type StepSummary struct {
 	Op string
 	// Cached reports whether the step came from the cache.
 	Cached bool
+	// Start is when the step started (or was found in the cache).
+	Start time.Time
+	// Why says why a step that ran was not served from the cache, in
+	// words ("env GOFLAGS changed: \"-mod=mod\" → \"\""); empty when it
+	// was cached or when there is nothing to compare with.
+	Why string
 	// Duration is how long the step took.
 	Duration time.Duration
 	// Error is the step's failure, if any.
@@ -160,6 +169,9 @@ func (s Summary) String() string {
 			fmt.Fprintf(&b, "  (%s)", st.Location)
 		}
 		b.WriteByte('\n')
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
 	}
 	return b.String()
 }
@@ -493,8 +505,11 @@ func (m *monitor) summary(d time.Duration) Summary {
 			continue // the engine's own work: resolving configs, exporting
 		}
 		ss := StepSummary{StepID: step.ID, Op: step.Op, Name: m.stepName(v), Location: step.Location, Cached: v.cached, Error: v.err}
-		if v.started != nil && v.completed != nil {
-			ss.Duration = v.completed.Sub(*v.started)
+		if v.started != nil {
+			ss.Start = *v.started
+			if v.completed != nil {
+				ss.Duration = v.completed.Sub(*v.started)
+			}
 		}
 		switch {
 		case isSource(step.Op):
