@@ -28,7 +28,8 @@ type Proxy struct {
 
 // ProxyFromEnv reads the proxy settings of the machine running the
 // program: HTTP_PROXY, HTTPS_PROXY, FTP_PROXY, NO_PROXY, ALL_PROXY (upper or
-// lower case) and, for the CA bundle, LADING_CA_BUNDLE or SSL_CERT_FILE.
+// lower case) and, for the CA bundle, LADING_CA_BUNDLE, else SSL_CERT_FILE
+// when a proxy is set.
 func ProxyFromEnv() Proxy {
 	get := func(name, lower string) string {
 		if v := os.Getenv(name); v != "" {
@@ -43,7 +44,13 @@ func ProxyFromEnv() Proxy {
 		NoProxy: get("NO_PROXY", "no_proxy"),
 		All:     get("ALL_PROXY", "all_proxy"),
 	}
-	p.CABundle = get("LADING_CA_BUNDLE", "SSL_CERT_FILE")
+	p.CABundle = os.Getenv("LADING_CA_BUNDLE")
+	if p.CABundle == "" && (p.HTTP != "" || p.HTTPS != "" || p.FTP != "" || p.All != "") {
+		// SSL_CERT_FILE is often set for other reasons: it only stands for
+		// the proxy's CA when there is a proxy, so that a machine without one
+		// builds the same steps as any other.
+		p.CABundle = os.Getenv("SSL_CERT_FILE")
+	}
 	return p
 }
 
