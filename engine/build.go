@@ -81,6 +81,7 @@ type run struct {
 	// warnings are what went wrong without failing the build.
 	wmu      sync.Mutex
 	warnings []string
+	rep      runReport // what the run report and trace need (report_run.go)
 }
 
 // warnf records a problem that does not fail the build: it is printed on
@@ -122,6 +123,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		return nil, err
 	}
 	defer func() { err = r.scrub.Error(err) }()
+	defer func() { r.afterBuild(ctx, start, res, err) }()
 
 	r.mon = newMonitor(r.scrub, e.s.events)
 	ch := make(chan *client.SolveStatus)
@@ -192,6 +194,7 @@ func (r *run) session() error {
 	if err != nil {
 		return err
 	}
+	r.rep.uploads = newUploads(pre.Locals, mounts)
 	for _, o := range r.req.outputs {
 		x, err := o.prepare(e, pre)
 		if err != nil {
@@ -212,6 +215,7 @@ func (r *run) session() error {
 		// Non-nil: BuildKit copies cache options into it.
 		FrontendAttrs:        map[string]string{},
 		LocalMounts:          mounts,
+		LocalFilterOpt:       r.rep.uploads.filterOpt,
 		SharedKey:            "lading:" + hostname,
 		Session:              attachables,
 		Internal:             private,

@@ -129,6 +129,8 @@ type Summary struct {
 	// Warnings are problems that did not fail the build (a cache that
 	// could not be read, say), one line each, secrets scrubbed.
 	Warnings []string
+	// Uploads says what each host directory sent to the engine.
+	Uploads []Upload
 }
 
 // StepSummary is one step of a [Summary].

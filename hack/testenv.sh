@@ -62,7 +62,7 @@ REGISTRY_URL="http://$REGISTRY_ADDR"
 
 REGISTRY_VERSION="v3.1.2"
 GOLANGCI_LINT_VERSION="v2.15.0"
-APT_PACKAGES=(runc debootstrap skopeo curl ca-certificates)
+APT_PACKAGES=(runc debootstrap skopeo curl ca-certificates chromium)
 
 # Bump when ensure_rootfs changes: invalidates the rootfs tarballs and, through
 # the recipe hashes, every stand-in image.

@@ -1,0 +1,138 @@
+package engine
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"time"
+)
+
+// reportPage is what the report template renders.
+type reportPage struct {
+	Builds  []reportBuild
+	Written time.Time
+}
+
+// reportBuild is one build of a report, every string already scrubbed.
+type reportBuild struct {
+	Title    string
+	Engine   string
+	Start    time.Time
+	Duration time.Duration
+	Failed   bool
+	Error    string
+	Ran      int
+	Cached   int
+	Steps    []reportStep
+	Uploads  []Upload
+	Caches   []reportCache
+	Warnings []string
+}
+
+// reportStep is one step of a build's timeline.
+type reportStep struct {
+	Name, Location, Op, Why, Error string
+	State                          string // "ran", "cached", "failed", "source"
+	Offset, Duration               time.Duration
+	// X and W place the step's bar on the timeline, whose width is
+	// timelineWidth.
+	X, W float64
+}
+
+// reportCache is one cache volume and its size on the engine.
+type reportCache struct {
+	ID   string
+	Size string // "12.3 MB", or "unknown"
+}
+
+// The SVG timeline's width (in its own units) and the height of a bar's row.
+const (
+	timelineWidth = 1000
+	timelineRow   = 18
+)
+
+//go:embed report.html.tmpl
+var reportTemplateText string
+
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"dur": func(d time.Duration) string {
+		switch {
+		case d <= 0:
+			return "0s"
+		case d < time.Second:
+			return d.Round(time.Millisecond).String()
+		}
+		return d.Round(10 * time.Millisecond).String()
+	},
+	"bytes": formatBytes,
+	"coord": func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"misses": func(steps []reportStep) []reportStep {
+		var out []reportStep
+		for _, s := range steps {
+			if s.State == "ran" || s.State == "failed" {
+				out = append(out, s)
+			}
+		}
+		return out
+	},
+	"rowY":  func(i int) int { return i*timelineRow + 2 },
+	"textY": func(i int) int { return i*timelineRow + 14 },
+	"svgH":  func(n int) int { return n*timelineRow + 4 },
+	"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000 UTC") },
+}).Parse(reportTemplateText))
+
+// renderReport writes the page. html/template escapes every value for
+// its context (text, attribute, SVG).
+func renderReport(w io.Writer, p reportPage) error {
+	return reportTemplate.Execute(w, p)
+}
+
+// newReportBuild lays out one build for the report: offsets and bar
+// positions from the steps' start times, every string scrubbed.
+func newReportBuild(title, engine string, start time.Time, s Summary, buildErr string, caches []reportCache, scrub *scrubber) reportBuild {
+	b := reportBuild{
+		Title: scrub.String(title), Engine: scrub.String(engine), Start: start, Duration: s.Duration,
+		Failed: buildErr != "", Error: scrub.String(buildErr), Ran: s.Ran, Cached: s.Cached, Caches: caches,
+	}
+	total := s.Duration
+	for _, st := range s.Steps {
+		if end := st.Start.Add(st.Duration).Sub(start); !st.Start.IsZero() && end > total {
+			total = end
+		}
+	}
+	for _, st := range s.Steps {
+		rs := reportStep{
+			Name: scrub.String(st.Name), Location: st.Location, Op: st.Op, Why: scrub.String(st.Why),
+			Error: scrub.String(st.Error), Duration: st.Duration,
+		}
+		switch {
+		case st.Error != "":
+			rs.State = "failed"
+			b.Failed = true
+		case isSource(st.Op):
+			rs.State = "source"
+		case st.Cached:
+			rs.State = "cached"
+		default:
+			rs.State = "ran"
+		}
+		if !st.Start.IsZero() {
+			rs.Offset = max(st.Start.Sub(start), 0)
+		}
+		if total > 0 {
+			rs.X = timelineWidth * float64(rs.Offset) / float64(total)
+			rs.W = max(timelineWidth*float64(rs.Duration)/float64(total), 2)
+			rs.X = min(rs.X, timelineWidth-rs.W)
+		}
+		b.Steps = append(b.Steps, rs)
+	}
+	for _, u := range s.Uploads {
+		u.Path = scrub.String(u.Path)
+		b.Uploads = append(b.Uploads, u)
+	}
+	for _, w := range s.Warnings {
+		b.Warnings = append(b.Warnings, scrub.String(w))
+	}
+	return b
+}

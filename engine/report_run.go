@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// runReport is what a build keeps for its upload report, run report and
+// trace.
+type runReport struct {
+	uploads *uploads
+}
+
+// reportBuilds numbers the builds of the process for their titles.
+var reportBuilds atomic.Int64
+
+// afterBuild runs when a build that reached the solve returns, whether it
+// succeeded or failed: it lists the uploads in the summary and on the
+// progress output, writes the run report and exports the trace. Nothing
+// it does fails the build: problems are warnings.
+func (r *run) afterBuild(ctx context.Context, start time.Time, res *Result, buildErr error) {
+	var sum Summary
+	switch {
+	case res != nil:
+		res.Summary.Uploads = r.rep.uploads.list()
+		sum = res.Summary
+	case r.mon != nil:
+		sum = r.mon.summary(time.Since(start))
+		sum.Uploads = r.rep.uploads.list()
+	default:
+		sum = Summary{Duration: time.Since(start), Uploads: r.rep.uploads.list()}
+	}
+	r.printUploads(sum.Uploads)
+	errText := ""
+	if buildErr != nil {
+		errText = r.scrub.String(buildErr.Error())
+	}
+	if rf := r.e.s.reportFileFor(); rf != nil {
+		title := fmt.Sprintf("build %d", reportBuilds.Add(1))
+		if n := len(sum.Steps); n > 0 {
+			title += ": " + sum.Steps[n-1].Name
+		}
+		caches := r.cacheSizes(ctx)
+		if err := rf.add(newReportBuild(title, r.e.addr, start, sum, errText, caches, r.scrub)); err != nil {
+			r.warnf("%v", err)
+		}
+	}
+	if ts := r.e.s.traceFor(); ts != nil {
+		if err := r.exportTrace(ctx, ts, start, sum, errText); err != nil {
+			r.warnf("exporting the trace: %v", err)
+		}
+	}
+	if res != nil {
+		r.wmu.Lock()
+		res.Summary.Warnings = slices.Clone(r.warnings)
+		r.wmu.Unlock()
+	}
+}
+
+// printUploads prints one line per host directory on the progress output
+// (not in quiet or rawjson mode, whose output is for programs).
+func (r *run) printUploads(ups []Upload) {
+	mode, _ := progressMode(r.e.s.progress)
+	if mode == ProgressQuiet || mode == ProgressRawJSON || r.e.s.progressOut == nil {
+		return
+	}
+	for _, u := range ups {
+		fmt.Fprintln(r.e.s.progressOut, r.scrub.String(u.String()))
+	}
+}
+
+// cacheIDPattern finds the cache volume id in the description BuildKit
+// gives a cache mount's record: `cached mount /go/pkg/mod from exec with id
+// "go-mod"`; without "with id", the id is the mount path.
+var cacheIDPattern = regexp.MustCompile(`^cached mount (\S+) from .*?(?: with id ("(?:[^"\\]|\\.)*"))?$`)
+
+// cacheSizes asks the engine for the size of each cache volume the build
+// mounts. One DiskUsage call filtered to cache mounts; a volume the engine
+// does not list (or a call that fails) is "unknown".
+func (r *run) cacheSizes(ctx context.Context) []reportCache {
+	ids := r.pre.CacheVolumes
+	if len(ids) == 0 {
+		return nil
+	}
+	sizes := map[string]int64{}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	recs, err := r.e.c.DiskUsage(ctx, client.WithFilter([]string{"type==" + string(client.UsageRecordTypeCacheMount)}))
+	if err == nil {
+		for _, rec := range recs {
+			if id, ok := cacheMountID(rec.Description); ok && rec.Size > 0 {
+				sizes[id] += rec.Size
+			}
+		}
+	}
+	out := make([]reportCache, 0, len(ids))
+	for _, id := range ids {
+		c := reportCache{ID: id, Size: "unknown"}
+		if n, ok := sizes[id]; ok {
+			c.Size = formatBytes(n)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// cacheMountID returns the cache volume id of a cache mount's record
+// description.
+func cacheMountID(desc string) (string, bool) {
+	m := cacheIDPattern.FindStringSubmatch(desc)
+	if m == nil {
+		return "", false
+	}
+	if m[2] == "" {
+		return m[1], true
+	}
+	id, err := strconv.Unquote(m[2])
+	if err != nil {
+		return "", false
+	}
+	return id, true
+}
