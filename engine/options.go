@@ -49,7 +49,7 @@ type settings struct {
 	epoch            *time.Time
 	dockerConfig     string
 	platforms        []ocispecs.Platform
-	run              runSettings // the run report and trace export (report.go, trace.go)
+	run              runSettings
 	at               place // where the options are being applied
 	err              error // a bad or misplaced option, reported by Connect and builds
 }

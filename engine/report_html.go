@@ -36,8 +36,12 @@ type reportStep struct {
 	State                          string // "ran", "cached", "failed", "source"
 	Offset, Duration               time.Duration
 	// X and W place the step's bar on the timeline, whose width is
-	// timelineWidth.
-	X, W float64
+	// timelineWidth; the label (the step's name, shortened) is drawn at
+	// LabelX, right of the bar or, when the bar ends far right, left of it.
+	X, W      float64
+	Label     string
+	LabelX    float64
+	LabelLeft bool
 }
 
 // reportCache is one cache volume and its size on the engine.
@@ -66,6 +70,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		return d.Round(10 * time.Millisecond).String()
 	},
 	"bytes": formatBytes,
+	"files": files,
 	"coord": func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"misses": func(steps []reportStep) []reportStep {
 		var out []reportStep
@@ -125,6 +130,11 @@ func newReportBuild(title, engine string, start time.Time, s Summary, buildErr s
 			rs.W = max(timelineWidth*float64(rs.Duration)/float64(total), 2)
 			rs.X = min(rs.X, timelineWidth-rs.W)
 		}
+		rs.Label = shorten(rs.Name, 60)
+		rs.LabelX = rs.X + rs.W + 4
+		if rs.X+rs.W > timelineWidth*0.6 {
+			rs.LabelX, rs.LabelLeft = rs.X-4, true
+		}
 		b.Steps = append(b.Steps, rs)
 	}
 	for _, u := range s.Uploads {
@@ -135,4 +145,13 @@ func newReportBuild(title, engine string, start time.Time, s Summary, buildErr s
 		b.Warnings = append(b.Warnings, scrub.String(w))
 	}
 	return b
+}
+
+// shorten cuts s to at most n runes, marking the cut with "…".
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -262,8 +262,8 @@ func (c *uploadCounter) upload() Upload {
 	for _, key := range slices.Sorted(maps.Keys(c.hinted)) {
 		k, s := c.hinted[key], c.hintSz[key]
 		fix := "add " + key + " to .dockerignore or sdk.Exclude(" + quote(key) + ")"
-		u.Hints = append(u.Hints, fmt.Sprintf("sends %s, %s (%d files, %s; %s this build): %s",
-			key, k.What, s.ContextFiles, formatBytes(s.ContextBytes), formatBytes(s.Bytes), fix))
+		u.Hints = append(u.Hints, fmt.Sprintf("sends %s, %s (%s, %s; %s this build): %s",
+			key, k.What, files(s.ContextFiles), formatBytes(s.ContextBytes), formatBytes(s.Bytes), fix))
 	}
 	return u
 }
@@ -312,6 +312,14 @@ func (r *countingReader) Close() error {
 		r.started = true
 	}
 	return r.rc.Close()
+}
+
+// files renders a count of files: "1 file", "3 files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
 }
 
 // formatBytes renders n in decimal units: "0 B", "4.1 kB", "12.3 MB".
