@@ -51,6 +51,7 @@ var metrics = []metric{
 	{"start", runStart},
 	{"parallel", runParallel},
 	{"process", runProcess},
+	{"report", runRunReport},
 }
 
 func metricNames() []string {

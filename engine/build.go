@@ -123,7 +123,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		return nil, err
 	}
 	defer func() { err = r.scrub.Error(err) }()
-	defer func() { r.afterBuild(ctx, start, res, err) }()
+	defer r.startReport(ctx, start)(&res, &err)
 
 	r.mon = newMonitor(r.scrub, e.s.events)
 	ch := make(chan *client.SolveStatus)

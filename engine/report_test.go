@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -121,4 +122,20 @@ func TestReportHasNoExternalReferences(t *testing.T) {
 	t.Parallel()
 	// The template itself: no link, script or stylesheet from elsewhere.
 	assert.False(t, regexp.MustCompile(`(?i)<(script|link|img|iframe)\b`).MatchString(reportTemplateText))
+}
+
+func BenchmarkReportWrite(b *testing.B) {
+	dir := b.TempDir()
+	t0 := time.Now()
+	sum := traceSummary(t0)
+	for i := range 20 {
+		sum.Steps = append(sum.Steps, StepSummary{Name: fmt.Sprintf("exec step %d", i), Op: "exec", Location: "ci/main.go:1", Cached: true, Start: t0})
+	}
+	build := newReportBuild("build", "unix:///x", t0, sum, "", nil, newScrubber(nil))
+	for b.Loop() {
+		rf := &reportFile{path: filepath.Join(dir, "r.html")}
+		if err := rf.add(build); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
