@@ -60,7 +60,7 @@ func TestRunReportOfRealBuilds(t *testing.T) {
 	assert.Contains(t, html, `<li class="miss">`)
 	assert.Contains(t, html, "report_integration_test.go:", "steps name their Go line")
 	assert.Contains(t, html, env.BuildkitHost, "the engine's address")
-	assert.Contains(t, html, "report-"+tag, "the cache volume")
+	assert.Regexp(t, `report-`+tag+`</td><td class="num">[0-9.]+ [kMG]?B<`, html, "the cache volume and its size")
 	assert.Contains(t, html, "sends .git/, version control metadata")
 	assert.NotRegexp(t, `(?i)<(script|link|img)\b`, html)
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tonistiigi/fsutil"
+	fstypes "github.com/tonistiigi/fsutil/types"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
 )
@@ -133,5 +134,14 @@ func TestFormatBytes(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 4500: "4.5 kB", 12_300_000: "12.3 MB", 2_000_000_000: "2.0 GB"} {
 		assert.Equal(t, want, formatBytes(n), "%d", n)
+	}
+}
+
+func BenchmarkUploadEntry(b *testing.B) {
+	c := newUploadCounter(lllb.LocalDir{Name: "h", Path: "/src"})
+	st := &fstypes.Stat{Path: "pkg/sub/file.go", Mode: 0o644, Size: 1234}
+	c.entry(".git", &fstypes.Stat{Path: ".git", Mode: uint32(os.ModeDir | 0o755)})
+	for b.Loop() {
+		c.entry(st.Path, st)
 	}
 }
