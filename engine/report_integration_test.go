@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,4 +129,27 @@ func TestRunReportRendersInChromium(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, len(png), 1000, "a real picture")
 	assert.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "a PNG")
+}
+
+func TestReportAndTraceFailuresAreWarnings(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := lis.Addr().String()
+	require.NoError(t, lis.Close())
+	for _, proto := range []string{"http/protobuf", "grpc"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+dead)
+			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", proto)
+			e, _ := testEngine(t, WithReport(filepath.Join(t.TempDir(), "missing", "run.html")))
+			start := time.Now()
+			res, err := e.Build(t.Context(), ltContainer(t).WithExec([]string{"/bin/lt", "echo", uniqueTag(t)}))
+			require.NoError(t, err, "neither failure fails the build")
+			took := time.Since(start)
+			warnings := strings.Join(res.Summary.Warnings, "\n")
+			assert.Contains(t, warnings, "run report")
+			assert.Contains(t, warnings, "exporting the trace")
+			assert.Less(t, took, traceTimeout+5*time.Second, "a dead collector costs at most the export timeout")
+			t.Logf("build with a dead collector took %s", took)
+		})
+	}
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -83,8 +85,9 @@ func otlpExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
 	return otlptrace.New(ctx, c)
 }
 
-// traceTimeout bounds exporting one build's trace.
-const traceTimeout = 10 * time.Second
+// traceTimeout bounds exporting one build's trace: what an unreachable
+// collector costs each build.
+const traceTimeout = 5 * time.Second
 
 // exportTrace sends the build as a trace: the build's span from start to
 // its end, a child span per step at the step's own times.
@@ -102,9 +105,12 @@ func (r *run) exportTrace(ctx context.Context, ts *traceSettings, start time.Tim
 	if err != nil {
 		res = resource.Default()
 	}
-	// A syncer exports each span as it ends; the provider is flushed
-	// below, the exporter shut down above only when lading made it.
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(&unclosable{exp}), sdktrace.WithResource(res))
+	// The spans are collected as they end and exported in one call, so
+	// that an unreachable collector costs one timeout, not one per span,
+	// and its error comes back here instead of to OpenTelemetry's global
+	// error handler.
+	spans := &spanCollector{}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans), sdktrace.WithResource(res))
 	tracer := tp.Tracer("github.com/ladingbuild/lading/engine")
 	end := start.Add(sum.Duration)
 	bctx, build := tracer.Start(ctx, "lading build", trace.WithTimestamp(start), trace.WithSpanKind(trace.SpanKindClient),
@@ -151,7 +157,34 @@ func (r *run) exportTrace(ctx context.Context, ts *traceSettings, start time.Tim
 		build.SetStatus(codes.Error, errText)
 	}
 	build.End(trace.WithTimestamp(end))
-	return tp.Shutdown(ctx)
+	if err := tp.Shutdown(ctx); err != nil {
+		return err
+	}
+	return exp.ExportSpans(ctx, spans.ended())
+}
+
+// spanCollector is a span processor that keeps the spans that ended.
+type spanCollector struct {
+	mu    sync.Mutex
+	spans []sdktrace.ReadOnlySpan
+}
+
+func (c *spanCollector) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+func (c *spanCollector) OnEnd(s sdktrace.ReadOnlySpan) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.spans = append(c.spans, s)
+}
+
+func (c *spanCollector) Shutdown(context.Context) error   { return nil }
+func (c *spanCollector) ForceFlush(context.Context) error { return nil }
+
+// ended returns the spans that ended.
+func (c *spanCollector) ended() []sdktrace.ReadOnlySpan {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.spans)
 }
 
 // serviceName is the trace's service.name: OTEL_SERVICE_NAME, else
@@ -176,8 +209,3 @@ func splitLocation(loc string) (string, int, bool) {
 	return loc[:i], n, true
 }
 
-// unclosable keeps the tracer provider's shutdown from shutting down an
-// exporter the program owns.
-type unclosable struct{ sdktrace.SpanExporter }
-
-func (unclosable) Shutdown(context.Context) error { return nil }
