@@ -208,4 +208,3 @@ func splitLocation(loc string) (string, int, bool) {
 	}
 	return loc[:i], n, true
 }
-
