@@ -140,7 +140,7 @@ func TestTraceExportOverOTLP(t *testing.T) {
 			r := &run{e: &Engine{addr: "unix:///run/buildkit/buildkitd.sock"}, scrub: newScrubber([][]byte{[]byte("s3cr3t-sentinel")})}
 			ts := r.e.s.traceFor()
 			require.NotNil(t, ts, "OTEL_EXPORTER_OTLP_ENDPOINT turns the export on")
-			t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+			t0 := testT0
 			require.NoError(t, r.exportTrace(t.Context(), ts, t0, traceSummary(t0), "step go test failed"))
 
 			spans := o.received()
@@ -223,3 +223,6 @@ func TestSplitLocation(t *testing.T) {
 		assert.Equal(t, want.ok, ok, loc)
 	}
 }
+
+// testT0 is the start of the sample build.
+var testT0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
