@@ -115,6 +115,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		return nil, err
 	}
 	r := &run{e: e, req: req}
+	defer r.reportUnstarted(ctx, start, &err)
 	if err := r.plan(ctx); err != nil {
 		return nil, e.classify(ctx, err)
 	}

@@ -153,3 +153,17 @@ func TestReportAndTraceFailuresAreWarnings(t *testing.T) {
 		})
 	}
 }
+
+func TestRunReportOfABuildThatFailsBeforeItsSteps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.html")
+	e, _ := testEngine(t, WithReport(path))
+	missing := filepath.Join(t.TempDir(), "no-such-dir")
+	_, err := e.Build(t.Context(), sdk.Scratch().WithDirectory("/src", sdk.Host(missing)))
+	require.Error(t, err)
+	dt, rerr := os.ReadFile(path)
+	require.NoError(t, rerr, "a build that fails before its solve is reported too")
+	html := string(dt)
+	assert.Contains(t, html, `<section class="build failed"`)
+	assert.Contains(t, html, "failed before any step started")
+	assert.Contains(t, html, "no-such-dir", "with its error")
+}

@@ -19,6 +19,17 @@ type runReport struct {
 	// caches delivers the cache volumes' sizes, asked for while the
 	// build runs; nil when there is no report or no cache volume.
 	caches chan []reportCache
+	// reported is set once afterBuild ran.
+	reported bool
+}
+
+// reportUnstarted reports a build that failed before its solve began
+// (a value that does not compile, a secret that cannot be read): the
+// report and the trace then show the build with its error and no steps.
+func (r *run) reportUnstarted(ctx context.Context, start time.Time, err *error) {
+	if !r.rep.reported && *err != nil {
+		r.afterBuild(ctx, start, nil, *err)
+	}
 }
 
 // cacheSizesWait bounds how long a finished build waits for the cache
@@ -47,6 +58,7 @@ var reportBuilds atomic.Int64
 // progress output, writes the run report and exports the trace. Nothing
 // it does fails the build: problems are warnings.
 func (r *run) afterBuild(ctx context.Context, start time.Time, res *Result, buildErr error) {
+	r.rep.reported = true
 	var sum Summary
 	switch {
 	case res != nil:
@@ -65,8 +77,11 @@ func (r *run) afterBuild(ctx context.Context, start time.Time, res *Result, buil
 	}
 	if rf := r.e.s.reportFileFor(); rf != nil {
 		title := fmt.Sprintf("build %d", reportBuilds.Add(1))
-		if n := len(sum.Steps); n > 0 {
+		switch n := len(sum.Steps); {
+		case n > 0:
 			title += ": " + sum.Steps[n-1].Name
+		case buildErr != nil:
+			title += ": failed before any step started"
 		}
 		caches := r.awaitCacheSizes()
 		if err := rf.add(newReportBuild(title, r.e.addr, start, sum, errText, caches, r.scrub)); err != nil {
