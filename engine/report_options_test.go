@@ -44,3 +44,17 @@ func TestWithTraceExporterReceivesTheSpans(t *testing.T) {
 	require.Len(t, spans, 5)
 	assert.Equal(t, "lading build", spans[len(spans)-1].Name)
 }
+
+func TestTraceServiceName(t *testing.T) {
+	for env, want := range map[string]string{"": "lading", "release-pipeline": "release-pipeline"} {
+		t.Setenv("OTEL_SERVICE_NAME", env)
+		exp := tracetest.NewInMemoryExporter()
+		r := &run{e: &Engine{}, scrub: newScrubber(nil)}
+		require.NoError(t, r.exportTrace(t.Context(), &traceSettings{exporter: exp}, testT0, traceSummary(testT0), ""))
+		spans := exp.GetSpans()
+		require.NotEmpty(t, spans)
+		v, ok := spans[0].Resource.Set().Value("service.name")
+		require.True(t, ok)
+		assert.Equal(t, want, v.AsString())
+	}
+}
