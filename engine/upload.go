@@ -2,10 +2,8 @@ package engine
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"io"
-	gofs "io/fs"
 	"maps"
 	"os"
 	"path"
@@ -268,15 +266,12 @@ func (c *uploadCounter) upload() Upload {
 	return u
 }
 
-// countingFS is a host directory whose file reads are counted.
+// countingFS is a host directory whose file reads are counted; its
+// listing (Walk) is counted by the filter's Map instead, which sees the
+// entries after the engine's patterns.
 type countingFS struct {
 	fsutil.FS
 	c *uploadCounter
-}
-
-// Walk lists the directory; the entries are counted by the filter's Map.
-func (f *countingFS) Walk(ctx context.Context, target string, fn gofs.WalkDirFunc) error {
-	return f.FS.Walk(ctx, target, fn)
 }
 
 // Open opens a file whose content the engine asked for.
