@@ -50,6 +50,7 @@ type settings struct {
 	dockerConfig     string
 	platforms        []ocispecs.Platform
 	run              runSettings
+	disk             string
 	at               place // where the options are being applied
 	err              error // a bad or misplaced option, reported by Connect and builds
 }
