@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -105,14 +106,22 @@ func (e *Engine) DiskUsage(ctx context.Context) (*DiskUsage, error) {
 }
 
 // PruneOptions select what [Engine.Prune] removes. The zero value removes
-// the unused cache the daemon considers disposable (not cache mounts or
-// local sources kept for reuse).
+// every unused step result and keeps cache volumes ([sdk.CacheVolume]) and
+// the copies of host directories kept for quicker transfers; All or
+// Volumes remove those too. KeepDuration and KeepBytes narrow any of these.
 type PruneOptions struct {
-	// All removes every unused record, including cache mounts and sources.
+	// All removes every unused record, cache volumes and host directory
+	// copies included.
 	All bool
+	// Volumes, when set, removes these cache volumes (by name) and
+	// nothing else. Names the engine does not have are listed in
+	// [PruneReport.NotFound].
+	Volumes []string
 	// KeepDuration keeps records used within this duration.
 	KeepDuration time.Duration
-	// KeepBytes keeps up to this much of the most recently used cache.
+	// KeepBytes keeps up to this much of the most recently used cache:
+	// records are removed, least recently used first, until the whole
+	// cache (kept volumes included) fits.
 	KeepBytes int64
 }
 
@@ -122,22 +131,43 @@ type PruneReport struct {
 	Records int
 	// Reclaimed is the number of bytes freed.
 	Reclaimed int64
+	// NotFound lists the names in [PruneOptions.Volumes] that the engine
+	// has no cache volume for.
+	NotFound []string
 }
 
-// Prune removes unused build cache from the engine.
+// keptByDefault is the prune filter that spares cache volumes and host
+// directory copies: BuildKit's filters are ANDed within one string.
+const keptByDefault = "type!=" + recordCacheMount + ",type!=" + string(client.UsageRecordTypeLocalSource)
+
+// Prune removes unused build cache from the engine. Records in use by a
+// running build are never removed.
 func (e *Engine) Prune(ctx context.Context, opt PruneOptions) (*PruneReport, error) {
 	if err := e.usable(); err != nil {
 		return nil, err
 	}
+	rep := &PruneReport{}
 	var popts []client.PruneOption
-	if opt.All {
+	switch {
+	case len(opt.Volumes) > 0:
+		filters, notFound, err := e.volumeFilters(ctx, opt.Volumes)
+		if err != nil {
+			return nil, err
+		}
+		rep.NotFound = notFound
+		if len(filters) == 0 {
+			return rep, nil
+		}
+		popts = append(popts, client.WithFilter(filters))
+	case opt.All:
 		popts = append(popts, client.PruneAll)
+	default:
+		popts = append(popts, client.WithFilter([]string{keptByDefault}))
 	}
 	if opt.KeepDuration > 0 || opt.KeepBytes > 0 {
 		popts = append(popts, client.WithKeepOpt(opt.KeepDuration, opt.KeepBytes, 0, 0))
 	}
 	ch := make(chan client.UsageInfo)
-	rep := &PruneReport{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -153,4 +183,27 @@ func (e *Engine) Prune(ctx context.Context, opt PruneOptions) (*PruneReport, err
 		return nil, e.rpcError(ctx, "prune", err)
 	}
 	return rep, nil
+}
+
+// volumeFilters returns one prune filter per record of the named cache
+// volumes (BuildKit ORs separate filters), and the names it has no volume
+// for.
+func (e *Engine) volumeFilters(ctx context.Context, names []string) (filters, notFound []string, err error) {
+	du, err := e.DiskUsage(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	found := map[string]bool{}
+	for _, r := range du.Records {
+		if name, _, ok := volumeName(r); ok && slices.Contains(names, name) {
+			found[name] = true
+			filters = append(filters, "id=="+r.ID)
+		}
+	}
+	for _, n := range names {
+		if !found[n] && !slices.Contains(notFound, n) {
+			notFound = append(notFound, n)
+		}
+	}
+	return filters, notFound, nil
 }

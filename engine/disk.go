@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/moby/buildkit/client"
+
 	"github.com/ladingbuild/lading/internal/units"
 )
 
@@ -119,9 +121,9 @@ func filesystemSize(path string) (int64, error) {
 	}
 }
 
-// Cache record types, as BuildKit names them in disk usage and in gc
-// filters.
-const recordCacheMount = "exec.cachemount"
+// recordCacheMount is the type of the cache records that hold cache
+// volumes, as disk usage and gc filters name it.
+const recordCacheMount = string(client.UsageRecordTypeCacheMount)
 
 // gcSection renders the garbage collection part of buildkitd.toml's
 // [worker.oci] section for budget b. BuildKit runs the policies in order
