@@ -5,9 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ladingbuild/lading/engine"
@@ -19,8 +17,8 @@ commands:
   start    start the local engine (reuses a running one)
   stop     stop the local engine
   status   show the engine's address, pid, version and workers
-  du       show the engine's build cache usage
-  prune    remove unused build cache
+  du       show the engine's cache volumes and build cache usage
+  prune    remove unused build cache (cache volumes only when named or -all)
 `
 
 func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,19 +33,17 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var (
 		mirrors  multiFlag
 		insecure multiFlag
-		all      *bool
-		keepDur  *time.Duration
-		keepSize *int64
+		disk     *string
+		prune    pruneFlags
 		verbose  *bool
 	)
 	switch cmd {
 	case "start":
 		fs.Var(&mirrors, "mirror", "registry mirror as registry=mirror-host (repeatable), e.g. docker.io=127.0.0.1:5000")
 		fs.Var(&insecure, "insecure-registry", "registry host reached over plain HTTP (repeatable)")
+		disk = fs.String("disk", "", "disk budget of the build cache, e.g. 10GB or 15% (default: LADING_ENGINE_DISK, else 10% of the disk, at most 10 GiB)")
 	case "prune":
-		all = fs.Bool("all", false, "remove all unused cache, including cache mounts and sources")
-		keepDur = fs.Duration("keep-duration", 0, "keep cache used within this duration")
-		keepSize = fs.Int64("keep-storage", 0, "keep this many bytes of the most recently used cache")
+		prune.register(fs)
 	case "du":
 		verbose = fs.Bool("v", false, "list every cache record")
 	case "stop", "status":
@@ -56,6 +52,10 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errUsage
 	}
 	if err := fs.Parse(rest); err != nil {
+		return errUsage
+	}
+	if cmd == "prune" && prune.all && len(prune.volumes) > 0 {
+		fmt.Fprintln(stderr, errAllAndVolume)
 		return errUsage
 	}
 
@@ -72,12 +72,18 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if len(insecure) > 0 {
 			opts = append(opts, engine.WithInsecureRegistry(insecure...))
 		}
+		if *disk != "" {
+			opts = append(opts, engine.WithDiskBudget(*disk))
+		}
 		started := time.Now()
 		le, err := engine.StartLocal(ctx, opts...)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "engine ready at %s (pid %d, %s)\n", le.Address, le.PID, time.Since(started).Round(time.Millisecond))
+		if le.DiskBudget > 0 {
+			fmt.Fprintf(stdout, "disk budget: %s\n", bytesString(le.DiskBudget))
+		}
 		return nil
 	case "stop":
 		le, _ := engine.LocalStatus(ctx)
@@ -111,6 +117,9 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "address:  %s (%s)\n", st.Address, st.Origin)
 		if le, _ := engine.LocalStatus(ctx); le.Running && le.Address == st.Address {
 			fmt.Fprintf(stdout, "pid:      %d\nroot:     %s\nlog:      %s\n", le.PID, le.Root, le.LogFile)
+			if le.DiskBudget > 0 {
+				fmt.Fprintf(stdout, "budget:   %s of disk for the build cache\n", bytesString(le.DiskBudget))
+			}
 		}
 		fmt.Fprintf(stdout, "version:  buildkit %s (%s)\n", st.Version, st.Revision)
 		for _, w := range st.Workers {
@@ -118,30 +127,9 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				w.Labels["org.mobyproject.buildkit.worker.executor"], w.Labels["org.mobyproject.buildkit.worker.snapshotter"])
 		}
 	case "du":
-		du, err := eng.DiskUsage(ctx)
-		if err != nil {
-			return err
-		}
-		if *verbose {
-			sort.Slice(du.Records, func(i, j int) bool { return du.Records[i].Size > du.Records[j].Size })
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTYPE\tSIZE\tIN USE\tLAST USED\tDESCRIPTION")
-			for _, r := range du.Records {
-				last := "-"
-				if !r.LastUsed.IsZero() {
-					last = time.Since(r.LastUsed).Round(time.Second).String() + " ago"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", short(r.ID), r.Type, bytesString(r.Size), r.InUse, last, r.Description)
-			}
-			tw.Flush()
-		}
-		fmt.Fprintf(stdout, "records:      %d\ntotal:        %s\nreclaimable:  %s\n", len(du.Records), bytesString(du.Total), bytesString(du.Reclaimable))
+		return diskUsage(ctx, eng, *verbose, stdout)
 	case "prune":
-		rep, err := eng.Prune(ctx, engine.PruneOptions{All: *all, KeepDuration: *keepDur, KeepBytes: *keepSize})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "removed %d records, reclaimed %s\n", rep.Records, bytesString(rep.Reclaimed))
+		return prune.run(ctx, eng, stdout)
 	}
 	return nil
 }

@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/internal/testenv"
+	"github.com/ladingbuild/lading/internal/testenv/testengine"
+	"github.com/ladingbuild/lading/internal/units"
+	"github.com/ladingbuild/lading/sdk"
 )
 
 func TestUsage(t *testing.T) {
@@ -17,6 +23,67 @@ func TestUsage(t *testing.T) {
 		err := run(t.Context(), args, &out, &errOut)
 		require.ErrorIs(t, err, errUsage, "%v", args)
 	}
+}
+
+// Sizes and durations are human units; bad ones are usage errors that say
+// what is wanted, before any engine is reached.
+func TestPruneFlagsUsage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--keep-duration", "3days"}, "e.g. 12h or 3d"},
+		{[]string{"--keep-storage", "lots"}, "e.g. 512MiB or 10GB"},
+		{[]string{"--all", "--volume", "go-mod"}, "give one of them"},
+	} {
+		var out, errOut bytes.Buffer
+		args := append([]string{"engine", "prune", "--addr", "unix:///nonexistent.sock"}, tc.args...)
+		err := run(t.Context(), args, &out, &errOut)
+		require.ErrorIs(t, err, errUsage, "%v", tc.args)
+		assert.Contains(t, errOut.String(), tc.want, "%v", tc.args)
+	}
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), []string{"engine", "start", "--disk", "ten gigs"}, &out, &errOut)
+	require.ErrorIs(t, err, units.ErrSyntax)
+	assert.Contains(t, err.Error(), "engine.WithDiskBudget(\"ten gigs\")")
+}
+
+func TestParsedPruneFlags(t *testing.T) {
+	t.Parallel()
+	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	var p pruneFlags
+	p.register(fs)
+	require.NoError(t, fs.Parse([]string{"-keep-duration", "3d", "-keep-storage", "10GB", "-volume", "a", "-volume", "b"}))
+	assert.Equal(t, 72*time.Hour, p.keepDur)
+	assert.Equal(t, int64(10<<30), p.keepSize)
+	assert.Equal(t, multiFlag{"a", "b"}, p.volumes)
+}
+
+// du lists a cache volume by name, and prune -volume removes it (and only
+// volumes so named: the shared engine's others stay).
+func TestDiskUsageListsVolumesAndPruneRemovesOne(t *testing.T) {
+	eng, env := testengine.Connect(t)
+	vol := fmt.Sprintf("du-test-%d", time.Now().UnixNano())
+	_, err := eng.Build(t.Context(), sdk.From("debian:bookworm-slim").
+		WithMountedCache("/cache", sdk.CacheVolume(vol)).
+		WithExec([]string{"sh", "-c", "head -c 300000 /dev/urandom > /cache/data; echo " + vol}))
+	require.NoError(t, err)
+
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"engine", "du", "--addr", env.BuildkitHost}, &out, &errOut))
+	assert.Regexp(t, `(?m)^VOLUME\s+SIZE\s+LAST USED\s+MOUNTED AT$`, out.String())
+	assert.Regexp(t, `(?m)^`+vol+`\s+(29|30)\d\.\d KiB\s+\d+s ago\s+/cache$`, out.String())
+	assert.Regexp(t, `(?m)^volumes:\s+\d+, `, out.String())
+
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"engine", "prune", "--addr", env.BuildkitHost, "--volume", vol, "--volume", vol + "-none"}, &out, &errOut))
+	assert.Contains(t, out.String(), `no cache volume named "`+vol+`-none"`)
+	assert.Regexp(t, `removed 1 records, reclaimed (29|30)\d\.\d KiB`, out.String())
+
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"engine", "du", "--addr", env.BuildkitHost}, &out, &errOut))
+	assert.NotContains(t, out.String(), vol)
 }
 
 func TestNoEngine(t *testing.T) {

@@ -50,11 +50,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		// Take one number and its unit; days and weeks are ours, the rest
 		// is Go's.
 		i := 0
-		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
+		for i < len(rest) && isNumber(rest[i]) {
 			i++
 		}
 		j := i
-		for j < len(rest) && !(rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.') {
+		for j < len(rest) && !isNumber(rest[j]) {
 			j++
 		}
 		if i == 0 || j == i {
@@ -84,6 +84,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return total, nil
 }
+
+// isNumber reports whether c belongs to a duration's number.
+func isNumber(c byte) bool { return c >= '0' && c <= '9' || c == '.' }
 
 // FormatDuration writes d rounded for people: "45s", "12m", "5h", "3d".
 func FormatDuration(d time.Duration) string {
