@@ -135,6 +135,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	}
 	resp, solveErr := e.c.Build(ctx, r.opt, "lading", r.gatewayBuild, ch)
 	wait()
+	e.keepWithinBudget(ctx) // gc.go
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if solveErr != nil {

@@ -80,9 +80,10 @@ func volumesOf(recs []CacheRecord) []VolumeUsage {
 // volumeName reads a cache mount record's volume name and mount target
 // from its description, which BuildKit writes as
 //
-//	cached mount /go/pkg/mod from exec-cachemount with id "go-mod"
+//	cached mount /go/pkg/mod from exec go mod download with id "go-mod"
 //
-// leaving out the id when it equals the target.
+// (after "from", the name of the step that made it), leaving out the id
+// when it equals the target.
 func volumeName(r CacheRecord) (name, target string, ok bool) {
 	if r.Type != recordCacheMount {
 		return "", "", false
@@ -95,8 +96,10 @@ func volumeName(r CacheRecord) (name, target string, ok bool) {
 	if !ok {
 		return "", "", false
 	}
-	if _, id, found := strings.Cut(rest, " with id "); found {
-		if n, err := strconv.Unquote(id); err == nil {
+	// The step's name may hold anything; the quoted id, last, holds no
+	// unescaped quote.
+	if i := strings.LastIndex(rest, ` with id "`); i >= 0 {
+		if n, err := strconv.Unquote(rest[i+len(" with id "):]); err == nil {
 			return n, target, true
 		}
 		return "", "", false
