@@ -28,14 +28,19 @@ type VolumeUsage struct {
 
 // CacheVolumes lists the engine's cache volumes by name, largest first:
 // BuildKit keeps each as records of type exec.cachemount whose
-// description carries the volume's name.
+// description carries the volume's name. It is [Engine.DiskUsage]
+// followed by [DiskUsage.Volumes].
 func (e *Engine) CacheVolumes(ctx context.Context) ([]VolumeUsage, error) {
 	du, err := e.DiskUsage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return volumesOf(du.Records), nil
+	return du.Volumes(), nil
 }
+
+// Volumes groups the cache volumes' records by volume name, largest
+// first, as [Engine.CacheVolumes] does.
+func (du *DiskUsage) Volumes() []VolumeUsage { return volumesOf(du.Records) }
 
 // volumesOf groups the cache mount records by volume name.
 func volumesOf(recs []CacheRecord) []VolumeUsage {

@@ -23,10 +23,7 @@ func diskUsage(ctx context.Context, eng *engine.Engine, verbose bool, stdout io.
 	if err != nil {
 		return err
 	}
-	vols, err := eng.CacheVolumes(ctx)
-	if err != nil {
-		return err
-	}
+	vols := du.Volumes()
 	now := time.Now()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	var volBytes int64
