@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ladingbuild/lading/internal/testenv"
 	"github.com/ladingbuild/lading/sdk"
 )
 
@@ -62,4 +63,30 @@ func TestOverBudgetDropsLayersBeforeVolumes(t *testing.T) {
 			assert.GreaterOrEqual(t, vols[0].Size, int64(60<<20))
 		})
 	}
+}
+
+// A running engine keeps the budget it started with; asking for another
+// says how to apply it.
+func TestRunningEngineKeepsItsBudget(t *testing.T) {
+	bin := testenv.Buildkitd(t)
+	isolateLocal(t)
+	ctx := t.Context()
+	le, err := StartLocal(ctx, WithBuildkitd(bin), Silent(), WithDiskBudget("300MB"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(300<<20), le.DiskBudget)
+
+	var log logBuffer
+	again, err := StartLocal(ctx, WithBuildkitd(bin), WithLogOutput(&log), WithDiskBudget("1GB"))
+	require.NoError(t, err)
+	assert.Equal(t, le.PID, again.PID)
+	assert.Equal(t, int64(300<<20), again.DiskBudget)
+	assert.Contains(t, log.String(), "keeps its disk budget of 314572800 bytes; stop it (lading engine stop) to apply 1073741824 bytes")
+
+	log = logBuffer{}
+	_, err = StartLocal(ctx, WithBuildkitd(bin), WithLogOutput(&log), WithDiskBudget("300MB"))
+	require.NoError(t, err)
+	assert.Empty(t, log.String(), "the same budget is no news")
+	st, err := LocalStatus(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(300<<20), st.DiskBudget)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,11 +66,14 @@ func TestPruneKeepsCacheVolumes(t *testing.T) {
 		keepsA   bool
 		keepsB   bool
 		notFound []string
+		// removesNothing: the options spare every record.
+		removesNothing bool
 	}{
 		{name: "default", opt: PruneOptions{}, keepsA: true, keepsB: true},
 		{name: "keep-duration", opt: PruneOptions{KeepDuration: time.Millisecond}, keepsA: true, keepsB: true},
 		{name: "keep-storage", opt: PruneOptions{KeepBytes: 1}, keepsA: true, keepsB: true},
 		{name: "volume", opt: PruneOptions{Volumes: []string{"vol-a", "vol-none"}}, keepsA: false, keepsB: true, notFound: []string{"vol-none"}},
+		{name: "volume-used-recently", opt: PruneOptions{Volumes: []string{"vol-a"}, KeepDuration: time.Hour}, keepsA: true, keepsB: true, removesNothing: true},
 		{name: "all", opt: PruneOptions{All: true}, keepsA: false, keepsB: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,7 +85,11 @@ func TestPruneKeepsCacheVolumes(t *testing.T) {
 
 			rep, err := e.Prune(ctx, tc.opt)
 			require.NoError(t, err)
-			assert.Positive(t, rep.Records, "the step results go")
+			if tc.removesNothing {
+				assert.Zero(t, rep.Records)
+			} else {
+				assert.Positive(t, rep.Records, "the step results or volumes go")
+			}
 			assert.Equal(t, tc.notFound, rep.NotFound)
 			assert.Equal(t, tc.keepsA, read("vol-a"), "vol-a kept")
 			assert.Equal(t, tc.keepsB, read("vol-b"), "vol-b kept")
@@ -111,4 +119,51 @@ func TestCacheVolumesListsByName(t *testing.T) {
 	assert.Equal(t, "go-mod", vols[1].Name)
 	assert.Equal(t, []string{"/go/pkg/mod"}, vols[1].Targets)
 	assert.Less(t, vols[1].Size, int64(1<<20))
+}
+
+// A volume that a running build has mounted is not removed, even when
+// named.
+func TestPruneSparesMountedVolume(t *testing.T) {
+	e, _ := ownEngine(t)
+	ctx := t.Context()
+	_, err := e.Build(ctx, ltContainer(t).
+		WithMountedCache("/cache", sdk.CacheVolume("busy")).
+		WithExec([]string{"/bin/lt", "write", "/cache/kept", "busy\n"}))
+	require.NoError(t, err)
+
+	started := make(chan struct{})
+	busy := e.With(WithEvents(func(ev Event) {
+		if ev.Kind == StepStarted && strings.Contains(ev.Name, "sleep") {
+			close(started)
+		}
+	}))
+	built := make(chan error, 1)
+	go func() {
+		_, err := busy.Build(ctx, ltContainer(t).
+			WithMountedCache("/cache", sdk.CacheVolume("busy")).
+			WithExec([]string{"/bin/lt", "sleep", "5"}))
+		built <- err
+	}()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the step did not start")
+	}
+	// The step starts a moment before its mounts are taken.
+	require.Eventually(t, func() bool {
+		vols, err := e.CacheVolumes(ctx)
+		require.NoError(t, err)
+		require.Len(t, vols, 1)
+		return vols[0].InUse
+	}, 4*time.Second, 20*time.Millisecond, "the volume shows as in use while the step runs")
+	rep, err := e.Prune(ctx, PruneOptions{Volumes: []string{"busy"}})
+	require.NoError(t, err)
+	assert.Zero(t, rep.Records)
+	require.NoError(t, <-built)
+
+	out, err := e.Stdout(ctx, ltContainer(t).
+		WithMountedCache("/cache", sdk.CacheVolume("busy")).
+		WithExec([]string{"/bin/lt", "cat", "/cache/kept"}))
+	require.NoError(t, err)
+	assert.Equal(t, "busy\n", out)
 }

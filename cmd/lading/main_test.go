@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -114,4 +117,27 @@ func TestBytesString(t *testing.T) {
 	assert.Equal(t, "512 B", bytesString(512))
 	assert.Equal(t, "1.5 KiB", bytesString(1536))
 	assert.Equal(t, "2.0 GiB", bytesString(2<<30))
+}
+
+// start --disk writes the budget, and start and status show it.
+func TestStartWithDiskBudget(t *testing.T) {
+	bin := testenv.Buildkitd(t)
+	dir, err := os.MkdirTemp("", "ld-") //nolint:usetesting // unix socket paths must be short
+	require.NoError(t, err)
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	t.Setenv("BUILDKIT_HOST", "")
+	t.Setenv("LADING_BUILDKITD", bin)
+	t.Cleanup(func() {
+		var out, errOut bytes.Buffer
+		assert.NoError(t, run(context.Background(), []string{"engine", "stop"}, &out, &errOut))
+		os.RemoveAll(dir)
+	})
+
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"engine", "start", "--disk", "300MB"}, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "disk budget: 300.0 MiB\n")
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"engine", "status"}, &out, &errOut))
+	assert.Contains(t, out.String(), "budget:   300.0 MiB of disk for the build cache\n")
 }
