@@ -39,8 +39,13 @@ func (e *Engine) CacheVolumes(ctx context.Context) ([]VolumeUsage, error) {
 }
 
 // Volumes groups the cache volumes' records by volume name, largest
-// first, as [Engine.CacheVolumes] does.
-func (du *DiskUsage) Volumes() []VolumeUsage { return volumesOf(du.Records) }
+// first, as [Engine.CacheVolumes] does. A nil DiskUsage has none.
+func (du *DiskUsage) Volumes() []VolumeUsage {
+	if du == nil {
+		return nil
+	}
+	return volumesOf(du.Records)
+}
 
 // volumesOf groups the cache mount records by volume name.
 func volumesOf(recs []CacheRecord) []VolumeUsage {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestVolumeName(t *testing.T) {
@@ -42,4 +43,19 @@ func TestVolumesOf(t *testing.T) {
 		{Name: "w", Size: 100, Records: 1, Targets: []string{"/c"}},
 		{Name: "v", Size: 15, LastUsed: t2, InUse: true, Records: 2, Targets: []string{"/a", "/b"}},
 	}, volumesOf(recs))
+}
+
+// Like the other methods (zero_test.go), CacheVolumes and a Prune of
+// volumes on an engine not from Connect return ErrNoEngine, and a nil
+// DiskUsage has no volumes.
+func TestVolumesWithoutEngine(t *testing.T) {
+	t.Parallel()
+	for name, e := range map[string]*Engine{"nil": nil, "zero": {}} {
+		_, err := e.CacheVolumes(t.Context())
+		require.ErrorIs(t, err, ErrNoEngine, name)
+		_, err = e.Prune(t.Context(), PruneOptions{Volumes: []string{"v"}})
+		require.ErrorIs(t, err, ErrNoEngine, name)
+	}
+	var du *DiskUsage
+	assert.Empty(t, du.Volumes())
 }
