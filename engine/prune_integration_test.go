@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,10 @@ func TestPruneKeepsCacheVolumes(t *testing.T) {
 				assert.Positive(t, rep.Records, "the step results or volumes go")
 			}
 			assert.Equal(t, tc.notFound, rep.NotFound)
+			du, err := e.DiskUsage(ctx)
+			require.NoError(t, err)
+			sources := slices.ContainsFunc(du.Records, func(r CacheRecord) bool { return r.Type == "source.local" })
+			assert.Equal(t, !tc.opt.All, sources, "host directory copies are kept unless All")
 			assert.Equal(t, tc.keepsA, read("vol-a"), "vol-a kept")
 			assert.Equal(t, tc.keepsB, read("vol-b"), "vol-b kept")
 		})
