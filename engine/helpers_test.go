@@ -74,5 +74,8 @@ func TestMain(m *testing.M) {
 	if ltDir != "" {
 		os.RemoveAll(ltDir)
 	}
+	if fillDir != "" {
+		os.RemoveAll(fillDir)
+	}
 	os.Exit(code)
 }

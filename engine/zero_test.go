@@ -31,13 +31,14 @@ func TestEngineNotFromConnect(t *testing.T) {
 			_, err := e.Publish(ctx, c, "127.0.0.1:5000/x:y")
 			return err
 		},
-		"Stdout":    func(ctx context.Context, e *Engine) error { _, err := e.Stdout(ctx, c); return err },
-		"Stderr":    func(ctx context.Context, e *Engine) error { _, err := e.Stderr(ctx, c); return err },
-		"Export":    func(ctx context.Context, e *Engine) error { return e.Export(ctx, c, t.TempDir()) },
-		"Status":    func(ctx context.Context, e *Engine) error { _, err := e.Status(ctx); return err },
-		"DiskUsage": func(ctx context.Context, e *Engine) error { _, err := e.DiskUsage(ctx); return err },
-		"Prune":     func(ctx context.Context, e *Engine) error { _, err := e.Prune(ctx, PruneOptions{}); return err },
-		"Close":     func(_ context.Context, e *Engine) error { return e.Close() },
+		"Stdout":       func(ctx context.Context, e *Engine) error { _, err := e.Stdout(ctx, c); return err },
+		"Stderr":       func(ctx context.Context, e *Engine) error { _, err := e.Stderr(ctx, c); return err },
+		"Export":       func(ctx context.Context, e *Engine) error { return e.Export(ctx, c, t.TempDir()) },
+		"Status":       func(ctx context.Context, e *Engine) error { _, err := e.Status(ctx); return err },
+		"DiskUsage":    func(ctx context.Context, e *Engine) error { _, err := e.DiskUsage(ctx); return err },
+		"Prune":        func(ctx context.Context, e *Engine) error { _, err := e.Prune(ctx, PruneOptions{}); return err },
+		"CacheVolumes": func(ctx context.Context, e *Engine) error { _, err := e.CacheVolumes(ctx); return err },
+		"Close":        func(_ context.Context, e *Engine) error { return e.Close() },
 	}
 	for ename, e := range engines {
 		for cname, call := range calls {
