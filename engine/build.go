@@ -57,6 +57,7 @@ type request struct {
 	// rerunFinal makes the final exec step run even when cached, and
 	// captures its stdout and stderr.
 	rerunFinal bool
+	value      any // the sdk value built, for explanations (explain.go)
 }
 
 // run is one build under way: its request, the program's facts and what
@@ -71,6 +72,7 @@ type run struct {
 	exports []*export
 	opt     client.SolveOpt
 	mon     *monitor
+	ex      *explainer // explanations and the record; nil when off
 
 	mu    sync.Mutex
 	progs []*lllb.Program // compiled in the gateway, one per platform
@@ -118,6 +120,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	defer r.reportUnstarted(ctx, start, &err)
 	if err := r.plan(ctx); err != nil {
 		return nil, e.classify(ctx, err)
+	}
+	if res := r.explainPlan(ctx, start); res != nil {
+		return res, nil
 	}
 	defer r.cleanup()
 	if err := r.session(); err != nil {
@@ -279,6 +284,7 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 		r.progs = append(r.progs, p)
 		r.mu.Unlock()
 		maps.Copy(steps, p.Steps)
+		r.explainProgram(p)
 		target := digest.Digest(r.progs[0].FinalExec)
 		r.mon.setProgram(maps.Clone(steps), target)
 		ref, err := r.solve(ctx, c, p)
@@ -348,6 +354,7 @@ func (r *run) finish(resp *client.SolveResponse, took time.Duration) (*Result, e
 	if r.req.rerunFinal {
 		res.stdout, res.stderr = r.mon.captured(StreamStdout), r.mon.captured(StreamStderr)
 	}
+	r.saveRecord(res)
 	return res, nil
 }
 

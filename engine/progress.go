@@ -113,6 +113,9 @@ type Event struct {
 	Line   string
 	// Error is the failure message of a StepFailed event.
 	Error string
+	// Why is, on a StepDone or StepFailed event, why the step ran instead
+	// of coming from the cache (as in [StepSummary.Why]).
+	Why string
 }
 
 // Summary describes a finished build.
@@ -131,6 +134,10 @@ type Summary struct {
 	Warnings []string
 	// Uploads says what each host directory sent to the engine.
 	Uploads []Upload
+	// Skipped is set when the build did not reach the engine because
+	// nothing changed since the last successful one ([WithSkipUnchanged]):
+	// the reason. Steps is then empty.
+	Skipped string
 }
 
 // StepSummary is one step of a [Summary].
@@ -157,6 +164,9 @@ type StepSummary struct {
 // String renders the summary as a short table.
 func (s Summary) String() string {
 	var b strings.Builder
+	if s.Skipped != "" {
+		fmt.Fprintf(&b, "unchanged, skipped in %s: %s\n", s.Duration.Round(time.Millisecond), s.Skipped)
+	}
 	fmt.Fprintf(&b, "%d steps ran, %d cached, in %s\n", s.Ran, s.Cached, s.Duration.Round(time.Millisecond))
 	for _, st := range s.Steps {
 		state := "ran"
@@ -171,6 +181,9 @@ func (s Summary) String() string {
 			fmt.Fprintf(&b, "  (%s)", st.Location)
 		}
 		b.WriteByte('\n')
+		if st.Why != "" {
+			fmt.Fprintf(&b, "  %15s why: %s\n", "", st.Why)
+		}
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "  warning: %s\n", w)
@@ -209,6 +222,7 @@ type monitor struct {
 	target   digest.Digest
 	vertices map[digest.Digest]*vertexState
 	order    int
+	explain  *explainer // nil: no explanations (explain.go)
 }
 
 func newMonitor(scrub *scrubber, events func(Event)) *monitor {
@@ -452,6 +466,7 @@ func (m *monitor) vertexEvents(vs *vertexState) []Event {
 			vs.reported[k] = true
 			e := ev(k, *vs.completed)
 			e.Error = vs.err
+			e.Why = m.why(step.ID, k != StepCached)
 			events = append(events, e)
 		}
 	}
@@ -507,6 +522,7 @@ func (m *monitor) summary(d time.Duration) Summary {
 			continue // the engine's own work: resolving configs, exporting
 		}
 		ss := StepSummary{StepID: step.ID, Op: step.Op, Name: m.stepName(v), Location: step.Location, Cached: v.cached, Error: v.err}
+		ss.Why = m.why(step.ID, !v.cached && !isSource(step.Op))
 		if v.started != nil {
 			ss.Start = *v.started
 			if v.completed != nil {

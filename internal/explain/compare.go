@@ -1,0 +1,398 @@
+package explain
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// NoEarlier is the explanation of a step when there is no earlier build
+// to compare with.
+const NoEarlier = "no earlier build of this program and target to compare with"
+
+// MaxPaths is how many changed paths an explanation names.
+const MaxPaths = 5
+
+// Comparison compares a build (cur) with the previous one (prev) of the
+// same program and target, step by step.
+type Comparison struct {
+	prev, cur *Record
+	prevByKey map[string]*Step
+	prevByID  map[string]*Step
+	curByID   map[string]*Step
+	prevPos   map[*Step]int
+	curPos    map[string]int
+	memo      map[string]string
+}
+
+// Compare prepares the comparison of cur with prev; prev may be nil (a
+// first build).
+func Compare(prev, cur *Record) *Comparison {
+	c := &Comparison{prev: prev, cur: cur, curByID: index(cur), curPos: map[string]int{}, memo: map[string]string{}}
+	for i := range cur.Steps {
+		c.curPos[cur.Steps[i].ID] = i
+	}
+	if prev != nil {
+		c.prevByID = index(prev)
+		c.prevByKey = map[string]*Step{}
+		c.prevPos = map[*Step]int{}
+		for i := range prev.Steps {
+			c.prevByKey[prev.Steps[i].Key] = &prev.Steps[i]
+			c.prevPos[&prev.Steps[i]] = i
+		}
+	}
+	return c
+}
+
+func index(r *Record) map[string]*Step {
+	if r == nil {
+		return map[string]*Step{}
+	}
+	m := make(map[string]*Step, len(r.Steps))
+	for i := range r.Steps {
+		m[r.Steps[i].ID] = &r.Steps[i]
+	}
+	return m
+}
+
+// HasPrevious reports whether there is an earlier build to compare with.
+func (c *Comparison) HasPrevious() bool { return c.prev != nil }
+
+// Previous is the earlier build's record, or nil.
+func (c *Comparison) Previous() *Record { return c.prev }
+
+// Why returns, for the step of the new build with identity id, the first
+// of its inputs that differs from the same step of the previous build, in
+// words, ending with the step's Go file:line; "" when nothing differs.
+// ran reports whether a step of the new build ran (the engine knows, after
+// the build); with ran nil (offline), a changed step is taken to re-run.
+func (c *Comparison) Why(id string, ran func(id string) bool) string {
+	s := c.curByID[id]
+	if s == nil {
+		return ""
+	}
+	if c.prev == nil {
+		return NoEarlier
+	}
+	if w, ok := c.memo[id]; ok {
+		return w
+	}
+	w := c.why(s, ran)
+	if w != "" && s.Location != "" {
+		w += " (" + s.Location + ")"
+	}
+	c.memo[id] = w
+	return w
+}
+
+// match finds the step of the previous build that s is: the one at the
+// same call site (by key), else one with the same identity (the code moved),
+// else the one at the same position in the graph with the same operation.
+func (c *Comparison) match(s *Step) *Step {
+	if p := c.prevByKey[s.Key]; p != nil && p.Op == s.Op {
+		return p
+	}
+	if p := c.prevByID[s.ID]; p != nil {
+		return p
+	}
+	if i, ok := c.curPos[s.ID]; ok && i < len(c.prev.Steps) && c.prev.Steps[i].Op == s.Op {
+		return &c.prev.Steps[i]
+	}
+	return nil
+}
+
+func (c *Comparison) why(s *Step, ran func(string) bool) string {
+	p := c.match(s)
+	if p == nil {
+		return fmt.Sprintf("a new step: the last build had no %s step at %s", s.Op, s.Location)
+	}
+	if w := inputChange(s, p); w != "" {
+		return w
+	}
+	if len(s.Parents) != len(p.Parents) {
+		return fmt.Sprintf("it reads %d inputs, the last build's step read %d", len(s.Parents), len(p.Parents))
+	}
+	for i, pid := range s.Parents {
+		cp, pp := c.curByID[pid], c.prevByID[p.Parents[i]]
+		if cp == nil {
+			continue // scratch
+		}
+		if pp == nil {
+			if pid != p.Parents[i] {
+				return fmt.Sprintf("it now reads %s (%s), which the last build did not have", cp.Name, cp.Location)
+			}
+			continue
+		}
+		if isSource(cp.Op) {
+			if w := sourceChange(cp, pp, s, i); w != "" {
+				return w
+			}
+			continue
+		}
+		switch {
+		case ran == nil:
+			if c.Why(pid, nil) != "" {
+				return fmt.Sprintf("its parent step %s at %s runs again", cp.Name, cp.Location)
+			}
+		case ran(pid):
+			return fmt.Sprintf("its parent step %s at %s ran", cp.Name, cp.Location)
+		case pid != p.Parents[i]:
+			if w := c.Why(pid, ran); w != "" {
+				return fmt.Sprintf("its parent step %s at %s differs from the last build's: %s", cp.Name, cp.Location, w)
+			}
+		}
+	}
+	if s.ID != p.ID && !onlyCacheVolumes(s, p) {
+		return "its inputs differ from the last build's in a way lading does not name (unknown)"
+	}
+	return ""
+}
+
+// isSource reports whether op only brings inputs in.
+func isSource(op string) bool {
+	switch op {
+	case "from", "host", "git", "http":
+		return true
+	}
+	return false
+}
+
+// sourceChange says how source cp differs from pp as step s (reading it
+// as its i-th input) sees it; "" when it does not.
+func sourceChange(cp, pp *Step, s *Step, i int) string {
+	if cp.Base != nil && pp.Base != nil {
+		switch {
+		case cp.Base.Ref != pp.Base.Ref:
+			return fmt.Sprintf("base image changed: %s → %s (from at %s)", pp.Base.given(), cp.Base.given(), cp.Location)
+		case cp.Base.Digest != pp.Base.Digest && cp.Base.Digest != "" && pp.Base.Digest != "":
+			return fmt.Sprintf("base image %s changed digest: %s → %s (from at %s)", cp.Base.given(), short(pp.Base.Digest), short(cp.Base.Digest), cp.Location)
+		}
+	}
+	if w := inputChange(cp, pp); w != "" {
+		return fmt.Sprintf("%s %s", cp.Name, w)
+	}
+	if cp.Host != nil && pp.Host != nil {
+		prefix := ""
+		if s.Op == "copy" && i == 1 {
+			prefix = s.SrcPath
+		}
+		return hostChange(cp, pp.Host, prefix)
+	}
+	return ""
+}
+
+func (b *Base) given() string {
+	if b.Given != "" {
+		return b.Given
+	}
+	return b.Ref
+}
+
+// short shortens a digest for reading: "sha256:" and 12 hex digits.
+func short(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
+
+// inputChange names the first of s's own inputs that differs from p's.
+func inputChange(s, p *Step) string {
+	old := map[[2]string]string{}
+	for _, in := range p.Inputs {
+		old[[2]string{in.Kind, in.Name}] = in.Value
+	}
+	seen := map[[2]string]bool{}
+	for _, in := range s.Inputs {
+		k := [2]string{in.Kind, in.Name}
+		seen[k] = true
+		was, had := old[k]
+		switch {
+		case !had:
+			return fmt.Sprintf("%s added: %s", label(in.Kind, in.Name), strconv.Quote(in.Value))
+		case was != in.Value && ignoredByEngine(in.Kind, in.Name, s, p):
+		case was != in.Value:
+			return changed(in.Kind, in.Name, was, in.Value)
+		}
+	}
+	for _, in := range p.Inputs {
+		if k := [2]string{in.Kind, in.Name}; !seen[k] {
+			return fmt.Sprintf("%s removed (was %s)", label(in.Kind, in.Name), strconv.Quote(in.Value))
+		}
+	}
+	return ""
+}
+
+// label names an input in words.
+func label(kind, name string) string {
+	switch kind {
+	case "arg":
+		if name == "" {
+			return "arguments"
+		}
+		return "argument " + name
+	case "env":
+		return "env " + name
+	case "cache":
+		return "cache volume at " + name
+	case "sharing":
+		return "sharing of the cache volume at " + name
+	case "mount":
+		return "mount " + name
+	case "secret-env":
+		return "secret env " + name
+	case "data":
+		return "file contents"
+	case "image":
+		return "base image"
+	}
+	if name == "" {
+		return kind
+	}
+	return kind + " " + name
+}
+
+func changed(kind, name, was, now string) string {
+	if kind == "secret-env" {
+		return fmt.Sprintf("secret env %s now reads secret %s (was %s)", name, strconv.Quote(now), strconv.Quote(was))
+	}
+	if kind == "cache" {
+		return fmt.Sprintf("cache volume at %s changed id: %s → %s", name, strconv.Quote(was), strconv.Quote(now))
+	}
+	return fmt.Sprintf("%s changed: %s → %s", label(kind, name), strconv.Quote(was), strconv.Quote(now))
+}
+
+// hostChange names the files of host directory cp that differ from prev,
+// under prefix ("" or "/": all).
+func hostChange(cp *Step, prev *Host, prefix string) string {
+	h := cp.Host
+	if h.Err != "" || prev.Err != "" {
+		return fmt.Sprintf("files of %s could not be compared (unknown): %s%s", cp.Name, h.Err, prev.Err)
+	}
+	if h.Digest == prev.Digest {
+		return ""
+	}
+	if h.Files == nil || prev.Files == nil {
+		return fmt.Sprintf("files of %s changed (%d files, too many to list)", cp.Name, h.Count)
+	}
+	paths := changedPaths(h.Files, prev.Files, strings.Trim(prefix, "/"))
+	if len(paths) == 0 {
+		return ""
+	}
+	list := paths
+	if len(list) > MaxPaths {
+		list = list[:MaxPaths]
+	}
+	more := ""
+	if len(paths) > len(list) {
+		more = fmt.Sprintf(" and %d more", len(paths)-len(list))
+	}
+	noun := "files"
+	if len(paths) == 1 {
+		noun = "file"
+	}
+	return fmt.Sprintf("%d %s of %s changed: %s%s", len(paths), noun, cp.Name, strings.Join(list, ", "), more)
+}
+
+// changedPaths lists, sorted, the paths under prefix that were added,
+// removed or changed between two sorted file lists.
+func changedPaths(cur, prev []File, prefix string) []string {
+	var out []string
+	under := func(p string) bool {
+		return prefix == "" || p == prefix || strings.HasPrefix(p, prefix+"/")
+	}
+	i, j := 0, 0
+	for i < len(cur) || j < len(prev) {
+		switch {
+		case j >= len(prev) || (i < len(cur) && cur[i].Path < prev[j].Path):
+			if under(cur[i].Path) && !cur[i].Mode.IsDir() {
+				out = append(out, cur[i].Path+" (added)")
+			}
+			i++
+		case i >= len(cur) || prev[j].Path < cur[i].Path:
+			if under(prev[j].Path) && !prev[j].Mode.IsDir() {
+				out = append(out, prev[j].Path+" (removed)")
+			}
+			j++
+		default:
+			a, b := cur[i], prev[j]
+			if under(a.Path) && (a.Hash != b.Hash || a.Mode != b.Mode) && (!a.Mode.IsDir() || !b.Mode.IsDir()) {
+				out = append(out, a.Path)
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// Changed lists the steps of the new build that differ from the previous
+// build's, every step after its inputs, with why; offline, these are the
+// steps that will run again (sources excepted: they are read every build).
+func (c *Comparison) Changed() []Cause {
+	var out []Cause
+	for _, s := range c.cur.Steps {
+		if isSource(s.Op) {
+			continue
+		}
+		if w := c.Why(s.ID, nil); w != "" {
+			out = append(out, Cause{Step: s, Why: w})
+		}
+	}
+	return out
+}
+
+// Cause is a step that runs again and why.
+type Cause struct {
+	Step Step
+	Why  string
+}
+
+// ignoredByEngine reports whether BuildKit leaves a change of this input
+// out of the step's cache key: it clears a cache mount's id and sharing
+// (solver/llbsolver/ops/exec.go, CacheMap), except for the ids of
+// Dockerfile's default cache mounts (the mount target, or "NS/target",
+// shared).
+func ignoredByEngine(kind, target string, s, p *Step) bool {
+	if kind != "cache" && kind != "sharing" {
+		return false
+	}
+	return !keyedCache(s, target) && !keyedCache(p, target)
+}
+
+// keyedCache reports whether BuildKit keys step s on the id of its cache
+// mount at target.
+func keyedCache(s *Step, target string) bool {
+	var id, sharing string
+	for _, in := range s.Inputs {
+		switch {
+		case in.Kind == "cache" && in.Name == target:
+			id = in.Value
+		case in.Kind == "sharing" && in.Name == target:
+			sharing = in.Value
+		}
+	}
+	if sharing != "shared" {
+		return false
+	}
+	_, trimmed, ok := strings.Cut(id, "/")
+	return id == target || (ok && trimmed == target)
+}
+
+// onlyCacheVolumes reports whether s and p differ in nothing but inputs
+// the engine leaves out of cache keys.
+func onlyCacheVolumes(s, p *Step) bool {
+	if len(s.Inputs) != len(p.Inputs) {
+		return false
+	}
+	for i, in := range s.Inputs {
+		was := p.Inputs[i]
+		if in.Kind != was.Kind || in.Name != was.Name {
+			return false
+		}
+		if in.Value != was.Value && !ignoredByEngine(in.Kind, in.Name, s, p) {
+			return false
+		}
+	}
+	return true
+}

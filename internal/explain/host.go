@@ -1,0 +1,177 @@
+package explain
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tonistiigi/fsutil"
+)
+
+// MaxFiles bounds the file list a record keeps per host directory. A
+// larger directory is recorded by its digest alone: explanations then say
+// that files changed without naming them, and every build hashes it whole.
+const MaxFiles = 50_000
+
+// Host is a host directory as a build sent it: its path, its patterns and
+// its files.
+type Host struct {
+	Path    string   `json:"path"`
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+	// Digest is the hash of every file's path, mode and content.
+	Digest string `json:"digest,omitempty"`
+	// Count is the number of files and directories.
+	Count int `json:"count,omitempty"`
+	// Files lists them, sorted by path; nil when Count > MaxFiles.
+	Files []File `json:"files,omitempty"`
+	// Hashed is when the files were read: a file modified in the same
+	// second may not show in its modification time, so such files are
+	// read again next time.
+	Hashed time.Time `json:"hashed,omitzero"`
+	// Err says why the directory could not be read, if it could not.
+	Err string `json:"error,omitempty"`
+}
+
+// File is one entry of a host directory.
+type File struct {
+	Path  string      `json:"p"`
+	Mode  fs.FileMode `json:"m"`
+	Size  int64       `json:"s,omitempty"`
+	MTime int64       `json:"t,omitempty"` // Unix nanoseconds
+	Hash  string      `json:"h,omitempty"` // sha256 of the content (a link: of its target)
+}
+
+// racyWindow is how close to the previous hashing a modification time
+// must be for a file to be read again although its size and time match.
+const racyWindow = 2 * time.Second
+
+// HashHost lists and hashes the files of h the way BuildKit's fsutil
+// sends them (h's include and exclude patterns), into h. prev is the same
+// directory in the previous record, or nil: a file whose size, mode and
+// modification time match prev's (and that was not modified just before
+// prev was made) keeps prev's hash without being read.
+func HashHost(ctx context.Context, h *Host, prev *Host) error {
+	known := map[string]*File{}
+	var since time.Time
+	if prev != nil && prev.Path == h.Path {
+		since = prev.Hashed
+		for i := range prev.Files {
+			known[prev.Files[i].Path] = &prev.Files[i]
+		}
+	}
+	h.Hashed = time.Now()
+	var files []File
+	var todo []int
+	err := fsutil.Walk(ctx, h.Path, &fsutil.FilterOpt{IncludePatterns: h.Include, ExcludePatterns: h.Exclude},
+		func(p string, info fs.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			f := File{Path: filepath.ToSlash(p), Mode: info.Mode()}
+			if !info.IsDir() {
+				f.Size, f.MTime = info.Size(), info.ModTime().UnixNano()
+			}
+			if old, ok := known[f.Path]; ok && old.Mode == f.Mode && old.Size == f.Size && old.MTime == f.MTime &&
+				(info.IsDir() || info.ModTime().Before(since.Add(-racyWindow))) {
+				f.Hash = old.Hash
+			} else if !info.IsDir() {
+				todo = append(todo, len(files))
+			}
+			files = append(files, f)
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("reading host directory %s: %w", h.Path, err)
+	}
+	if err := hashFiles(ctx, h.Path, files, todo); err != nil {
+		return err
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	sum := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(sum, "%s\x00%o\x00%s\x00", f.Path, uint32(f.Mode), f.Hash)
+	}
+	h.Digest = "sha256:" + hex.EncodeToString(sum.Sum(nil))
+	h.Count = len(files)
+	h.Files = files
+	if len(files) > MaxFiles {
+		h.Files = nil
+	}
+	return nil
+}
+
+// hashFiles hashes files[i] for every i in todo, a few at a time.
+func hashFiles(ctx context.Context, root string, files []File, todo []int) error {
+	workers := min(len(todo), runtime.GOMAXPROCS(0)*2)
+	next := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				h, err := hashFile(filepath.Join(root, filepath.FromSlash(files[i].Path)), files[i].Mode)
+				if err != nil {
+					errs <- err
+					for range next {
+					}
+					return
+				}
+				files[i].Hash = h
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, i := range todo {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err == nil {
+		err = <-errs
+	}
+	return err
+}
+
+// hashFile is the sha256 of a file's content, or of a link's target.
+func hashFile(path string, mode fs.FileMode) (string, error) {
+	sum := sha256.New()
+	if mode&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		sum.Write([]byte(target))
+	} else if mode.IsRegular() {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(sum, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("hashing %s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(sum.Sum(nil)[:16]), nil
+}

@@ -1,0 +1,161 @@
+package explain
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// Store is a directory of records, one per program and target.
+type Store struct {
+	// Dir is the directory; see DefaultDir.
+	Dir string
+	// MaxBytes caps the directory's size: after a save, the oldest
+	// records are removed until it fits. Zero means DefaultMaxBytes.
+	MaxBytes int64
+}
+
+// DefaultMaxBytes is the default cap of a Store's size.
+const DefaultMaxBytes = 64 << 20
+
+// DefaultDir is where records are kept: $LADING_RECORDS if set, else
+// lading/records under the user's cache directory ($XDG_CACHE_HOME or
+// ~/.cache on Linux).
+func DefaultDir() (string, error) {
+	if d := os.Getenv("LADING_RECORDS"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory for build records: %w", err)
+	}
+	return filepath.Join(d, "lading", "records"), nil
+}
+
+// Identity is the default program identity: the main module's path and the
+// working directory, so two checkouts of one repository keep apart.
+func Identity() string {
+	name := filepath.Base(os.Args[0])
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path != "" {
+		name = bi.Main.Path
+	}
+	wd, _ := os.Getwd()
+	return name + " in " + wd
+}
+
+// path is the file of a program and target's record.
+func (s Store) path(program, target string) string {
+	sum := sha256.Sum256([]byte(program + "\x00" + target))
+	return filepath.Join(s.Dir, hex.EncodeToString(sum[:16])+".json")
+}
+
+// Load returns the record of program and target, or nil if there is
+// none. A record that cannot be read or is of another version is an error
+// callers only warn about: it counts as none.
+func (s Store) Load(program, target string) (*Record, error) {
+	dt, err := os.ReadFile(s.path(program, target))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the last build's record: %w", err)
+	}
+	r, err := Decode(dt)
+	if err != nil {
+		return nil, err
+	}
+	if r.Program != program || r.Target != target {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// Decode parses a record's JSON.
+func Decode(dt []byte) (*Record, error) {
+	var r Record
+	if err := json.Unmarshal(dt, &r); err != nil {
+		return nil, fmt.Errorf("decoding a build record: %w", err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("build record of version %d (want %d): %w", r.Version, Version, ErrVersion)
+	}
+	return &r, nil
+}
+
+// ErrVersion means a record was written by another version of lading.
+var ErrVersion = errors.New("unknown build record version")
+
+// Save writes r atomically (a temporary file renamed over the old one),
+// then trims the directory to its cap.
+func (s Store) Save(r *Record) error {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return fmt.Errorf("saving the build record: %w", err)
+	}
+	dt, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encoding the build record: %w", err)
+	}
+	f, err := os.CreateTemp(s.Dir, ".record-*")
+	if err != nil {
+		return fmt.Errorf("saving the build record: %w", err)
+	}
+	_, err = f.Write(dt)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), s.path(r.Program, r.Target))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("saving the build record: %w", err)
+	}
+	return s.trim()
+}
+
+// trim removes the oldest records until the directory fits its cap.
+func (s Store) trim() error {
+	limit := s.MaxBytes
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return fmt.Errorf("trimming build records: %w", err)
+	}
+	type rec struct {
+		name string
+		size int64
+		mod  int64
+	}
+	var recs []rec
+	var total int64
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		recs = append(recs, rec{e.Name(), info.Size(), info.ModTime().UnixNano()})
+		total += info.Size()
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].mod < recs[j].mod })
+	for len(recs) > 1 && total > limit {
+		if err := os.Remove(filepath.Join(s.Dir, recs[0].name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("trimming build records: %w", err)
+		}
+		total -= recs[0].size
+		recs = recs[1:]
+	}
+	return nil
+}
