@@ -20,6 +20,7 @@ type command struct {
 // commands lists lading's subcommands, one file each.
 var commands = []command{
 	{"engine", "start, stop, inspect and prune the build engine", runEngine},
+	{"explain", "say which steps of a build run again and why, from two records", runExplain},
 }
 
 func main() {

@@ -316,7 +316,7 @@ func changedPaths(cur, prev []File, prefix string) []string {
 			j++
 		default:
 			a, b := cur[i], prev[j]
-			if under(a.Path) && (a.Hash != b.Hash || a.Mode != b.Mode) && (!a.Mode.IsDir() || !b.Mode.IsDir()) {
+			if under(a.Path) && (a.Hash != b.Hash || a.Mode != b.Mode || a.UID != b.UID || a.GID != b.GID) && (!a.Mode.IsDir() || !b.Mode.IsDir()) {
 				out = append(out, a.Path)
 			}
 			i++

@@ -2,7 +2,6 @@ package sdktest
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -49,13 +48,9 @@ func Explain(t testing.TB, before, after sdk.Value) Explanation {
 
 // explanationOf lists the steps of cur that differ from old.
 func explanationOf(old, cur *explain.Record) Explanation {
-	pos := map[string]int{}
-	for i, s := range cur.Steps {
-		pos[s.ID] = i + 1
-	}
 	e := Explanation{Steps: len(cur.Steps)}
-	for _, c := range explain.Compare(old, cur).Changed() {
-		e.Reruns = append(e.Reruns, Rerun{Index: pos[c.Step.ID], Op: c.Step.Op, Name: c.Step.Name, Location: c.Step.Location, Why: c.Why})
+	for _, r := range explain.Reruns(old, cur) {
+		e.Reruns = append(e.Reruns, Rerun{Index: r.Index, Op: r.Step.Op, Name: r.Step.Name, Location: r.Step.Location, Why: r.Why})
 	}
 	return e
 }
@@ -63,33 +58,11 @@ func explanationOf(old, cur *explain.Record) Explanation {
 // String renders the explanation: a summary line ("re-runs 3 of 9 steps:
 // #7–#9"), then one line per step.
 func (e Explanation) String() string {
-	if len(e.Reruns) == 0 {
-		return fmt.Sprintf("re-runs none of %d steps\n", e.Steps)
+	rs := make([]explain.Rerun, len(e.Reruns))
+	for i, r := range e.Reruns {
+		rs[i] = explain.Rerun{Index: r.Index, Step: explain.Step{Name: r.Name}, Why: r.Why}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "re-runs %d of %d steps: %s\n", len(e.Reruns), e.Steps, e.ranges())
-	for _, r := range e.Reruns {
-		fmt.Fprintf(&b, "  #%d %s: %s\n", r.Index, r.Name, r.Why)
-	}
-	return b.String()
-}
-
-// ranges renders the indexes as runs: "#4–#6, #9".
-func (e Explanation) ranges() string {
-	var parts []string
-	for i := 0; i < len(e.Reruns); {
-		j := i
-		for j+1 < len(e.Reruns) && e.Reruns[j+1].Index == e.Reruns[j].Index+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("#%d–#%d", e.Reruns[i].Index, e.Reruns[j].Index))
-		} else {
-			parts = append(parts, fmt.Sprintf("#%d", e.Reruns[i].Index))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ", ")
+	return explain.Format(rs, e.Steps)
 }
 
 // Rerun returns the step of the explanation whose name starts with

@@ -1,0 +1,4 @@
+package explain
+
+// FilesRead is how many files HashHost has read so far.
+func FilesRead() int64 { return filesRead.Load() }
