@@ -349,11 +349,14 @@ type Cause struct {
 }
 
 // ignoredByEngine reports whether BuildKit leaves a change of this input
-// out of the step's cache key: it clears a cache mount's id and sharing
+// out of the step's cache key: it clears proxy settings, and a cache mount's id and sharing
 // (solver/llbsolver/ops/exec.go, CacheMap), except for the ids of
 // Dockerfile's default cache mounts (the mount target, or "NS/target",
 // shared).
 func ignoredByEngine(kind, target string, s, p *Step) bool {
+	if kind == "option" && target == "proxy" {
+		return true // proxy settings travel in ProxyEnv, which BuildKit clears too
+	}
 	if kind != "cache" && kind != "sharing" {
 		return false
 	}
