@@ -52,6 +52,7 @@ var metrics = []metric{
 	{"parallel", runParallel},
 	{"process", runProcess},
 	{"report", runRunReport},
+	{"explain", runExplain},
 }
 
 func metricNames() []string {

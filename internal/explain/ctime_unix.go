@@ -4,21 +4,30 @@ package explain
 
 import (
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
-// changeTime is the inode change time of path (Unix nanoseconds) and its
-// inode number, or zeros. Writing a file changes it, and no program can
-// set it back (as touch can a modification time), so the stat fast path
-// does not trust a file rewritten with its old size and time.
-func changeTime(path string) (int64, uint64) {
-	info, err := os.Lstat(path)
+// statFile describes the entry p (slash-separated, relative to root)
+// from one lstat: mode, owner, size, modification time, and the inode
+// and its change time. Writing a file changes its change time, which no
+// program can set back (as touch can a modification time), so the stat
+// fast path does not trust a file rewritten with its old size and time.
+func statFile(root, p string) (File, error) {
+	f := File{Path: filepath.ToSlash(p)}
+	info, err := os.Lstat(filepath.Join(root, p))
 	if err != nil {
-		return 0, 0
+		return f, err
 	}
-	st, ok := info.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, 0
+	f.Mode = info.Mode()
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		f.UID, f.GID = st.Uid, st.Gid
+		if !info.IsDir() {
+			f.CTime, f.Ino = st.Ctim.Nano(), st.Ino
+		}
 	}
-	return st.Ctim.Nano(), st.Ino
+	if !info.IsDir() {
+		f.Size, f.MTime = info.Size(), info.ModTime().UnixNano()
+	}
+	return f, nil
 }

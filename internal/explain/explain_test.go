@@ -1,6 +1,7 @@
 package explain_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -240,4 +241,20 @@ func TestFirstBuild(t *testing.T) {
 	cur := record(t, graph(pinned, "a", srcDir(t)), nil)
 	c := explain.Compare(nil, cur)
 	assert.Equal(t, explain.NoEarlier, c.Why(cur.Steps[len(cur.Steps)-1].ID, nil))
+}
+
+func TestFileListRoundTrip(t *testing.T) {
+	t.Parallel()
+	in := explain.FileList{
+		{Path: "a b/c.go", Mode: 0o644, Size: 3, MTime: 1_700_000_000_123456789, CTime: 1_700_000_001_000000000, Ino: 42, UID: 1000, GID: 100, Hash: "00ff"},
+		{Path: "dir", Mode: os.ModeDir | 0o755},
+		{Path: "odd\nname", Mode: 0o600, Hash: "ab"},
+		{Path: `"quoted"`, Mode: os.ModeSymlink | 0o777, Hash: "cd"},
+	}
+	dt, err := json.Marshal(in)
+	require.NoError(t, err)
+	var out explain.FileList
+	require.NoError(t, json.Unmarshal(dt, &out))
+	assert.Equal(t, in, out)
+	require.Error(t, json.Unmarshal([]byte(`"x y\n"`), &out), "a short line is an error")
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/tonistiigi/fsutil"
-	"github.com/tonistiigi/fsutil/types"
 )
 
 // MaxFiles bounds the file list a record keeps per host directory. A
@@ -35,7 +34,7 @@ type Host struct {
 	// Count is the number of files and directories.
 	Count int `json:"count,omitempty"`
 	// Files lists them, sorted by path; nil when Count > MaxFiles.
-	Files []File `json:"files,omitempty"`
+	Files FileList `json:"files,omitempty"`
 	// Hashed is when the files were read: a file modified in the same
 	// second may not show in its modification time, so such files are
 	// read again next time.
@@ -46,15 +45,15 @@ type Host struct {
 
 // File is one entry of a host directory.
 type File struct {
-	Path  string      `json:"p"`
-	Mode  fs.FileMode `json:"m"`
-	Size  int64       `json:"s,omitempty"`
-	MTime int64       `json:"t,omitempty"` // Unix nanoseconds
-	CTime int64       `json:"c,omitempty"` // inode change time, Unix nanoseconds
-	Ino   uint64      `json:"i,omitempty"`
-	UID   uint32      `json:"u,omitempty"`
-	GID   uint32      `json:"g,omitempty"`
-	Hash  string      `json:"h,omitempty"` // sha256 of the content (a link: of its target)
+	Path  string
+	Mode  fs.FileMode
+	Size  int64
+	MTime int64 // Unix nanoseconds
+	CTime int64 // inode change time, Unix nanoseconds
+	Ino   uint64
+	UID   uint32
+	GID   uint32
+	Hash  string // sha256 of the content (a link: of its target), 16 bytes in hex
 }
 
 // racyWindow is how close to the previous hashing a modification time
@@ -78,24 +77,22 @@ func HashHost(ctx context.Context, h *Host, prev *Host) error {
 	h.Hashed = time.Now()
 	var files []File
 	var todo []int
-	err := fsutil.Walk(ctx, h.Path, &fsutil.FilterOpt{IncludePatterns: h.Include, ExcludePatterns: h.Exclude},
-		func(p string, info fs.FileInfo, err error) error {
+	// fsutil decides what is sent (its filters, as BuildKit's local
+	// source applies them); one lstat per entry gives all the rest.
+	err := fsutil.WalkDir(ctx, h.Path, &fsutil.FilterOpt{IncludePatterns: h.Include, ExcludePatterns: h.Exclude},
+		func(p string, _ fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			f := File{Path: filepath.ToSlash(p), Mode: info.Mode()}
-			if st, ok := info.Sys().(*types.Stat); ok {
-				f.UID, f.GID = st.Uid, st.Gid
+			f, err := statFile(h.Path, p)
+			if err != nil {
+				return err
 			}
-			if !info.IsDir() {
-				f.Size, f.MTime = info.Size(), info.ModTime().UnixNano()
-				f.CTime, f.Ino = changeTime(filepath.Join(h.Path, p))
-			}
-			if old, ok := known[f.Path]; ok && old.Mode == f.Mode && old.UID == f.UID && old.GID == f.GID && old.Size == f.Size && old.MTime == f.MTime &&
-				old.CTime == f.CTime && old.Ino == f.Ino &&
-				(info.IsDir() || info.ModTime().Before(since.Add(-racyWindow))) {
+			if old, ok := known[f.Path]; ok && old.Mode == f.Mode && old.UID == f.UID && old.GID == f.GID &&
+				old.Size == f.Size && old.MTime == f.MTime && old.CTime == f.CTime && old.Ino == f.Ino &&
+				(f.Mode.IsDir() || f.MTime < since.Add(-racyWindow).UnixNano()) {
 				f.Hash = old.Hash
-			} else if !info.IsDir() {
+			} else if !f.Mode.IsDir() {
 				todo = append(todo, len(files))
 			}
 			files = append(files, f)
