@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,10 +106,21 @@ func HashHost(ctx context.Context, h *Host, prev *Host) error {
 	if err := hashFiles(ctx, h.Path, files, todo); err != nil {
 		return err
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	sum := sha256.New()
+	var line []byte
 	for _, f := range files {
-		fmt.Fprintf(sum, "%s\x00%o\x00%d:%d\x00%s\x00", f.Path, uint32(f.Mode), f.UID, f.GID, f.Hash)
+		line = append(line[:0], f.Path...)
+		line = append(line, 0)
+		line = strconv.AppendUint(line, uint64(f.Mode), 8)
+		line = append(line, 0)
+		line = strconv.AppendUint(line, uint64(f.UID), 10)
+		line = append(line, ':')
+		line = strconv.AppendUint(line, uint64(f.GID), 10)
+		line = append(line, 0)
+		line = append(line, f.Hash...)
+		line = append(line, 0)
+		sum.Write(line)
 	}
 	h.Digest = "sha256:" + hex.EncodeToString(sum.Sum(nil))
 	h.Count = len(files)
