@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -168,4 +169,41 @@ func TestExplainedBaseDigest(t *testing.T) {
 	require.False(t, newfile.Cached, "BuildKit re-runs a step on a moved base:\n%s", res.Summary)
 	assert.Equal(t, "base image "+ref+" changed digest: "+old[:19]+" → "+now[:19]+" (from at "+findStep(t, res.Summary, "from ").Location+") ("+newfile.Location+")", newfile.Why)
 	assert.Contains(t, findStep(t, res.Summary, "newfile /b.txt").Why, "its parent step newfile /app.txt at ")
+}
+
+// TestExplainBrokenRecord: a record that cannot be read is a warning and
+// counts as none; the build succeeds. Explanations also reach the events.
+func TestExplainBrokenRecord(t *testing.T) {
+	records := t.TempDir()
+	var mu sync.Mutex
+	var whys []string
+	eng, _ := testEngine(t, WithRecords(records), WithProgramName("broken-record"), WithEvents(func(e Event) {
+		if e.Kind == StepDone && e.Why != "" {
+			mu.Lock()
+			whys = append(whys, e.Name+": "+e.Why)
+			mu.Unlock()
+		}
+	}))
+	v := func(arg string) *sdk.Container {
+		return ltContainer(t).WithExec([]string{"/bin/lt", "echo", arg})
+	}
+	nonce := uniqueTag(t)
+	_, err := eng.Build(t.Context(), v(nonce))
+	require.NoError(t, err)
+	res, err := eng.Build(t.Context(), v(nonce+"-2"))
+	require.NoError(t, err)
+	assert.Contains(t, findStep(t, res.Summary, "exec /bin/lt echo").Why, `arguments changed: "/bin/lt echo `+nonce+`" → "/bin/lt echo `+nonce+`-2"`)
+	mu.Lock()
+	assert.Contains(t, whys, findStep(t, res.Summary, "exec /bin/lt echo").Name+": "+findStep(t, res.Summary, "exec /bin/lt echo").Why, "the StepDone event carries the explanation")
+	mu.Unlock()
+
+	files, err := filepath.Glob(filepath.Join(records, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	require.NoError(t, os.WriteFile(files[0], []byte("{broken"), 0o600))
+	res, err = eng.Build(t.Context(), v(nonce+"-3"))
+	require.NoError(t, err, "a broken record never fails a build")
+	require.Len(t, res.Summary.Warnings, 1)
+	assert.Contains(t, res.Summary.Warnings[0], "comparing with the last build: decoding a build record")
+	assert.Equal(t, "no earlier build of this program and target to compare with", findStep(t, res.Summary, "exec /bin/lt echo").Why)
 }

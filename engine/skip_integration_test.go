@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,6 +87,59 @@ func TestSkipUnchanged(t *testing.T) {
 			assert.NotEmpty(t, res.Summary.Steps, "%s: the build ran", s.name)
 		}
 	}
+}
+
+// TestSkipOnlyWhatCanBeSkipped: outputs on this machine, a captured step
+// output and several platforms never skip; the reason is printed.
+func TestSkipOnlyWhatCanBeSkipped(t *testing.T) {
+	var progress lockedBuffer
+	eng, _ := testEngine(t, WithRecords(t.TempDir()), WithProgramName("skip-kinds"), WithSkipUnchanged())
+	v := sdk.Scratch().WithNewFile("/a", uniqueTag(t))
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		e    *Engine
+		out  []Output
+		want string
+	}{
+		{"a local directory", eng, []Output{LocalPath(filepath.Join(dir, "out"))}, "it writes files on this machine"},
+		{"a tarball", eng, []Output{OCITarball(filepath.Join(dir, "x.tar"))}, "it writes files on this machine"},
+		{"several platforms", eng.With(WithPlatforms("linux/amd64", "linux/arm64")), nil, "a build for several platforms is never skipped"},
+	} {
+		_, err := tc.e.Build(t.Context(), v, tc.out...)
+		require.NoError(t, err, tc.name)
+		assert.Contains(t, skipReason(t, tc.e, v, tc.out...), tc.want, tc.name)
+		res, err := tc.e.With(WithProgress(ProgressPlain), WithProgressOutput(&progress)).Build(t.Context(), v, tc.out...)
+		require.NoError(t, err, tc.name)
+		assert.Empty(t, res.Summary.Skipped, tc.name)
+		assert.Contains(t, progress.String(), "not skipped: "+tc.want, tc.name)
+	}
+	x := ltContainer(t).WithExec([]string{"/bin/lt", "echo", "hi"})
+	r := &run{e: eng, req: request{compile: compileValue(x, true), rerunFinal: true, value: x}}
+	require.NoError(t, r.plan(t.Context()))
+	ex, err := r.newExplainer(t.Context())
+	require.NoError(t, err)
+	why, ok := r.skippable(ex)
+	assert.False(t, ok)
+	assert.Equal(t, "a step's output is read, so it must run", why)
+}
+
+// lockedBuffer is a bytes.Buffer safe for the progress display's writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // skipReason is what the skip check says for v now, without building.

@@ -104,7 +104,7 @@ func (c *Comparison) match(s *Step) *Step {
 func (c *Comparison) why(s *Step, ran func(string) bool) string {
 	p := c.match(s)
 	if p == nil {
-		return fmt.Sprintf("a new step: the last build had no %s step at %s", s.Op, s.Location)
+		return fmt.Sprintf("a new step: the last build had no %s step at this line", s.Op)
 	}
 	if w := inputChange(s, p); w != "" {
 		return w

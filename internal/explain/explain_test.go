@@ -258,3 +258,32 @@ func TestFileListRoundTrip(t *testing.T) {
 	assert.Equal(t, in, out)
 	require.Error(t, json.Unmarshal([]byte(`"x y\n"`), &out), "a short line is an error")
 }
+
+func TestGitMustNameACommit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ref  string
+		skip bool
+	}{
+		{"main", false},
+		{"v1.2.3", false},
+		{"0123456789abcdef0123456789abcdef01234567", true},
+	} {
+		v := sdk.Scratch().WithDirectory("/src", sdk.Git("https://example.com/repo.git", tc.ref))
+		prev := record(t, v, nil)
+		why, ok := explain.Unchanged(prev, record(t, v, prev))
+		assert.Equal(t, tc.skip, ok, "%s: %s", tc.ref, why)
+		if !tc.skip {
+			assert.Contains(t, why, "is not pinned to a commit")
+		}
+	}
+}
+
+func TestNewStep(t *testing.T) {
+	t.Parallel()
+	before := sdk.From(pinned).WithExec([]string{"a"})
+	after := sdk.From(pinned).WithExec([]string{"a"}).WithExec([]string{"b"})
+	rs := explain.Reruns(record(t, before, nil), record(t, after, nil))
+	require.Len(t, rs, 1)
+	assert.Regexp(t, `^a new step: the last build had no exec step at this line \(explain/explain_test.go:\d+\)$`, rs[0].Why)
+}
