@@ -173,8 +173,8 @@ func sourceChange(cp, pp *Step, s *Step, i int) string {
 	}
 	if cp.Host != nil && pp.Host != nil {
 		prefix := ""
-		if s.Op == "copy" && i == 1 {
-			prefix = s.SrcPath
+		if i < len(s.Selectors) {
+			prefix = s.Selectors[i]
 		}
 		return hostChange(cp, pp.Host, prefix)
 	}

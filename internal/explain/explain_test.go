@@ -287,3 +287,18 @@ func TestNewStep(t *testing.T) {
 	require.Len(t, rs, 1)
 	assert.Regexp(t, `^a new step: the last build had no exec step at this line \(explain/explain_test.go:\d+\)$`, rs[0].Why)
 }
+
+func TestMountedDirectoryReadsItsPath(t *testing.T) {
+	t.Parallel()
+	dir := srcDir(t)
+	v := func() *sdk.Container {
+		return sdk.From(pinned).WithMountedDirectory("/lib", sdk.Host(dir).Directory("lib")).WithExec([]string{"ls", "/lib"})
+	}
+	prev := record(t, v(), nil)
+	write(t, filepath.Join(dir, "main.go"), "package main // outside lib\n")
+	assert.Empty(t, explain.Reruns(prev, record(t, v(), prev)), "a change outside the mounted path re-runs nothing")
+	write(t, filepath.Join(dir, "lib/lib.go"), "package lib // changed\n")
+	rs := explain.Reruns(prev, record(t, v(), prev))
+	require.Len(t, rs, 1)
+	assert.Contains(t, rs[0].Why, "1 file of host "+dir+" changed: lib/lib.go")
+}

@@ -49,6 +49,9 @@ type Step struct {
 	Inputs []Input `json:"inputs,omitempty"`
 	// SrcPath is the path a copy reads from its source.
 	SrcPath string `json:"src_path,omitempty"`
+	// Selectors are, per parent, the path the step reads of it; "" or
+	// absent for all of it.
+	Selectors []string `json:"selectors,omitempty"`
 	// Base is the image of a "from" step.
 	Base *Base `json:"base,omitempty"`
 	// Host is the directory of a "host" step.
@@ -90,7 +93,7 @@ func FromSteps(steps []llb.StepInputs) []Step {
 		st := Step{
 			ID: s.ID, Op: s.Op, Name: s.Name, Location: s.Location,
 			Key:     site + " #" + strconv.Itoa(seen[site]),
-			Parents: s.Parents, SrcPath: s.SrcPath,
+			Parents: s.Parents, SrcPath: s.SrcPath, Selectors: s.Selectors,
 		}
 		for _, in := range s.Inputs {
 			st.Inputs = append(st.Inputs, Input(in))

@@ -33,6 +33,9 @@ type StepInputs struct {
 	Host *LocalDir
 	// SrcPath is the path a copy reads from its source (its second parent).
 	SrcPath string
+	// Selectors are, for each parent, the path the step reads of it (a
+	// copy's source path, a mounted directory's path); "" for all of it.
+	Selectors []string
 }
 
 // Input is one argument of a step.
@@ -92,6 +95,7 @@ func (c *compiler) stepInputs(n *Node) (StepInputs, error) {
 	for _, p := range inputs(n) {
 		s.Parents = append(s.Parents, c.nodeID(p))
 	}
+	s.Selectors = selectors(n, len(s.Parents))
 	switch op := n.Op.(type) {
 	case *ImageOp:
 		s.Image = op.Ref
@@ -179,6 +183,27 @@ func (c *compiler) execInputs(in *inputList, op *ExecOp) {
 		p += " (target " + c.platformString(Platform{}) + ")"
 	}
 	in.add("platform", "", p)
+}
+
+// selectors lists the path n reads of each of its inputs, in inputs'
+// order.
+func selectors(n *Node, count int) []string {
+	sel := make([]string, count)
+	switch op := n.Op.(type) {
+	case *CopyOp:
+		if count > 1 {
+			sel[1] = op.SrcPath
+		}
+	case *ExecOp:
+		i := 1
+		for _, m := range op.Mounts {
+			if m.Source != nil && i < count {
+				sel[i] = m.Path
+				i++
+			}
+		}
+	}
+	return sel
 }
 
 // mountDetail is what a mount reads beyond its kind: never a secret's value.
