@@ -186,6 +186,8 @@ func (r *run) explainProgram(p *lllb.Program) {
 		return
 	}
 	ex.ready = true
+	// From here the record holds no secret value: it is shown and saved.
+	ex.cur.Seal(r.scrub.String)
 	ex.cur.SetBases(p.Bases)
 	ex.cmp = explain.Compare(ex.prev, ex.cur)
 	ex.digests = make(map[string]digest.Digest, len(p.Steps))
@@ -230,7 +232,7 @@ func (m *monitor) why(id string, ran bool) string {
 // next build to compare with.
 func (r *run) saveRecord(res *Result) {
 	ex := r.ex
-	if ex == nil {
+	if ex == nil || !ex.ready {
 		return
 	}
 	ran := map[string]bool{}

@@ -207,3 +207,38 @@ func TestExplainBrokenRecord(t *testing.T) {
 	assert.Contains(t, res.Summary.Warnings[0], "comparing with the last build: decoding a build record")
 	assert.Equal(t, "no earlier build of this program and target to compare with", findStep(t, res.Summary, "exec /bin/lt echo").Why)
 }
+
+// TestRecordsHoldNoSecret: a secret's value that a step's arguments
+// happen to contain is scrubbed from the record and from explanations,
+// the last build's value included (a regression: the record kept it, and
+// the next build, with another secret, showed it as the old value).
+func TestRecordsHoldNoSecret(t *testing.T) {
+	records := t.TempDir()
+	eng, _ := testEngine(t, WithRecords(records), WithProgramName("secret-record"))
+	nonce := uniqueTag(t)
+	v := func(secret string) *sdk.Container {
+		return ltContainer(t).
+			WithSecretEnv("TOKEN", sdk.SecretFromValue("token", secret)).
+			WithExec([]string{"/bin/lt", "echo", "token=" + secret, strings.Repeat("long ", 50) + secret})
+	}
+	first, second := "sentinel-one-"+nonce, "sentinel-two-"+nonce
+	_, err := eng.Build(t.Context(), v(first))
+	require.NoError(t, err)
+	res, err := eng.Build(t.Context(), v(second))
+	require.NoError(t, err)
+	s := findStep(t, res.Summary, "exec /bin/lt echo")
+	require.False(t, s.Cached)
+	assert.NotEmpty(t, s.Why)
+	for _, secret := range []string{first, second} {
+		assert.NotContains(t, s.Why, secret)
+		assert.NotContains(t, res.Summary.String(), secret)
+	}
+	files, err := filepath.Glob(filepath.Join(records, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	dt, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	assert.NotContains(t, string(dt), first)
+	assert.NotContains(t, string(dt), second)
+	assert.NotContains(t, string(dt), nonce, "the long argument's hash is of the scrubbed value, its start scrubbed")
+}

@@ -2,6 +2,9 @@ package explain
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"unicode/utf8"
 	"strconv"
 	"time"
 
@@ -126,6 +129,7 @@ func Of(ctx context.Context, m any, opt llb.Options, hash bool) (*Record, error)
 		return nil, err
 	}
 	r := &Record{Version: Version, Time: time.Now().UTC(), Steps: FromSteps(steps)}
+	r.Seal(nil)
 	if hash {
 		for i := range r.Steps {
 			if h := r.Steps[i].Host; h != nil {
@@ -136,6 +140,42 @@ func Of(ctx context.Context, m any, opt llb.Options, hash bool) (*Record, error)
 		}
 	}
 	return r, nil
+}
+
+// MaxInputValue bounds the length of an input's value in a record: a
+// longer one keeps its start and a hash of the whole.
+const MaxInputValue = 200
+
+// Seal prepares r for showing and saving: scrub (nil: none) removes the
+// build's secret values from every step's name and input values, then
+// each value is bounded to MaxInputValue bytes, its hash taken after
+// scrubbing so that no secret is hashed either.
+func (r *Record) Seal(scrub func(string) string) {
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		s.Name = scrub(s.Name)
+		for j := range s.Inputs {
+			in := &s.Inputs[j]
+			in.Name, in.Value = scrub(in.Name), bound(scrub(in.Value))
+		}
+	}
+}
+
+// bound shortens a value longer than MaxInputValue to its start and the
+// hash of the whole.
+func bound(v string) string {
+	if len(v) <= MaxInputValue {
+		return v
+	}
+	sum := sha256.Sum256([]byte(v))
+	cut := MaxInputValue - 20
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…sha256:" + hex.EncodeToString(sum[:])[:12]
 }
 
 // SetBases fills in the resolved digests of the record's base images from

@@ -47,14 +47,11 @@ type Input struct {
 	// Name tells inputs of one kind apart (the env variable, the mount
 	// target); empty when there is one of the kind.
 	Name string
-	// Value is the input's value as shown in explanations, at most
-	// [MaxInputValue] bytes (a longer one ends in its hash). Never a
-	// secret's value.
+	// Value is the input's value, whole (a record bounds it, after the
+	// engine has scrubbed the build's secrets from it). Never a secret
+	// by reference: a secret mount or env names the secret only.
 	Value string
 }
-
-// MaxInputValue bounds the length of an Input's Value.
-const MaxInputValue = 200
 
 // Inputs lists the steps of a model value (*Container, *Directory or *File)
 // with their inputs, inputs first, without BuildKit and without resolving
@@ -250,12 +247,8 @@ func familiar(ref string) string {
 
 type inputList struct{ list []Input }
 
-// add appends an input, bounding its value.
+// add appends an input.
 func (l *inputList) add(kind, name, value string) {
-	if len(value) > MaxInputValue {
-		sum := sha256.Sum256([]byte(value))
-		value = value[:MaxInputValue-20] + "…sha256:" + hex.EncodeToString(sum[:])[:12]
-	}
 	l.list = append(l.list, Input{Kind: kind, Name: name, Value: value})
 }
 
