@@ -302,3 +302,12 @@ func TestMountedDirectoryReadsItsPath(t *testing.T) {
 	require.Len(t, rs, 1)
 	assert.Contains(t, rs[0].Why, "1 file of host "+dir+" changed: lib/lib.go")
 }
+
+func TestStoreIgnoresOtherVersions(t *testing.T) {
+	t.Parallel()
+	s := explain.Store{Dir: t.TempDir()}
+	require.NoError(t, s.Save(&explain.Record{Version: explain.Version - 1, Program: "p", Target: "t"}))
+	r, err := s.Load("p", "t")
+	require.NoError(t, err, "a record of another version is no error, just none")
+	assert.Nil(t, r)
+}

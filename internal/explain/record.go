@@ -13,7 +13,7 @@ import (
 
 // Version is the format version of a [Record]; records of another version
 // are ignored (a first build, for explanations).
-const Version = 1
+const Version = 2
 
 // Record is what is known of one build of one program and target: the
 // steps and their inputs, and which ran. It is the JSON form `lading

@@ -58,8 +58,8 @@ func (s Store) path(program, target string) string {
 }
 
 // Load returns the record of program and target, or nil if there is
-// none. A record that cannot be read or is of another version is an error
-// callers only warn about: it counts as none.
+// none or it was written by another version of lading. A record that
+// cannot be read is an error callers only warn about: it counts as none.
 func (s Store) Load(program, target string) (*Record, error) {
 	dt, err := os.ReadFile(s.path(program, target))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -69,6 +69,9 @@ func (s Store) Load(program, target string) (*Record, error) {
 		return nil, fmt.Errorf("reading the last build's record: %w", err)
 	}
 	r, err := Decode(dt)
+	if errors.Is(err, ErrVersion) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
