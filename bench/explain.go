@@ -83,13 +83,23 @@ func explainOverhead(ctx context.Context, c *config, on *engine.Engine) (Row, er
 	// noise is not.
 	var a, b []float64
 	for i := range 3 * max(c.runs, 5) {
-		ta, err := build(on)
+		// Which side goes first alternates: the engine's own work after a
+		// build (its cache bookkeeping) must not weigh on one side.
+		first, second := on, off
+		if i%2 == 1 {
+			first, second = off, on
+		}
+		t1, err := build(first)
 		if err != nil {
 			return row, err
 		}
-		tb, err := build(off)
+		t2, err := build(second)
 		if err != nil {
 			return row, err
+		}
+		ta, tb := t1, t2
+		if i%2 == 1 {
+			ta, tb = t2, t1
 		}
 		a, b = append(a, ta), append(b, tb)
 		c.logf("explain-overhead run %d: on %s, off %s", i+1, formatValue(ta, Seconds), formatValue(tb, Seconds))
