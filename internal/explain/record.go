@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"unicode/utf8"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ladingbuild/lading/internal/llb"
 )
