@@ -71,6 +71,7 @@ type run struct {
 	exports []*export
 	opt     client.SolveOpt
 	mon     *monitor
+	guard   *guard // the lock and source policy (guard.go)
 
 	mu    sync.Mutex
 	progs []*lllb.Program // compiled in the gateway, one per platform
@@ -119,6 +120,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	if err := r.plan(ctx); err != nil {
 		return nil, e.classify(ctx, err)
 	}
+	if err := r.checkSources(ctx); err != nil {
+		return nil, err
+	}
 	defer r.cleanup()
 	if err := r.session(); err != nil {
 		return nil, err
@@ -141,6 +145,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	if solveErr != nil {
 		if r.fnErr != nil {
 			solveErr = r.fnErr
+		}
+		if perr := r.policyError(solveErr); perr != nil {
+			return nil, perr
 		}
 		return nil, e.solveError(ctx, solveErr, r.progs, r.mon)
 	}
@@ -224,6 +231,7 @@ func (r *run) session() error {
 		AllowedEntitlements:  pre.Entitlements,
 		Ref:                  identity.NewID(),
 		CompatibilityVersion: compatibilityVersion,
+		SourcePolicyProvider: r.policyAttachable(),
 	}
 	for _, x := range r.exports {
 		r.opt.Exports = append(r.opt.Exports, withEpoch(x.entry, r.epoch))
@@ -262,7 +270,10 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 	res := gateway.NewResult()
 	var ps exptypes.Platforms
 	steps := map[string]lllb.Step{}
-	resolver := &gatewayResolver{c: c}
+	resolver, err := r.resolver(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	resolver.prefetch(ctx, r.pre.Bases, r.targets[0])
 	for _, platform := range r.targets {
 		p, err := r.req.compile(ctx, lllb.Options{

@@ -51,6 +51,7 @@ type settings struct {
 	platforms        []ocispecs.Platform
 	run              runSettings
 	disk             string
+	guard            guardSettings
 	at               place // where the options are being applied
 	err              error // a bad or misplaced option, reported by Connect and builds
 }
