@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -123,5 +122,5 @@ func TestLockFromEnvironment(t *testing.T) {
 	_, err = e.Build(t.Context(), sdk.Scratch())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "LADING_LOCK")
-	assert.False(t, errors.Is(err, lock.ErrNoLock))
+	assert.NotErrorIs(t, err, lock.ErrNoLock)
 }
