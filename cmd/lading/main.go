@@ -20,6 +20,8 @@ type command struct {
 // commands lists lading's subcommands, one file each.
 var commands = []command{
 	{"engine", "start, stop, inspect and prune the build engine", runEngine},
+	{"lint", "lint a pipeline program's images (offline)", runLint},
+	{"lock", "update or check a pipeline program's lading.lock", runLock},
 }
 
 func main() {
