@@ -21,6 +21,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
+	"github.com/ladingbuild/lading/sdk"
 )
 
 // Result describes a finished build.
@@ -54,6 +55,7 @@ type compileFunc func(ctx context.Context, opt lllb.Options) (*lllb.Program, err
 type request struct {
 	compile compileFunc
 	outputs []Output
+	value   sdk.Value // what is built, for the lint check (lint.go); may be nil
 	// rerunFinal makes the final exec step run even when cached, and
 	// captures its stdout and stderr.
 	rerunFinal bool

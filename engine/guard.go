@@ -4,6 +4,7 @@ import (
 	"context"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
+	"github.com/ladingbuild/lading/lint"
 	"github.com/ladingbuild/lading/lock"
 )
 
@@ -14,6 +15,9 @@ type guardSettings struct {
 	lockPath string
 	lockMode lock.Mode
 	policy   func(Source) Decision
+	lintSet  bool // WithLint was given: LADING_LINT is not read
+	lint     LintMode
+	lintOpts []lint.Option
 }
 
 // guard is what one build knows of its lock and policy.
@@ -34,6 +38,9 @@ func (r *run) checkSources(ctx context.Context) error {
 		return err
 	}
 	r.guard = g
+	if err := r.lintCheck(); err != nil {
+		return err
+	}
 	if g.mode == lock.Frozen {
 		if err := g.frozenCheck(r.pre); err != nil {
 			return err

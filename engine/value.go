@@ -34,7 +34,7 @@ func (e *Engine) Build(ctx context.Context, v sdk.Value, outputs ...Output) (*Re
 			return nil, fmt.Errorf("build: output %d of %d is nil", i+1, len(outputs))
 		}
 	}
-	return e.build(ctx, request{compile: compileValue(v, false), outputs: outputs})
+	return e.build(ctx, request{compile: compileValue(v, false), outputs: outputs, value: v})
 }
 
 // Publish builds c and pushes it to a registry under ref and moreTags (see
@@ -88,7 +88,7 @@ func (e *Engine) output(ctx context.Context, c *sdk.Container) (*Result, error) 
 	if c == nil {
 		return nil, errors.New("build: nil container")
 	}
-	return e.build(ctx, request{compile: compileValue(c, true), rerunFinal: true})
+	return e.build(ctx, request{compile: compileValue(c, true), rerunFinal: true, value: c})
 }
 
 // Export builds v and copies it to the host path: a Directory's contents
