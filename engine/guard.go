@@ -26,7 +26,9 @@ type guard struct {
 	path   string
 	lock   *lock.File // nil in live mode
 	index  *sourceIndex
-	policy *policyState // nil without a policy
+	policy *policyState // nil without a policy or Git pins
+	// pins maps Git source identifiers to the locked commit's (lock_git.go).
+	pins map[string]string
 }
 
 // checkSources loads the lock and, for a frozen build, fails before
@@ -38,6 +40,12 @@ func (r *run) checkSources(ctx context.Context) error {
 		return err
 	}
 	r.guard = g
+	if g.pins, err = g.gitPins(ctx, g.index); err != nil {
+		return err
+	}
+	if len(g.pins) > 0 && g.policy == nil {
+		g.policy = &policyState{index: g.index}
+	}
 	if err := r.lintCheck(); err != nil {
 		return err
 	}

@@ -17,11 +17,11 @@ import (
 	"github.com/ladingbuild/lading/sdk"
 )
 
-// Lock resolves the base images of values live, through the engine (with
-// the build's registry credentials and mirrors), for every platform the
-// builds would pull them for, and returns a lock recording each tag's
-// digest. Images the program names by digest are already pinned and not
-// recorded. Compare it with the committed lock with lock.Diff, and write
+// Lock resolves the base images and Git refs of values live, through the
+// engine (with the build's registry credentials and mirrors), for every
+// platform the builds would pull images for, and returns a lock recording
+// each tag's digest and each ref's commit. Images named by digest and Git
+// commits are already pinned and not recorded. Compare it with the committed lock with lock.Diff, and write
 // it with File.Write: that is `lading lock update`. Lock ignores the lock
 // mode; it builds nothing.
 func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, error) {
@@ -57,7 +57,11 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 		rec := &recordingResolver{r: &gatewayResolver{c: c}, f: out}
 		for _, v := range values {
 			for _, p := range targets {
-				if _, err := lllb.CompileValue(ctx, v, lllb.Options{Platform: p, Resolver: rec}); err != nil {
+				prog, err := lllb.CompileValue(ctx, v, lllb.Options{Platform: p, Resolver: rec})
+				if err == nil {
+					err = resolveGit(ctx, c, indexSources(prog), out)
+				}
+				if err != nil {
 					fnErr = err
 					return nil, err
 				}

@@ -118,8 +118,9 @@ func (e *PolicyUnsupportedError) Error() string {
 	return fmt.Sprintf("source policy needs BuildKit ≥ v0.26; this engine is %s at %s: upgrade the engine, or build without engine.WithSourcePolicy", e.Version, e.Address)
 }
 
-// policyState is one build's source policy: the user's callback, where
-// sources are used, and the first denial.
+// policyState is one build's source policy: the user's callback (nil
+// when only the lock's Git pins need the session), where sources are
+// used, and the first denial.
 type policyState struct {
 	fn    func(Source) Decision
 	index *sourceIndex
@@ -140,8 +141,11 @@ func (p *policyState) check(_ context.Context, req *policysession.CheckPolicyReq
 	if op == nil {
 		return nil, nil, errors.New("source policy: the engine sent no source")
 	}
+	if to, ok := p.g.gitPin(op.GetIdentifier()); ok {
+		return &policysession.DecisionResponse{Action: spb.PolicyAction_CONVERT, Update: &pb.SourceOp{Identifier: to, Attrs: op.Attrs}}, nil, nil
+	}
 	src, ok := p.describe(op, req.GetPlatform())
-	if !ok {
+	if !ok || p.fn == nil {
 		return &policysession.DecisionResponse{Action: spb.PolicyAction_ALLOW}, nil, nil
 	}
 	d := p.decide(src)
