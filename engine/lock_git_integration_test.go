@@ -76,6 +76,20 @@ func TestLockGit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []lock.Change{{Kind: "git", Source: url + "#main", From: first, To: second}}, lock.Diff(locked, updated))
 
+	// The source policy sees the Git source, with its step's line.
+	denyGit := WithSourcePolicy(func(s Source) Decision {
+		if s.Kind == GitSource {
+			return Deny("no Git in this build")
+		}
+		return Allow()
+	})
+	gitSrc, gitAt := sdk.Scratch().WithDirectory("/", sdk.Git(url, "main")), lllb.Caller(0)
+	_, err = e.With(denyGit).Build(t.Context(), gitSrc)
+	var pd *PolicyDeniedError
+	require.ErrorAs(t, err, &pd)
+	assert.Equal(t, gitAt.String(), pd.Source.Location)
+	assert.Contains(t, pd.Source.Ref, "#main")
+
 	other, at := sdk.Scratch().WithDirectory("/", sdk.Git(url, "other")), lllb.Caller(0)
 	_, err = e.With(WithLock(path, lock.Frozen)).Build(t.Context(), other)
 	var nl *lock.NotLockedError

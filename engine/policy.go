@@ -115,7 +115,7 @@ type PolicyUnsupportedError struct {
 }
 
 func (e *PolicyUnsupportedError) Error() string {
-	return fmt.Sprintf("source policy needs BuildKit ≥ v0.26; this engine is %s at %s: upgrade the engine, or build without engine.WithSourcePolicy", e.Version, e.Address)
+	return fmt.Sprintf("source policy needs BuildKit ≥ v0.26; this engine is %s at %s: upgrade the engine, or build without a source policy (engine.WithSourcePolicy, or Git refs pinned by the lock)", e.Version, e.Address)
 }
 
 // policyState is one build's source policy: the user's callback (nil

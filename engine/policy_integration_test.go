@@ -87,6 +87,19 @@ func TestPolicyDeny(t *testing.T) {
 	assert.Equal(t, "release builds take pinned bases only", pd.Reason)
 	assert.Contains(t, err.Error(), at.String()+": image "+ref)
 
+	// A denial when the image is pulled (by digest), after its config was
+	// resolved (by tag), comes back the same way.
+	byDigest := e.With(WithSourcePolicy(func(src Source) Decision {
+		if strings.Contains(src.Ref, "@") {
+			return Deny("no pulls today")
+		}
+		return Allow()
+	}))
+	_, err = byDigest.Build(t.Context(), app)
+	require.ErrorAs(t, err, &pd)
+	assert.Equal(t, "no pulls today", pd.Reason)
+	assert.Equal(t, at.String(), pd.Source.Location)
+
 	// The same base pinned by the lock is allowed.
 	f, err := e.Lock(t.Context(), app)
 	require.NoError(t, err)

@@ -84,9 +84,21 @@ func (x *sourceIndex) url(u string) string {
 		}
 	}
 	for _, s := range x.git {
-		if s.url == u || strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s.url, "https://"), "git://"), ".git") == strings.TrimSuffix(u, ".git") {
+		if s.url == u || gitRemote(s.url) == gitRemote(u) {
 			return s.loc
 		}
 	}
 	return ""
+}
+
+// gitRemote is a Git URL without scheme, user and ".git", as BuildKit's
+// identifiers name remotes ("https://host/org/repo.git" -> "host/org/repo").
+func gitRemote(u string) string {
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		u = rest
+	}
+	if i := strings.Index(u, "@"); i >= 0 && i < strings.Index(u+"/", "/") {
+		u = u[i+1:]
+	}
+	return strings.TrimSuffix(u, ".git")
 }

@@ -191,3 +191,17 @@ func TestPolicyCapable(t *testing.T) {
 	assert.Equal(t, "v0.25.1", pu.Version)
 	assert.Contains(t, err.Error(), "source policy needs BuildKit ≥ v0.26; this engine is v0.25.1 at unix:///run/buildkit.sock")
 }
+
+func TestGitRemote(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://github.com/org/repo.git":  "github.com/org/repo",
+		"http://127.0.0.1:5/repo.git":      "127.0.0.1:5/repo",
+		"git://host/r":                     "host/r",
+		"https://user@host/org/repo":       "host/org/repo",
+		"127.0.0.1:5/repo.git":             "127.0.0.1:5/repo",
+		"ssh://git@github.com/org/a@b.git": "github.com/org/a@b",
+	} {
+		assert.Equal(t, want, gitRemote(in), in)
+	}
+}
