@@ -15,11 +15,11 @@ import (
 )
 
 // TestLintBeforeBuild: at LintError a failing finding stops the build
-// before anything is solved (the base does not even exist), naming the Go
+// before anything is solved (the base does not even exist: nothing listens on 127.0.0.1:1), naming the Go
 // line; at LintWarn findings become the build's warnings.
 func TestLintBeforeBuild(t *testing.T) {
 	e, env := testEngine(t)
-	bad, at := sdk.From("registry.invalid/team/app:latest"), lllb.Caller(0)
+	bad, at := sdk.From("127.0.0.1:1/lading-test/app:latest"), lllb.Caller(0)
 	_, err := e.With(WithLint(LintError)).Build(t.Context(), bad)
 	var ce *lint.CheckError
 	require.ErrorAs(t, err, &ce)
@@ -54,7 +54,7 @@ func TestLintBeforeBuild(t *testing.T) {
 func TestLintFromEnvironment(t *testing.T) {
 	e, _ := testEngine(t)
 	t.Setenv("LADING_LINT", "error")
-	_, err := e.Build(t.Context(), sdk.From("registry.invalid/team/app:latest"))
+	_, err := e.Build(t.Context(), sdk.From("127.0.0.1:1/lading-test/app:latest"))
 	var ce *lint.CheckError
 	require.ErrorAs(t, err, &ce)
 	t.Setenv("LADING_LINT", "loud")

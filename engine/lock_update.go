@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
@@ -41,10 +42,13 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 		targets = []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}
 	}
 	// Offline first: a bad value fails before the engine is asked.
+	index := &sourceIndex{images: map[string]string{}, pinnedInCode: map[string]bool{}}
 	for _, v := range values {
-		if _, err := lllb.CompileValue(ctx, v, lllb.Options{Platform: targets[0]}); err != nil {
+		pre, err := lllb.CompileValue(ctx, v, lllb.Options{Platform: targets[0]})
+		if err != nil {
 			return nil, e.classify(ctx, err)
 		}
+		index.merge(indexSources(pre))
 	}
 	attachables, err := e.attachables(nil, nil)
 	if err != nil {
@@ -53,7 +57,21 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 	out := lock.New()
 	var fnErr error
 	opt := client.SolveOpt{Session: attachables, Internal: true, Ref: identity.NewID()}
+	// The source policy applies: a rewrite to a mirror is where the lock's
+	// digests come from.
+	var pol *policyState
+	if e.s.guard.policy != nil {
+		pol = &policyState{fn: e.s.guard.policy, index: index}
+		opt.SourcePolicyProvider = pol.provider()
+	}
 	_, err = e.c.Build(ctx, opt, "lading-lock", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		if pol != nil {
+			caps := c.BuildOpts().LLBCaps
+			if err := policyCapable(caps.Supports(pb.CapSourcePolicySession) == nil, func() string { return e.version(ctx) }, e.addr); err != nil {
+				fnErr = err
+				return nil, err
+			}
+		}
 		rec := &recordingResolver{r: &gatewayResolver{c: c}, f: out}
 		for _, v := range values {
 			for _, p := range targets {
@@ -72,6 +90,9 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 	if err != nil {
 		if fnErr != nil {
 			err = fnErr
+		}
+		if perr := pol.denial(err); perr != nil {
+			return nil, perr
 		}
 		var ve *sdk.ValidationError
 		if errors.As(err, &ve) {

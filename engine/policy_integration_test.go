@@ -113,7 +113,7 @@ func TestPolicyDeny(t *testing.T) {
 func TestPolicyRewrite(t *testing.T) {
 	e, env := testEngine(t)
 	mirror := fmt.Sprintf("%s/lading-test/polr-%d", env.Registry, time.Now().UnixNano())
-	pushMarker(t, e, mirror+":v1", "mirrored")
+	dgst := pushMarker(t, e, mirror+":v1", "mirrored")
 	const upstream = "registry.invalid/team/app"
 	var s seen
 	pe := e.With(WithSourcePolicy(func(src Source) Decision {
@@ -131,9 +131,20 @@ func TestPolicyRewrite(t *testing.T) {
 	assert.Contains(t, asked, upstream+":v1")
 	assert.Contains(t, asked, mirror+":v1", "the rewritten source is checked again")
 
+	// Lock resolves through the policy too: the tag is recorded with the
+	// mirror's digest, and a pinned build pulls it.
+	f, err := pe.Lock(t.Context(), sdk.From(upstream+":v1"))
+	require.NoError(t, err)
+	got, ok := f.Image(upstream+":v1", "linux/amd64")
+	require.True(t, ok, "%s", f.Bytes())
+	assert.Equal(t, dgst, got)
+	path := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, f.Write(path))
+	assert.Equal(t, "mirrored", markerOf(t, pe.With(WithLock(path, lock.Frozen)), sdk.From(upstream+":v1")))
+
 	// A rewrite to something that is not an image reference fails the build.
 	bad := e.With(WithSourcePolicy(func(Source) Decision { return Rewrite("Not A Ref") }))
-	_, err := bad.Build(t.Context(), sdk.From(mirror+":v1"))
+	_, err = bad.Build(t.Context(), sdk.From(mirror+":v1"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not an image reference")
 }

@@ -54,6 +54,20 @@ func indexSources(p *lllb.Program) *sourceIndex {
 	return x
 }
 
+// merge adds o's sources to x; x's locations win.
+func (x *sourceIndex) merge(o *sourceIndex) {
+	for k, v := range o.images {
+		if _, ok := x.images[k]; !ok {
+			x.images[k] = v
+		}
+	}
+	for k := range o.pinnedInCode {
+		x.pinnedInCode[k] = true
+	}
+	x.git = append(x.git, o.git...)
+	x.http = append(x.http, o.http...)
+}
+
 // imageName normalizes an image reference and drops its digest
 // ("debian:bookworm@sha256:…" -> "docker.io/library/debian:bookworm"), or
 // "" for a bad one.
