@@ -52,6 +52,7 @@ var metrics = []metric{
 	{"parallel", runParallel},
 	{"process", runProcess},
 	{"report", runRunReport},
+	{"guard", runGuard},
 }
 
 func metricNames() []string {
