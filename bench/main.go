@@ -53,6 +53,7 @@ var metrics = []metric{
 	{"process", runProcess},
 	{"report", runRunReport},
 	{"explain", runExplain},
+	{"guard", runGuard},
 }
 
 func metricNames() []string {

@@ -21,6 +21,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
+	"github.com/ladingbuild/lading/sdk"
 )
 
 // Result describes a finished build.
@@ -54,10 +55,10 @@ type compileFunc func(ctx context.Context, opt lllb.Options) (*lllb.Program, err
 type request struct {
 	compile compileFunc
 	outputs []Output
+	value   sdk.Value // what is built, for lint (lint.go) and explanations (explain.go); may be nil
 	// rerunFinal makes the final exec step run even when cached, and
 	// captures its stdout and stderr.
 	rerunFinal bool
-	value      any // the sdk value built, for explanations (explain.go)
 }
 
 // run is one build under way: its request, the program's facts and what
@@ -73,6 +74,7 @@ type run struct {
 	opt     client.SolveOpt
 	mon     *monitor
 	ex      *explainer // explanations and the record; nil when off
+	guard   *guard     // the lock and source policy (guard.go)
 
 	mu    sync.Mutex
 	progs []*lllb.Program // compiled in the gateway, one per platform
@@ -121,6 +123,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	if err := r.plan(ctx); err != nil {
 		return nil, e.classify(ctx, err)
 	}
+	if err := r.checkSources(ctx); err != nil {
+		return nil, err
+	}
 	if res := r.explainPlan(ctx, start); res != nil {
 		return res, nil
 	}
@@ -146,6 +151,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	if solveErr != nil {
 		if r.fnErr != nil {
 			solveErr = r.fnErr
+		}
+		if perr := r.policyError(solveErr); perr != nil {
+			return nil, perr
 		}
 		return nil, e.solveError(ctx, solveErr, r.progs, r.mon)
 	}
@@ -229,6 +237,7 @@ func (r *run) session() error {
 		AllowedEntitlements:  pre.Entitlements,
 		Ref:                  identity.NewID(),
 		CompatibilityVersion: compatibilityVersion,
+		SourcePolicyProvider: r.policyAttachable(),
 	}
 	for _, x := range r.exports {
 		r.opt.Exports = append(r.opt.Exports, withEpoch(x.entry, r.epoch))
@@ -267,7 +276,10 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 	res := gateway.NewResult()
 	var ps exptypes.Platforms
 	steps := map[string]lllb.Step{}
-	resolver := &gatewayResolver{c: c}
+	resolver, err := r.resolver(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	resolver.prefetch(ctx, r.pre.Bases, r.targets[0])
 	for _, platform := range r.targets {
 		p, err := r.req.compile(ctx, lllb.Options{

@@ -52,6 +52,7 @@ type settings struct {
 	run              runSettings
 	disk             string
 	explain          explainSettings
+	guard            guardSettings
 	at               place // where the options are being applied
 	err              error // a bad or misplaced option, reported by Connect and builds
 }

@@ -14,7 +14,10 @@ import (
 // gatewayResolver resolves base image configs through the build's gateway
 // session, so that registry credentials and mirrors apply.
 type gatewayResolver struct {
-	c       gateway.Client
+	c gateway.Client
+	// pin returns the reference to resolve for a base image (the lock's
+	// digest added); nil resolves the reference itself.
+	pin     func(ref string, platform ocispecs.Platform) (string, error)
 	mu      sync.Mutex
 	pending map[string]*resolution
 }
@@ -44,7 +47,7 @@ func (r *gatewayResolver) prefetch(ctx context.Context, refs []string, platform 
 		r.pending[key] = res
 		go func() {
 			defer close(res.done)
-			res.dgst, res.cfg, res.err = r.fetch(ctx, ref, platform)
+			res.dgst, res.cfg, res.err = r.pinned(ctx, ref, platform)
 		}()
 	}
 }
@@ -60,6 +63,18 @@ func (r *gatewayResolver) ResolveImageConfig(ctx context.Context, ref string, pl
 		case <-ctx.Done():
 			return "", nil, ctx.Err()
 		}
+	}
+	return r.pinned(ctx, ref, platform)
+}
+
+// pinned resolves ref, or the reference pin gives for it.
+func (r *gatewayResolver) pinned(ctx context.Context, ref string, platform ocispecs.Platform) (string, []byte, error) {
+	if r.pin != nil {
+		p, err := r.pin(ref, platform)
+		if err != nil {
+			return "", nil, err
+		}
+		ref = p
 	}
 	return r.fetch(ctx, ref, platform)
 }

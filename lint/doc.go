@@ -27,6 +27,7 @@
 // list the top level of Host directories and read their .dockerignore.
 // What cannot be known offline is said in the finding: the base image's
 // own user, entrypoint and files are not seen, so an image that sets no
-// user is a warning, not an error. Until lading has a lockfile, Pinned and
-// PinnedBy say which tags are pinned elsewhere.
+// user is a warning, not an error. WithLock accepts the tags and Git refs
+// lading.lock records as pinned (package lock); Pinned and PinnedBy name
+// others pinned elsewhere.
 package lint

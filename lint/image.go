@@ -29,12 +29,12 @@ func (l *linter) checkBase(n *llb.Node, op *llb.ImageOp) {
 	if !ok || tagged.Tag() == "latest" {
 		l.report(n, finding{rule: BaseLatest, sev: Error, subject: op.Ref,
 			msg: "base image " + quote(op.Given) + " means the latest tag, which moves",
-			fix: "name a version and pin its digest, e.g. \"" + reference.FamiliarName(named) + ":1.2.3@sha256:…\" (or list it with lint.Pinned once a lock records it)"})
+			fix: "name a version and pin its digest, e.g. \"" + reference.FamiliarName(named) + ":1.2.3@sha256:…\" (or record it in lading.lock and pass lint.WithLock)"})
 		return
 	}
 	l.report(n, finding{rule: BaseUnpinned, sev: Warning, subject: op.Ref,
 		msg: "base image " + quote(op.Given) + " is pinned by tag only; the tag can be moved to another image",
-		fix: "add the digest: \"" + op.Given + "@sha256:…\", or pin it in a lock and pass lint.Pinned / lint.PinnedBy"})
+		fix: "add the digest: \"" + op.Given + "@sha256:…\", or record it in lading.lock (`lading lock update`) and pass lint.WithLock"})
 }
 
 var commitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
@@ -47,7 +47,7 @@ func (l *linter) checkGit(n *llb.Node, op *llb.GitOp) {
 	}
 	l.report(n, finding{rule: GitUnpinned, sev: Warning, subject: ref,
 		msg: "Git source " + quote(op.URL) + " at " + quote(op.Ref) + ", a branch or tag that can move",
-		fix: "check out a full commit id, or pin it and pass lint.Pinned(\"" + clip(ref, 60) + "\")"})
+		fix: "check out a full commit id, or record it in lading.lock and pass lint.WithLock, or lint.Pinned(\"" + clip(ref, 60) + "\")"})
 }
 
 // checkHTTP: download-unverified for a download with no checksum (sdk

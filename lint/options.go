@@ -42,8 +42,8 @@ type Source struct {
 }
 
 // Pinned lists sources to treat as pinned: image references (as written
-// or normalized) and Git sources as "URL#ref". Until lading has a
-// lockfile, this is where a pipeline says "these tags are pinned
+// or normalized) and Git sources as "URL#ref", pinned somewhere other
+// than lading.lock (for the lock, use WithLock): "these tags are pinned
 // elsewhere".
 func Pinned(refs ...string) Option {
 	set := map[string]bool{}

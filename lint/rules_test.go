@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ladingbuild/lading/lint"
+	"github.com/ladingbuild/lading/lock"
 	"github.com/ladingbuild/lading/sdk"
 )
 
@@ -253,4 +254,35 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestWithLock: a tag or Git ref the lock records is pinned; one it does
+// not record is still reported.
+func TestWithLock(t *testing.T) {
+	t.Parallel()
+	f := lock.New()
+	f.SetImage("docker.io/library/debian:bookworm", "linux/amd64", "sha256:"+strings.Repeat("a", 64))
+	f.SetGit("https://github.com/org/repo.git", "main", strings.Repeat("b", 40))
+	v := sdk.From("debian:bookworm").
+		WithDirectory("/src", sdk.Git("https://github.com/org/repo.git", "main")).
+		WithDirectory("/other", sdk.Git("https://github.com/org/other.git", "main")).
+		WithFile("/x", sdk.From("debian:latest").File("/etc/os-release"))
+	r, err := lint.Run(v, lint.WithLock(f))
+	require.NoError(t, err)
+	var got []string
+	for _, fd := range r.Findings() {
+		if fd.Rule == lint.BaseUnpinned || fd.Rule == lint.BaseLatest || fd.Rule == lint.GitUnpinned {
+			got = append(got, string(fd.Rule)+" "+fd.Step)
+		}
+	}
+	assert.ElementsMatch(t, []string{`base-latest From "debian:latest"`, "git-unpinned Git https://github.com/org/other.git#main"}, got)
+	r, err = lint.Run(v, lint.WithLock(nil))
+	require.NoError(t, err)
+	n := 0
+	for _, fd := range r.Findings() {
+		if fd.Rule == lint.BaseUnpinned || fd.Rule == lint.GitUnpinned {
+			n++
+		}
+	}
+	assert.Equal(t, 3, n)
 }

@@ -36,6 +36,7 @@ type Lint struct {
 //	p.LintTarget(pipeline.Lint{}) // every image given to ImageTargets
 //	// go run ./ci lint; go run ./ci -json lint > lint.json
 func (p *Pipeline) LintTarget(l Lint) {
+	p.lintOpts = l.Options
 	jsonFlag := p.flags.Lookup("json")
 	if jsonFlag == nil {
 		p.flags.Bool("json", false, "print the lint target's findings as JSON")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ladingbuild/lading/engine"
+	"github.com/ladingbuild/lading/lint"
 )
 
 // RunFunc is the body of a target. The engine is shared by every target
@@ -31,7 +32,8 @@ type Pipeline struct {
 	engOpts  []engine.Option
 	out      io.Writer
 	connect  func(ctx context.Context, opts ...engine.Option) (*engine.Engine, error)
-	images   []Image // given to ImageTargets, for the lint target
+	images   []Image       // given to ImageTargets, for the lint target
+	lintOpts []lint.Option // the lint target's options, for `lading lint`
 }
 
 type target struct {
@@ -98,6 +100,9 @@ var errUsage = errors.New("usage")
 // target error.
 func (p *Pipeline) Run(ctx context.Context, args []string) error {
 	if err := p.flags.Parse(args); err != nil {
+		return err
+	}
+	if done, err := p.graphRun(ctx); done { // `lading lint`, `lading lock` (graph.go)
 		return err
 	}
 	names := p.flags.Args()

@@ -21,6 +21,8 @@ type command struct {
 var commands = []command{
 	{"engine", "start, stop, inspect and prune the build engine", runEngine},
 	{"explain", "say which steps of a build run again and why, from two records", runExplain},
+	{"lint", "lint a pipeline program's images (offline)", runLint},
+	{"lock", "update or check a pipeline program's lading.lock", runLock},
 }
 
 func main() {

@@ -1,0 +1,17 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/ladingbuild/lading/examples/multistage/graph"
+	"github.com/ladingbuild/lading/sdk"
+	"github.com/ladingbuild/lading/sdk/sdktest"
+)
+
+// TestLockIsCurrent keeps the committed lading.lock in step with the
+// graph: every base image recorded, nothing recorded that the graph no
+// longer pulls. On failure: `lading lock update ./examples/multistage`.
+func TestLockIsCurrent(t *testing.T) {
+	t.Parallel()
+	sdktest.RequireLockCurrent(t, "lading.lock", graph.Image(graph.Build(sdk.Host("app"), sdk.Proxy{}), "dev"))
+}
