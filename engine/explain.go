@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,6 +88,9 @@ func (r *run) newExplainer(ctx context.Context) (*explainer, error) {
 		Platform: platforms.Format(r.targets[0]), Steps: explain.FromSteps(steps),
 	}
 	cur.Outputs = r.outputNames()
+	if cur.Result, err = r.resultKey(); err != nil {
+		return nil, err
+	}
 	cur.Target = targetOf(cur, r.req.rerunFinal)
 	ex := &explainer{store: explain.Store{Dir: dir}, cur: cur}
 	ex.prev, err = ex.store.Load(program, cur.Target)
@@ -154,6 +160,31 @@ func (r *run) outputNames() []string {
 	return out
 }
 
+// resultKey digests what decides the build's result besides its steps:
+// the image config as the program sets it (labels, entrypoint, env after
+// the last step…), the epoch and the settings of the export.
+func (r *run) resultKey() (string, error) {
+	h := sha256.New()
+	if r.pre != nil {
+		cfg, err := json.Marshal(r.pre.Image)
+		if err != nil {
+			return "", fmt.Errorf("encoding image config: %w", err)
+		}
+		h.Write(cfg)
+	}
+	if r.epoch != nil {
+		fmt.Fprintf(h, "\x00epoch %d", r.epoch.Unix())
+	}
+	fmt.Fprintf(h, "\x00compat %d\x00settings %s", compatibilityVersion, r.exportKey())
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// exportKey describes the settings that change what a build exports.
+func (r *run) exportKey() string {
+	g := r.e.s.guard
+	return fmt.Sprintf("platforms %v lock %v %s", r.targets, g.lockMode, g.lockPath)
+}
+
 // skippable decides whether the build can skip the engine.
 func (r *run) skippable(ex *explainer) (string, bool) {
 	if r.req.rerunFinal {
@@ -166,6 +197,9 @@ func (r *run) skippable(ex *explainer) (string, bool) {
 	}
 	if len(r.targets) > 1 {
 		return "a build for several platforms is never skipped", false
+	}
+	if r.e.s.guard.policy != nil {
+		return "a source policy may rewrite what the build pulls", false
 	}
 	return explain.Unchanged(ex.prev, ex.cur)
 }

@@ -152,3 +152,38 @@ func skipReason(t *testing.T, e *Engine, v sdk.Value, outputs ...Output) string 
 	why, _ := r.skippable(ex)
 	return why
 }
+
+// TestSkipSeesTheImageConfig: what the image carries besides its steps —
+// a label, an entrypoint, env set after the last step, the epoch — is part
+// of the result, so changing it never skips.
+func TestSkipSeesTheImageConfig(t *testing.T) {
+	plain, env := testEngine(t)
+	repo := env.Registry + "/lading-test/skip-config"
+	tag := uniqueTag(t)
+	dgst, err := plain.Publish(t.Context(), sdk.Scratch().WithNewFile("/base.txt", tag), repo+":"+tag)
+	require.NoError(t, err)
+	base := sdk.From(repo + "@" + dgst).WithNewFile("/app", "app")
+	out := Registry(repo + ":config-" + tag)
+	epoch := time.Unix(1700000000, 0)
+	eng, _ := testEngine(t, WithRecords(t.TempDir()), WithProgramName("skip-config"), WithSkipUnchanged(), WithSourceDateEpoch(epoch))
+
+	first, err := eng.Build(t.Context(), base.WithLabel("v", "1"), out)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		eng  *Engine
+		v    sdk.Value
+	}{
+		{"a label", eng, base.WithLabel("v", "2")},
+		{"an entrypoint", eng, base.WithLabel("v", "2").WithEntrypoint("/app")},
+		{"env after the last step", eng, base.WithLabel("v", "2").WithEntrypoint("/app").WithEnv("MODE", "x")},
+		{"the epoch", eng.With(WithSourceDateEpoch(epoch.Add(time.Hour))), base.WithLabel("v", "2").WithEntrypoint("/app").WithEnv("MODE", "x")},
+	} {
+		assert.Contains(t, skipReason(t, tc.eng, tc.v, out), "the image config, the epoch or the export settings changed", tc.name)
+		res, err := tc.eng.Build(t.Context(), tc.v, out)
+		require.NoError(t, err, tc.name)
+		assert.Empty(t, res.Summary.Skipped, tc.name)
+		assert.NotEqual(t, first.Digest, res.Digest, "%s: a new image", tc.name)
+		first = res
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 // Version is the format version of a [Record]; records of another version
 // are ignored (a first build, for explanations).
-const Version = 2
+const Version = 3
 
 // Record is what is known of one build of one program and target: the
 // steps and their inputs, and which ran. It is the JSON form `lading
@@ -33,6 +33,9 @@ type Record struct {
 	Outputs []string `json:"outputs,omitempty"`
 	// Digest is the image digest the build produced, if any.
 	Digest string `json:"digest,omitempty"`
+	// Result is a digest of what decides the result beyond the steps: the
+	// image config the program sets, the epoch and the export settings.
+	Result string `json:"result,omitempty"`
 	// Steps lists the steps, every step after the ones it reads.
 	Steps []Step `json:"steps"`
 }

@@ -23,6 +23,9 @@ func Unchanged(prev, cur *Record) (reason string, ok bool) {
 	if !slices.Equal(prev.Outputs, cur.Outputs) {
 		return "the outputs differ from the last build's", false
 	}
+	if prev.Result != cur.Result {
+		return "the image config, the epoch or the export settings changed", false
+	}
 	if len(prev.Steps) != len(cur.Steps) {
 		return fmt.Sprintf("the graph changed: %d steps, the last build had %d", len(cur.Steps), len(prev.Steps)), false
 	}
