@@ -88,9 +88,10 @@ func (l *Location) UnmarshalText(b []byte) error {
 type Finding struct {
 	Rule     Rule     `json:"rule"`
 	Severity Severity `json:"severity"`
-	// Location is the Go file:line of the step. For the image config
-	// (user, entrypoint, env, labels) it is the image's last step: sdk
-	// records no call site for WithUser, WithEnv and the like.
+	// Location is the Go file:line of the step. For the user and the
+	// entrypoint it is the WithUser, WithEntrypoint or WithDefaultArgs
+	// call that set them; for the rest of the image config (env, labels)
+	// it is the image's last step.
 	Location Location `json:"location"`
 	// Step names the step: its operation and main argument.
 	Step    string `json:"step"`

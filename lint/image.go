@@ -78,7 +78,7 @@ func (l *linter) checkUser(c *llb.Container) {
 	name, _, _ := strings.Cut(u, ":")
 	switch {
 	case name == "root" || name == "0":
-		l.reportImage(c, finding{rule: RootUser, sev: Error, subject: "user",
+		l.reportImageAt(c, c.UserLoc, finding{rule: RootUser, sev: Error, subject: "user",
 			msg: "the image runs as " + quote(u) + " (WithUser)", fix: "run as an unprivileged user: WithUser(\"10001:10001\"), and give it the files it writes with sdk.Owner"})
 	case u == "" && c.Image == nil:
 		l.reportImage(c, finding{rule: RootUser, sev: Error, subject: "user",
@@ -112,7 +112,11 @@ func (l *linter) checkInit(c *llb.Container) {
 		argv = append(argv, c.Settings().Cmd...)
 	}
 	if prog := initIn(argv); prog != "" {
-		l.reportImage(c, finding{rule: InitEntrypoint, sev: Error, subject: "entrypoint",
+		at := c.Settings().EntrypointLoc
+		if !c.Settings().SetEntry || minimalInits[path.Base(argv[0])] && c.Settings().SetCmd {
+			at = c.Settings().CmdLoc
+		}
+		l.reportImageAt(c, at, finding{rule: InitEntrypoint, sev: Error, subject: "entrypoint",
 			msg: "the image's process is " + quote(prog) + ", an init system or supervisor: an image is one process, not a VM",
 			fix: "run the service itself as the entrypoint (one image per process), with tini or sdk's runtime for signals; let the orchestrator restart it"})
 	}

@@ -96,10 +96,19 @@ func (l *linter) report(n *llb.Node, f finding) {
 
 // reportImage records a finding about the image config of the value.
 func (l *linter) reportImage(c *llb.Container, f finding) {
+	l.reportImageAt(c, llb.Location{}, f)
+}
+
+// reportImageAt reports a finding about the image config at the Go line
+// of the setter that caused it, if known, else at the image's last step.
+func (l *linter) reportImageAt(c *llb.Container, at llb.Location, f finding) {
 	var key any = c
 	loc := llb.Location{}
 	if c.Root != nil {
 		key, loc = c.Root, c.Root.Loc
+	}
+	if at.File != "" {
+		loc = at
 	}
 	l.add(&l.image, key, loc, "image config", f)
 }

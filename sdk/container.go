@@ -190,7 +190,7 @@ func (c *Container) WithUser(user string) *Container {
 		if user == "" || strings.TrimSpace(user) != user || !utf8.ValidString(user) {
 			return llb.Invalid(loc, "WithUser", "user", llb.Quote(user)+" is not a user", `give a name or id such as "10001" or "app:app"`)
 		}
-		m.User = user
+		m.User, m.UserLoc = user, loc
 		return nil
 	})
 }
@@ -350,7 +350,7 @@ func (c *Container) WithEntrypoint(args ...string) *Container {
 			return err
 		}
 		cfg := m.EditConfig()
-		cfg.Entrypoint, cfg.SetEntry = slices.Clone(args), true
+		cfg.Entrypoint, cfg.SetEntry, cfg.EntrypointLoc = slices.Clone(args), true, loc
 		return nil
 	})
 }
@@ -363,7 +363,7 @@ func (c *Container) WithDefaultArgs(args ...string) *Container {
 			return err
 		}
 		cfg := m.EditConfig()
-		cfg.Cmd, cfg.SetCmd = slices.Clone(args), true
+		cfg.Cmd, cfg.SetCmd, cfg.CmdLoc = slices.Clone(args), true, loc
 		return nil
 	})
 }

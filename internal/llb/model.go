@@ -249,6 +249,9 @@ type ImageConfig struct {
 	Ports       []string // "8080/tcp"
 	Annotations map[string]string
 	StopSignal  string
+	// EntrypointLoc and CmdLoc are the Go lines that set Entrypoint and
+	// Cmd (for lint findings); never part of the image.
+	EntrypointLoc, CmdLoc Location
 }
 
 // Container is the internal model of sdk.Container.
@@ -258,6 +261,7 @@ type Container struct {
 	Env       []EnvVar
 	Workdir   string
 	User      string
+	UserLoc   Location // the Go line that set User (for lint findings)
 	Mounts    []Mount
 	SecretEnv []SecretEnv
 	Proxy     *Proxy
