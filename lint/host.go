@@ -7,55 +7,9 @@ import (
 
 	"github.com/moby/patternmatcher"
 
+	"github.com/ladingbuild/lading/internal/hostpaths"
 	"github.com/ladingbuild/lading/internal/llb"
 )
-
-// hostKind is a class of path a build context should not send.
-type hostKind struct {
-	sev   Severity
-	what  string
-	match func(name string, dir bool) bool
-}
-
-var hostKinds = []hostKind{
-	{Error, "a credential file", credentialFile},
-	{Warning, "version control metadata", func(n string, dir bool) bool { return dir && (n == ".git" || n == ".hg" || n == ".svn") }},
-	{Warning, "installed dependencies", func(n string, dir bool) bool {
-		return dir && (n == "node_modules" || n == ".venv" || n == "venv" || n == "__pycache__" || n == "vendor/bundle")
-	}},
-	{Warning, "build output", func(n string, dir bool) bool {
-		return dir && (n == "dist" || n == "build" || n == "target" || n == "out" || n == "bin" || n == ".next" || n == ".gradle")
-	}},
-}
-
-// credentialFile reports whether a top-level entry of a host directory
-// looks like credentials: .env, SSH keys, PEM and key files, tool configs
-// that hold tokens.
-func credentialFile(name string, dir bool) bool {
-	switch name {
-	case ".ssh", ".aws", ".docker", ".gnupg":
-		return dir
-	case ".npmrc", ".pypirc", ".netrc", ".git-credentials", "credentials.json", ".env":
-		return !dir
-	}
-	if dir {
-		return false
-	}
-	if rest, ok := strings.CutPrefix(name, ".env."); ok {
-		return rest != "example" && rest != "sample" && rest != "template" && rest != "dist"
-	}
-	if strings.HasPrefix(name, "id_") && !strings.HasSuffix(name, ".pub") {
-		switch strings.TrimPrefix(name, "id_") {
-		case "rsa", "dsa", "ecdsa", "ed25519", "ecdsa_sk", "ed25519_sk":
-			return true
-		}
-	}
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore":
-		return true
-	}
-	return false
-}
 
 // checkHost: host-context. It reads the top level of the directory (one
 // ReadDir, no walk) and its .dockerignore, and reports entries that the
@@ -83,19 +37,21 @@ func (l *linter) checkHost(n *llb.Node, op *llb.LocalOp) {
 	for _, e := range entries {
 		name := e.Name()
 		dir := e.IsDir()
-		for _, k := range hostKinds {
-			if !k.match(name, dir) || !sent(name, op.Include, pm) {
-				continue
-			}
-			shown := name
-			if dir {
-				shown += "/"
-			}
-			l.report(n, finding{rule: HostContext, sev: k.sev, subject: op.Path + "\x00" + name,
-				msg: "host directory " + quote(op.Given) + " sends " + shown + ", " + k.what + ", to the engine: no Exclude or .dockerignore pattern leaves it out" + ignoreNote,
-				fix: "add " + quote(shown) + " to .dockerignore, or sdk.Exclude(" + quote(shown) + "), or send only what the build needs with sdk.Include"})
-			break
+		k, ok := hostpaths.Match(name, dir)
+		if !ok || !sent(name, op.Include, pm) {
+			continue
 		}
+		sev := Warning
+		if k.Credential {
+			sev = Error
+		}
+		shown := name
+		if dir {
+			shown += "/"
+		}
+		l.report(n, finding{rule: HostContext, sev: sev, subject: op.Path + "\x00" + name,
+			msg: "host directory " + quote(op.Given) + " sends " + shown + ", " + k.What + ", to the engine: no Exclude or .dockerignore pattern leaves it out" + ignoreNote,
+			fix: "add " + quote(shown) + " to .dockerignore, or sdk.Exclude(" + quote(shown) + "), or send only what the build needs with sdk.Include"})
 	}
 }
 
