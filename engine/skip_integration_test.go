@@ -162,7 +162,7 @@ func TestSkipSeesTheImageConfig(t *testing.T) {
 	tag := uniqueTag(t)
 	dgst, err := plain.Publish(t.Context(), sdk.Scratch().WithNewFile("/base.txt", tag), repo+":"+tag)
 	require.NoError(t, err)
-	base := sdk.From(repo + "@" + dgst).WithNewFile("/app", "app")
+	base := sdk.From(repo+"@"+dgst).WithNewFile("/app", "app")
 	out := Registry(repo + ":config-" + tag)
 	epoch := time.Unix(1700000000, 0)
 	eng, _ := testEngine(t, WithRecords(t.TempDir()), WithProgramName("skip-config"), WithSkipUnchanged(), WithSourceDateEpoch(epoch))
