@@ -67,6 +67,9 @@ type Program struct {
 	FinalExec string
 	// CacheVolumes are the ids of the cache volumes steps mount, sorted.
 	CacheVolumes []string
+	// Volumes describe each cache volume's first use, for restoring and
+	// saving its contents (volumes.go), sorted by id.
+	Volumes []Volume
 	// Bases are the base images the graph pulls, as pinned references.
 	Bases []string
 	// UsesProxy says a step sets proxy variables: the solve must stay out
