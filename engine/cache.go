@@ -120,6 +120,7 @@ func (e *Engine) cacheOptions() (imports, exports []client.CacheOptionsEntry, er
 		return nil, nil, err
 	}
 	from = append(slices.Clip(from), travel...)
+	explicit := len(to)
 	for _, c := range travel {
 		if !c.ro {
 			to = append(slices.Clip(to), c)
@@ -138,7 +139,7 @@ func (e *Engine) cacheOptions() (imports, exports []client.CacheOptionsEntry, er
 		}
 		imports = append(imports, client.CacheOptionsEntry{Type: c.kind, Attrs: attrs})
 	}
-	for _, c := range to {
+	for i, c := range to {
 		attrs, err := e.cacheAttrs(c)
 		if err != nil {
 			return nil, nil, err
@@ -150,6 +151,11 @@ func (e *Engine) cacheOptions() (imports, exports []client.CacheOptionsEntry, er
 			attrs["oci-mediatypes"] = "true"
 		}
 		attrs["mode"] = "max"
+		if i >= explicit {
+			// A cache of WithCache never fails a build: BuildKit reports
+			// the failed export on the progress output instead.
+			attrs["ignore-error"] = "true"
+		}
 		exports = append(exports, client.CacheOptionsEntry{Type: c.kind, Attrs: attrs})
 	}
 	return imports, exports, nil

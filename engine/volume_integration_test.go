@@ -1,9 +1,19 @@
 package engine
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,4 +95,124 @@ func TestCacheVolumeTravelsThroughRegistry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "hello\ndeep\nnew\nd\ngreeting\nnew\n", res.stdout)
 	assert.Empty(t, res.Summary.Warnings)
+}
+
+func TestCacheVolumeUnreachableRegistryWarnsOnce(t *testing.T) {
+	cache := RegistryCache("127.0.0.1:1/lading-test/nowhere:cache")
+	e, _ := testEngine(t, WithCache(cache), WithInsecureRegistry("127.0.0.1:1"))
+	vol := sdk.CacheVolume("unreachable-" + uniqueTag(t))
+	res, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; echo built"))
+	require.NoError(t, err, "an unreachable cache never fails a build")
+	assert.Equal(t, "built\n", res.stdout)
+	var named int
+	for _, w := range res.Summary.Warnings {
+		if strings.Contains(w, cache.String()) {
+			named++
+		}
+	}
+	assert.Equal(t, 1, named, "one warning naming the cache: %v", res.Summary.Warnings)
+}
+
+func TestCacheVolumeCorruptSaveStartsCold(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("corrupt-" + tag)
+	// A save whose layer is not a tar archive.
+	pushImage(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol), []byte("this is not a gzip stream"))
+
+	fresh := secondEngine(t, env.Registry, WithCache(cache))
+	res, err := fresh.output(t.Context(), volumeReader(vol, "x", tag))
+	require.NoError(t, err, "a corrupt cache never fails a build")
+	assert.Equal(t, "none\n", res.stdout)
+	require.Len(t, res.Summary.Warnings, 1, "%v", res.Summary.Warnings)
+	assert.Contains(t, res.Summary.Warnings[0], cache.String())
+	assert.Contains(t, res.Summary.Warnings[0], "could not be restored")
+}
+
+func TestCacheVolumeCancelledBuildSavesNothing(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("cancel-" + tag)
+	e, _ := testEngine(t, WithCache(cache))
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	_, err := e.output(ctx, volumeWriter(vol, "echo partial > /data/x; sleep 30"))
+	require.Error(t, err)
+	assert.Empty(t, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)), "a cancelled build saves nothing")
+}
+
+func TestCacheVolumeConcurrentSaversLastCompleteWins(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("race-" + tag)
+	a, _ := testEngine(t, WithCache(cache))
+	b := secondEngine(t, env.Registry, WithCache(cache))
+	fill := func(letter string) string {
+		return "for i in $(seq 1 40); do echo " + letter + " > /data/f$i; done; echo done"
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, e := range []*Engine{a, b} {
+		wg.Go(func() { _, errs[i] = e.output(t.Context(), volumeWriter(vol, fill(string(rune('A'+i))))) })
+	}
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+
+	// Read the save through a volume of the same name on a fresh engine.
+	fresh := secondEngine(t, env.Registry, WithCache(cache.ReadOnly()))
+	res, err := fresh.output(t.Context(), sdk.From("debian:bookworm").
+		WithMountedCache("/data", vol).
+		WithExec([]string{"sh", "-c", "cat /data/f* | sort | uniq -c | tr -s ' '"}))
+	require.NoError(t, err)
+	assert.Contains(t, []string{" 40 A\n", " 40 B\n"}, res.stdout, "one complete save, not a mix")
+}
+
+// pushImage pushes a one-layer image with the given layer bytes, through
+// the registry's HTTP API: a test fixture for a corrupt save.
+func pushImage(t *testing.T, registry, repo, tag string, layer []byte) {
+	t.Helper()
+	layerDesc := pushBlob(t, registry, repo, "application/vnd.oci.image.layer.v1.tar+gzip", layer)
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + digest.FromBytes(layer).String() + `"]}}`)
+	cfgDesc := pushBlob(t, registry, repo, ocispecs.MediaTypeImageConfig, cfg)
+	m, err := json.Marshal(ocispecs.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispecs.MediaTypeImageManifest, Config: cfgDesc, Layers: []ocispecs.Descriptor{layerDesc}})
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, "http://"+registry+"/v2/"+repo+"/manifests/"+tag, bytes.NewReader(m))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", ocispecs.MediaTypeImageManifest)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+}
+
+func pushBlob(t *testing.T, registry, repo, mediaType string, dt []byte) ocispecs.Descriptor {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+registry+"/v2/"+repo+"/blobs/uploads/", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	if !loc.IsAbs() {
+		loc, err = url.Parse("http://" + registry + loc.String())
+		require.NoError(t, err)
+	}
+	d := digest.FromBytes(dt)
+	q := loc.Query()
+	q.Set("digest", d.String())
+	loc.RawQuery = q.Encode()
+	req, err = http.NewRequestWithContext(t.Context(), http.MethodPut, loc.String(), bytes.NewReader(dt))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	return ocispecs.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(dt))}
 }
