@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/distribution/reference"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -120,13 +119,7 @@ func (s *localSave) storeID() string {
 }
 
 // store opens the save's blobs as a content store.
-func (s *localSave) store() (content.Store, error) {
-	st, err := local.NewStore(s.dir)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", s.dir, err)
-	}
-	return st, nil
-}
+func (s *localSave) store() content.Store { return layoutStore{dir: s.dir} }
 
 // commitLocalSave makes the OCI layout in tmp the last complete save of
 // the volume: tmp is renamed next to the link, and the link replaced in

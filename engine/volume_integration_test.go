@@ -2,10 +2,14 @@ package engine
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -215,4 +219,152 @@ func pushBlob(t *testing.T, registry, repo, mediaType string, dt []byte) ocispec
 	resp.Body.Close()
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 	return ocispecs.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(dt))}
+}
+
+func TestCacheVolumeTravelsThroughLocalDir(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	dir := filepath.Join(t.TempDir(), "cache")
+	vol := sdk.CacheVolume("local-" + tag)
+	writer, _ := testEngine(t, WithCache(LocalCache(dir)))
+	_, err := writer.output(t.Context(), volumeWriter(vol, "echo hello > /data/greeting; echo built"))
+	require.NoError(t, err)
+	link := filepath.Join(dir, "volumes", string(vol))
+	first, err := os.Readlink(link)
+	require.NoError(t, err, "the save is a link to its layout")
+
+	_, err = writer.output(t.Context(), volumeWriter(vol, "echo hello > /data/greeting; echo same"))
+	require.NoError(t, err)
+	again, err := os.Readlink(link)
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "an unchanged volume is not written")
+
+	_, err = writer.output(t.Context(), volumeWriter(vol, "echo more > /data/more"))
+	require.NoError(t, err)
+	second, err := os.Readlink(link)
+	require.NoError(t, err)
+	assert.NotEqual(t, first, second)
+	entries, err := os.ReadDir(filepath.Dir(link))
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.NotContains(t, e.Name(), ".tmp-", "no temporary directory is left")
+	}
+
+	fresh := secondEngine(t, env.Registry, WithCache(LocalCache(dir)))
+	res, err := fresh.output(t.Context(), sdk.From("debian:bookworm").
+		WithMountedCache("/data", vol).
+		WithExec([]string{"sh", "-c", "cat /data/greeting /data/more"}))
+	require.NoError(t, err)
+	assert.Equal(t, "hello\nmore\n", res.stdout)
+	assert.Empty(t, res.Summary.Warnings)
+
+	// A corrupt blob: the next fresh engine warns once and starts cold.
+	save, err := readLocalSave(dir, string(vol))
+	require.NoError(t, err)
+	var m ocispecs.Manifest
+	dt, err := os.ReadFile(filepath.Join(save.dir, "blobs", "sha256", save.manifest.Digest.Encoded()))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(dt, &m))
+	for _, l := range m.Layers {
+		require.NoError(t, os.WriteFile(filepath.Join(save.dir, "blobs", "sha256", l.Digest.Encoded()), []byte("garbage"), 0o644))
+	}
+	cold := secondEngine(t, env.Registry, WithCache(LocalCache(dir).ReadOnly()))
+	res, err = cold.output(t.Context(), volumeReader(vol, "greeting", tag))
+	require.NoError(t, err, "a corrupt cache never fails a build")
+	assert.Equal(t, "none\n", res.stdout)
+	require.Len(t, res.Summary.Warnings, 1, "%v", res.Summary.Warnings)
+	assert.Contains(t, res.Summary.Warnings[0], "local:"+dir)
+}
+
+func TestCacheVolumeOptions(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	e, _ := testEngine(t, WithCache(cache))
+	repo := "lading-test/vols"
+
+	local := sdk.CacheVolume("localonly-" + tag)
+	res, err := e.output(t.Context(), volumeWriter(local, "echo x > /data/x", sdk.LocalOnly))
+	require.NoError(t, err)
+	assert.Empty(t, res.Summary.Warnings, "a local-only volume is not looked up")
+	assert.Empty(t, tagDigest(t, env.Registry, repo, tag+"-vol-"+string(local)), "a local-only volume is not saved")
+
+	big := sdk.CacheVolume("big-" + tag)
+	res, err = e.output(t.Context(), volumeWriter(big, "head -c 2000000 /dev/urandom > /data/blob", sdk.SaveLimit("1MB")))
+	require.NoError(t, err)
+	assert.True(t, hasWarning(res, "over its save limit of 1.0MiB"), "%v", res.Summary.Warnings)
+	assert.Empty(t, tagDigest(t, env.Registry, repo, tag+"-vol-"+string(big)), "a volume over its limit is not saved")
+
+	ro := sdk.CacheVolume("ro-" + tag)
+	roEngine, _ := testEngine(t, WithCache(cache.ReadOnly()))
+	_, err = roEngine.output(t.Context(), volumeWriter(ro, "echo x > /data/x"))
+	require.NoError(t, err)
+	assert.Empty(t, tagDigest(t, env.Registry, repo, tag+"-vol-"+string(ro)), "a read-only cache is not written")
+}
+
+func TestCacheVolumeSavesNoSecretOrProxy(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	secret := "SENTINEL-SECRET-" + tag
+	proxyPass := "SENTINEL-PROXY-" + tag
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	dir := filepath.Join(t.TempDir(), "cache")
+	vol := sdk.CacheVolume("sentinel-" + tag)
+	e, _ := testEngine(t, WithCache(cache, LocalCache(dir)))
+	tok := sdk.SecretFromValue("tok", secret)
+	c := sdk.From("debian:bookworm").
+		WithProxy(sdk.Proxy{HTTP: "http://user:" + proxyPass + "@127.0.0.1:9", NoProxy: "*"}).
+		WithMountedSecret("/run/secrets/tok", tok).
+		WithSecretEnv("TOKEN", tok).
+		WithMountedCache("/data", vol).
+		WithExec([]string{"sh", "-c", `test -n "$TOKEN" && test -n "$HTTP_PROXY" && sha256sum /run/secrets/tok > /dev/null && echo data > /data/file && echo ok > /built`})
+	_, err := e.output(t.Context(), c)
+	require.NoError(t, err)
+	require.NotEmpty(t, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)))
+
+	needles := [][]byte{[]byte(secret), []byte(proxyPass)}
+	var blobs int
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		dt, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		blobs++
+		assert.False(t, containsAny(t, dt, needles), "%s holds a secret or proxy value", path)
+		return nil
+	}))
+	for _, ref := range []string{tag, tag + "-vol-" + string(vol)} {
+		_, body := registryGet(t, env.Registry, "lading-test/vols/manifests/"+ref, ocispecs.MediaTypeImageManifest)
+		assert.False(t, containsAny(t, body, needles))
+		var m ocispecs.Manifest
+		require.NoError(t, json.Unmarshal(body, &m))
+		for _, d := range append([]ocispecs.Descriptor{m.Config}, m.Layers...) {
+			_, dt := registryGet(t, env.Registry, "lading-test/vols/blobs/"+d.Digest.String())
+			blobs++
+			assert.False(t, containsAny(t, dt, needles), "blob %s of %s holds a secret or proxy value", d.Digest, ref)
+		}
+	}
+	assert.Greater(t, blobs, 4, "blobs searched")
+}
+
+// containsAny says dt, or its gzip-decompressed form, holds a needle.
+func containsAny(t *testing.T, dt []byte, needles [][]byte) bool {
+	t.Helper()
+	hay := [][]byte{dt}
+	if zr, err := gzip.NewReader(bytes.NewReader(dt)); err == nil {
+		plain, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		hay = append(hay, plain)
+	}
+	for _, h := range hay {
+		for _, n := range needles {
+			if bytes.Contains(h, n) {
+				return true
+			}
+		}
+	}
+	return false
 }

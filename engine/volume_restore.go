@@ -77,10 +77,6 @@ func (r *run) prepareVolumes() {
 				missing = append(missing, vol.ID)
 				continue
 			}
-			var st content.Store
-			if err == nil {
-				st, err = s.store()
-			}
 			if err != nil {
 				r.volumeWarn(c, "cannot be read (%v): cache volume %q starts empty", err, vol.ID)
 				continue
@@ -88,7 +84,7 @@ func (r *run) prepareVolumes() {
 			if r.opt.OCIStores == nil {
 				r.opt.OCIStores = map[string]content.Store{}
 			}
-			r.opt.OCIStores[s.storeID()] = st
+			r.opt.OCIStores[s.storeID()] = s.store()
 			v.local[i][vol.ID] = s
 		}
 		r.volumesMissing(c, missing)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -182,6 +183,7 @@ func (r *run) checkSave(ctx context.Context, c gateway.Client, s *volumeSave) er
 func (r *run) exportSave(ctx context.Context, s *volumeSave) error {
 	opt := r.saveOpt()
 	var tmp string
+	wait := func() error { return nil }
 	switch s.cache.kind {
 	case "registry":
 		ref, err := volumeRef(s.cache.ref, s.vol.ID)
@@ -202,7 +204,20 @@ func (r *run) exportSave(ctx context.Context, s *volumeSave) error {
 			return err
 		}
 		defer os.RemoveAll(tmp) // renamed away when complete
-		opt.Exports = []client.ExportEntry{{Type: client.ExporterOCI, OutputDir: tmp, Attrs: map[string]string{"tar": "false", "oci-mediatypes": "true"}}}
+		pr, pw := io.Pipe()
+		untarred := make(chan error, 1)
+		go func() {
+			err := untarLayout(pr, tmp)
+			pr.CloseWithError(err)
+			untarred <- err
+		}()
+		defer pw.Close()
+		opt.Exports = []client.ExportEntry{{
+			Type:   client.ExporterOCI,
+			Output: func(map[string]string) (io.WriteCloser, error) { return pw, nil },
+			Attrs:  map[string]string{"oci-mediatypes": "true"},
+		}}
+		wait = func() error { pw.Close(); return <-untarred }
 	}
 	def := s.def
 	_, err := r.e.c.Build(ctx, opt, "lading", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
@@ -212,6 +227,9 @@ func (r *run) exportSave(ctx context.Context, s *volumeSave) error {
 		}
 		return res, nil
 	}, nil)
+	if werr := wait(); err == nil {
+		err = werr
+	}
 	if err != nil || ctx.Err() != nil {
 		return err
 	}
