@@ -173,7 +173,7 @@ func (r *run) plan(ctx context.Context) error {
 	if r.epoch, err = e.sourceDateEpoch(); err != nil {
 		return err
 	}
-	if r.pre, err = r.req.compile(ctx, lllb.Options{Platform: r.targets[0], Epoch: r.epoch}); err != nil {
+	if r.pre, err = r.req.compile(ctx, lllb.Options{Platform: r.targets[0], Epoch: r.epoch, Volumes: e.volumesTravel()}); err != nil {
 		return err
 	}
 	if r.req.rerunFinal && r.pre.FinalExec == "" {
@@ -291,6 +291,7 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 			RerunFinal: r.req.rerunFinal,
 			RunID:      r.opt.Ref,
 			Epoch:      r.epoch,
+			Volumes:    r.vols != nil,
 		})
 		if err != nil {
 			return nil, err

@@ -170,6 +170,12 @@ func (e *Engine) travelCaches() ([]Cache, error) {
 	return parseCacheList("LADING_CACHE", os.Getenv("LADING_CACHE"))
 }
 
+// volumesTravel says builds restore and save cache volumes.
+func (e *Engine) volumesTravel() bool {
+	caches, err := e.travelCaches()
+	return err == nil && len(caches) > 0
+}
+
 // cacheAttrs validates a cache and returns its base attributes.
 func (e *Engine) cacheAttrs(c Cache) (map[string]string, error) {
 	switch c.kind {

@@ -101,7 +101,9 @@ func (c *compiler) facts(prog *Program, finalExec string) {
 	}
 	prog.SSH = sortedKeys(c.ssh)
 	prog.CacheVolumes = sortedKeys(c.caches)
-	prog.Volumes = c.volumeFacts()
+	if c.opt.Volumes {
+		prog.Volumes = c.volumeFacts()
+	}
 	prog.Bases = sortedKeys(c.bases)
 	prog.UsesProxy = c.proxy
 	if c.insecure {
