@@ -24,7 +24,7 @@ import (
 
 // maxVolumeLayers is how many layers a save may stack before the next save
 // writes the volume afresh as one layer.
-const maxVolumeLayers = 12
+var maxVolumeLayers = 12
 
 // tagSafe matches what a tag may not hold.
 var tagSafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
