@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -367,4 +368,68 @@ func containsAny(t *testing.T, dt []byte, needles [][]byte) bool {
 		}
 	}
 	return false
+}
+
+func TestCacheVolumeCompactsLongHistories(t *testing.T) {
+	old := maxVolumeLayers
+	maxVolumeLayers = 2
+	t.Cleanup(func() { maxVolumeLayers = old })
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("compact-" + tag)
+	e, _ := testEngine(t, WithCache(cache))
+	var layers []int
+	for i, script := range []string{"echo 1 > /data/one", "echo 2 > /data/two", "echo 3 > /data/three; rm /data/one"} {
+		_, err := e.output(t.Context(), volumeWriter(vol, script+"; echo "+strconv.Itoa(i)))
+		require.NoError(t, err)
+		_, body := registryGet(t, env.Registry, "lading-test/vols/manifests/"+tag+"-vol-"+string(vol), ocispecs.MediaTypeImageManifest)
+		var m ocispecs.Manifest
+		require.NoError(t, json.Unmarshal(body, &m))
+		layers = append(layers, len(m.Layers))
+	}
+	assert.Equal(t, []int{1, 2, 1}, layers, "a layer per change, then one fresh layer")
+
+	fresh := secondEngine(t, env.Registry, WithCache(cache.ReadOnly()))
+	res, err := fresh.output(t.Context(), sdk.From("debian:bookworm").
+		WithMountedCache("/data", vol).
+		WithExec([]string{"sh", "-c", "ls /data; cat /data/two /data/three"}))
+	require.NoError(t, err)
+	assert.Equal(t, "three\ntwo\n2\n3\n", res.stdout)
+}
+
+func TestCacheVolumeRestoreKeepsWhatTheEngineHolds(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("keep-" + tag)
+	saver := secondEngine(t, env.Registry, WithCache(cache))
+	_, err := saver.output(t.Context(), volumeWriter(vol, "echo saved > /data/f"))
+	require.NoError(t, err)
+
+	plain, _ := testEngine(t)
+	_, err = plain.output(t.Context(), volumeWriter(vol, "echo here > /data/f"))
+	require.NoError(t, err)
+	withCache, _ := testEngine(t, WithCache(cache.ReadOnly()))
+	res, err := withCache.output(t.Context(), volumeReader(vol, "f", tag))
+	require.NoError(t, err)
+	assert.Equal(t, "here\n", res.stdout, "a volume with contents is not overwritten by a save")
+}
+
+func TestCacheVolumeWithoutShellStartsCold(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("noshell-" + tag)
+	e, _ := testEngine(t, WithCache(cache))
+	_, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x"))
+	require.NoError(t, err)
+
+	res, err := e.output(t.Context(), ltContainer(t).
+		WithMountedCache("/data", vol).
+		WithExec([]string{"/bin/lt", "echo", "ran", tag}))
+	require.NoError(t, err, "a first step without a shell never fails the build")
+	require.Len(t, res.Summary.Warnings, 1, "%v", res.Summary.Warnings)
+	assert.Contains(t, res.Summary.Warnings[0], cache.String())
+	assert.Contains(t, res.Summary.Warnings[0], "could not be restored")
 }
