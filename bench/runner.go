@@ -233,8 +233,11 @@ func volumeLayers(ctx context.Context, repo, tag string, vols []string) (map[str
 		if resp.StatusCode == http.StatusNotFound {
 			continue
 		}
-		if err != nil || resp.StatusCode != http.StatusOK {
-			return nil, 0, fmt.Errorf("reading %s: %s %v", url, resp.Status, err)
+		if resp.StatusCode != http.StatusOK {
+			return nil, 0, fmt.Errorf("reading %s: %s", url, resp.Status)
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("reading %s: %w", url, err)
 		}
 		for _, l := range m.Layers {
 			out[l.Digest.String()] = l.Size
