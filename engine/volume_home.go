@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/distribution/reference"
@@ -153,11 +154,23 @@ func commitLocalSave(cacheDir, id, tmp string) error {
 	return nil
 }
 
-// newLocalSaveDir makes the temporary directory a save is written to.
+// staleSave is how old a temporary save directory must be to be taken for
+// the remains of a killed save, and removed.
+const staleSave = time.Hour
+
+// newLocalSaveDir makes the temporary directory a save is written to, and
+// removes what killed saves left.
 func newLocalSaveDir(cacheDir, id string) (string, error) {
 	parent := filepath.Dir(volumeDir(cacheDir, id))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", err
 	}
-	return os.MkdirTemp(parent, volumeFileName(id)+".tmp-")
+	prefix := volumeFileName(id) + ".tmp-"
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), prefix) && time.Since(info.ModTime()) > staleSave {
+			os.RemoveAll(filepath.Join(parent, e.Name()))
+		}
+	}
+	return os.MkdirTemp(parent, prefix)
 }

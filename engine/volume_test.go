@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,4 +68,19 @@ func TestCommitLocalSaveReplacesInOneRename(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.Len(t, names, 3, "the link, the last save and the one before: %v", names)
+}
+
+func TestNewLocalSaveDirRemovesKilledSaves(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stale, err := newLocalSaveDir(dir, "v")
+	require.NoError(t, err)
+	old := time.Now().Add(-2 * staleSave)
+	require.NoError(t, os.Chtimes(stale, old, old))
+	recent, err := newLocalSaveDir(dir, "v")
+	require.NoError(t, err)
+	_, err = newLocalSaveDir(dir, "v")
+	require.NoError(t, err)
+	assert.NoDirExists(t, stale, "a killed save's remains are removed")
+	assert.DirExists(t, recent, "a save under way is kept")
 }
