@@ -147,9 +147,11 @@ func (r *run) restoreVolumes(ctx context.Context, c gateway.Client, p *lllb.Prog
 // findSaves looks up every volume's save in every cache.
 func (r *run) findSaves(ctx context.Context, c gateway.Client) {
 	v := r.vols
+	for i := range v.caches {
+		v.found[i] = map[string]*volumeBase{} // before the lookups start
+	}
 	var wg sync.WaitGroup
 	for i, cache := range v.caches {
-		v.found[i] = map[string]*volumeBase{}
 		if cache.kind == "local" {
 			for id, s := range v.local[i] {
 				st := llb.OCILayout("lading.local/volume@"+s.manifest.Digest.String(), llb.OCIStore("", s.storeID()), llb.Platform(v.plat))

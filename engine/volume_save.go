@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -93,16 +94,23 @@ func (r *run) saveVolumes(ctx context.Context) {
 		}
 		return
 	}
+	var wg sync.WaitGroup
 	for _, s := range saves {
-		switch {
-		case s.err != nil:
-			r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(s.err))
-		case s.over:
-			r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache)
-		case s.changed > 0:
-			if err := r.exportSave(ctx, s); err != nil && ctx.Err() == nil {
-				r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(err))
-			}
+		wg.Go(func() { r.reportSave(ctx, s) })
+	}
+	wg.Wait()
+}
+
+// reportSave exports a checked save when it changed, or says why not.
+func (r *run) reportSave(ctx context.Context, s *volumeSave) {
+	switch {
+	case s.err != nil:
+		r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(s.err))
+	case s.over:
+		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache)
+	case s.changed > 0:
+		if err := r.exportSave(ctx, s); err != nil && ctx.Err() == nil {
+			r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(err))
 		}
 	}
 }
@@ -124,9 +132,11 @@ func (r *run) saveOpt() client.SolveOpt {
 // checkSaves runs each save's sync and reads its status.
 func (r *run) checkSaves(ctx context.Context, saves []*volumeSave) error {
 	_, err := r.e.c.Build(ctx, r.saveOpt(), "lading", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		var wg sync.WaitGroup
 		for _, s := range saves {
-			s.err = r.checkSave(ctx, c, s)
+			wg.Go(func() { s.err = r.checkSave(ctx, c, s) })
 		}
+		wg.Wait()
 		return gateway.NewResult(), nil
 	}, nil)
 	return err
