@@ -227,9 +227,11 @@ func TestCacheVolumeTravelsThroughLocalDir(t *testing.T) {
 	tag := uniqueTag(t)
 	dir := filepath.Join(t.TempDir(), "cache")
 	vol := sdk.CacheVolume("local-" + tag)
-	writer, _ := testEngine(t, WithCache(LocalCache(dir)))
+	var progress bytes.Buffer
+	writer, _ := testEngine(t, WithCache(LocalCache(dir)), WithProgress(ProgressPlain), WithProgressOutput(&progress))
 	_, err := writer.output(t.Context(), volumeWriter(vol, "echo hello > /data/greeting; echo built"))
 	require.NoError(t, err)
+	assert.Contains(t, progress.String(), `saved cache volume "`+string(vol)+`"`)
 	link := filepath.Join(dir, "volumes", string(vol))
 	first, err := os.Readlink(link)
 	require.NoError(t, err, "the save is a link to its layout")
@@ -239,6 +241,7 @@ func TestCacheVolumeTravelsThroughLocalDir(t *testing.T) {
 	again, err := os.Readlink(link)
 	require.NoError(t, err)
 	assert.Equal(t, first, again, "an unchanged volume is not written")
+	assert.Contains(t, progress.String(), `cache volume "`+string(vol)+`" unchanged`)
 
 	_, err = writer.output(t.Context(), volumeWriter(vol, "echo more > /data/more"))
 	require.NoError(t, err)

@@ -40,6 +40,7 @@ type volumeRun struct {
 	vols   []lllb.Volume
 	plat   ocispecs.Platform
 	warned map[string]bool // caches warned about
+	out    sync.Mutex      // one line at a time on the progress output
 }
 
 // volumeBase is a save found in a cache: its image, and how many layers it
@@ -99,6 +100,8 @@ func (r *run) volumeWarn(c Cache, format string, args ...any) {
 	v.warned[c.String()] = true
 	v.mu.Unlock()
 	if !seen {
+		v.out.Lock() // warnf writes the progress output outside its lock
+		defer v.out.Unlock()
 		r.warnf("cache %s "+format, append([]any{c.String()}, args...)...)
 	}
 }

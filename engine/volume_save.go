@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -107,12 +108,33 @@ func (r *run) reportSave(ctx context.Context, s *volumeSave) {
 	case s.err != nil:
 		r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(s.err))
 	case s.over:
+		r.vols.out.Lock()
 		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache)
+		r.vols.out.Unlock()
 	case s.changed > 0:
-		if err := r.exportSave(ctx, s); err != nil && ctx.Err() == nil {
-			r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(err))
+		t0 := time.Now()
+		if err := r.exportSave(ctx, s); err != nil {
+			if ctx.Err() == nil {
+				r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(err))
+			}
+			return
 		}
+		r.notef("saved cache volume %q (%s, %d entries changed) to %s in %.1fs", s.vol.ID, humanBytes(s.size), s.changed, s.cache, time.Since(t0).Seconds())
+	default:
+		r.notef("cache volume %q unchanged: %s not written", s.vol.ID, s.cache)
 	}
+}
+
+// notef prints a line on a human-readable progress output (not on quiet
+// or machine-readable ones).
+func (r *run) notef(format string, args ...any) {
+	mode, _ := progressMode(r.e.s.progress)
+	if r.e.s.progressOut == nil || (mode != ProgressAuto && mode != ProgressTTY && mode != ProgressPlain) {
+		return
+	}
+	r.vols.out.Lock()
+	defer r.vols.out.Unlock()
+	fmt.Fprintf(r.e.s.progressOut, format+"\n", args...)
 }
 
 // saveOpt is a solve option for the save's builds: the build's session
