@@ -112,14 +112,6 @@ func runnerSource(c *config, name, nonce string) (string, error) {
 	return dir, os.WriteFile(p, dt, 0o644)
 }
 
-func runRunner(ctx context.Context, c *config) []Row {
-	rows, err := runner(ctx, c)
-	if err != nil {
-		return []Row{{Name: "runner-warm", Unit: Seconds, Check: Ratio, Target: runnerWarmTarget, Err: err, Lading: math.NaN(), Peer: math.NaN()}}
-	}
-	return rows
-}
-
 func runner(ctx context.Context, c *config) ([]Row, error) {
 	if c.app == "" {
 		return nil, fmt.Errorf("cannot find examples/multistage/app: run from the repository root or pass -app")
@@ -209,6 +201,14 @@ func runner(ctx context.Context, c *config) ([]Row, error) {
 			Note: "a build with every step cached that saves the changed volumes; runner-save-bytes: the new layers' size over the saves' size"},
 		{Name: "runner-save-bytes", Unit: Bytes, Lading: float64(pushed), Peer: float64(total), Check: Ratio, Target: runnerSaveTarget},
 	}, nil
+}
+
+func runRunner(ctx context.Context, c *config) []Row {
+	rows, err := runner(ctx, c)
+	if err != nil {
+		return []Row{{Name: "runner-warm", Unit: Seconds, Check: Ratio, Target: runnerWarmTarget, Err: err, Lading: math.NaN(), Peer: math.NaN()}}
+	}
+	return append(rows, javaRows(ctx, c, "lading-bench/runner", strconv.FormatInt(time.Now().UnixNano(), 36))...)
 }
 
 // volumeLayers lists the layers of the volumes' saves in the test
