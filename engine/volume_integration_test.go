@@ -436,3 +436,49 @@ func TestCacheVolumeWithoutShellStartsCold(t *testing.T) {
 	assert.Contains(t, res.Summary.Warnings[0], cache.String())
 	assert.Contains(t, res.Summary.Warnings[0], "could not be restored")
 }
+
+func TestLadingCacheEnvironment(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	t.Setenv("LADING_CACHE", "ro:registry:"+env.Registry+"/lading-test/vols:"+tag+"-main,registry:"+env.Registry+"/lading-test/vols:"+tag)
+	e, _ := testEngine(t)
+	vol := sdk.CacheVolume("env-" + tag)
+	res, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x"))
+	require.NoError(t, err)
+	assert.Len(t, res.Summary.Warnings, 2, "each cache warns that it holds no save yet: %v", res.Summary.Warnings)
+	assert.NotEmpty(t, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)), "saved to the writable cache")
+	assert.NotEmpty(t, tagDigest(t, env.Registry, "lading-test/vols", tag), "layers exported to the writable cache")
+	assert.Empty(t, tagDigest(t, env.Registry, "lading-test/vols", tag+"-main-vol-"+string(vol)), "the read-only cache is not written")
+	assert.Empty(t, tagDigest(t, env.Registry, "lading-test/vols", tag+"-main"), "nor are layers exported to it")
+}
+
+func TestCacheVolumeSeveralInOneStep(t *testing.T) {
+	// BuildKit leaves cache mount ids out of an exec's cache key: the copy
+	// steps of two volumes first used by one step must still differ.
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	e, _ := testEngine(t, WithCache(cache))
+	a, b := sdk.CacheVolume("several-a-"+tag), sdk.CacheVolume("several-b-"+tag)
+	mount := func(c *sdk.Container) *sdk.Container {
+		return c.WithMountedCache("/a", a).WithMountedCache("/b", b)
+	}
+	_, err := e.output(t.Context(), mount(sdk.From("debian:bookworm")).
+		WithExec([]string{"sh", "-c", "echo in-a > /a/f; echo in-b > /b/f; head -c 50000 /dev/urandom > /b/big"}))
+	require.NoError(t, err)
+	var digests []string
+	for _, vol := range []sdk.CacheVolume{a, b} {
+		_, body := registryGet(t, env.Registry, "lading-test/vols/manifests/"+tag+"-vol-"+string(vol), ocispecs.MediaTypeImageManifest)
+		var m ocispecs.Manifest
+		require.NoError(t, json.Unmarshal(body, &m))
+		require.Len(t, m.Layers, 1)
+		digests = append(digests, m.Layers[0].Digest.String())
+	}
+	assert.NotEqual(t, digests[0], digests[1], "each volume saves its own contents")
+
+	fresh := secondEngine(t, env.Registry, WithCache(cache.ReadOnly()))
+	res, err := fresh.output(t.Context(), mount(sdk.From("debian:bookworm")).
+		WithExec([]string{"sh", "-c", "cat /a/f /b/f; ls /a /b"}))
+	require.NoError(t, err)
+	assert.Equal(t, "in-a\nin-b\n/a:\nf\n\n/b:\nbig\nf\n", res.stdout)
+}

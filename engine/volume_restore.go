@@ -241,7 +241,8 @@ func (r *run) restoreVolume(ctx context.Context, c gateway.Client, vol lllb.Volu
 
 // volumeExec is an exec step in the volume's first root filesystem with
 // the volume mounted as its first use mounts it, plus the given mounts.
-// It runs every build (its run id is in its env), as root, without network.
+// It runs every build (its run id is in its env), as root, without network;
+// the volume's id is in its env too (see below).
 func (r *run) volumeExec(vol lllb.Volume, script, name string, opts ...llb.RunOption) (llb.ExecState, error) {
 	if vol.Root == nil {
 		return llb.ExecState{}, errors.New("its first step starts from an empty filesystem, with no shell to copy with")
@@ -263,6 +264,9 @@ func (r *run) volumeExec(vol lllb.Volume, script, name string, opts ...llb.RunOp
 	run := append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", script}),
 		llb.AddEnv("V", volumeMount),
+		// BuildKit leaves cache mount ids out of an exec's cache key: the
+		// id in the env keeps two volumes' copy steps apart.
+		llb.AddEnv("LADING_VOLUME", vol.ID),
 		llb.AddEnv("LADING_VOLUME_RUN", r.opt.Ref),
 		llb.User("0"),
 		llb.Dir("/"),
