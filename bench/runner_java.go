@@ -96,7 +96,7 @@ func javaRunner(ctx context.Context, c *config, repo, nonce string) ([]Row, erro
 	}
 	return []Row{
 		{Name: "runner-java-warm", Unit: Seconds, Lading: warm, Peer: layers,
-			Note: "runner-java-warm: examples/java-war's test target (mvn package), HelloServlet.java changed, LADING_CACHE vs LADING_CACHE_FROM on fresh engines; reported, not targeted"},
+			Note: "examples/java-war's test target (mvn package), HelloServlet.java changed, LADING_CACHE vs LADING_CACHE_FROM on fresh engines; reported, not targeted"},
 		{Name: "runner-java-layers", Unit: Seconds, Lading: layers, Peer: math.NaN()},
 	}, nil
 }
