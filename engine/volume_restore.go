@@ -27,7 +27,8 @@ import (
 // starts empty with a warning. The build's own steps and cache keys are
 // untouched: the save is no input of theirs.
 
-// volumeMount is where the copy steps see the volume.
+// volumeMount is where the copy steps see the volume when its first use's
+// path cannot serve.
 const volumeMount = "/lading/volume"
 
 // volumeRun is what one build knows of its volumes' saves.
@@ -261,9 +262,15 @@ func (r *run) volumeExec(vol lllb.Volume, script, name string, opts ...llb.RunOp
 		cacheSrc = llb.NewState(op)
 		cacheOpts = append(cacheOpts, llb.SourcePath("/cache"))
 	}
+	// Mounted where its first use mounts it, so that the engine's record
+	// of the volume (lading engine du) names that path.
+	target := vol.Target
+	if target == "" || target == "/" || strings.HasPrefix(target, "/lading/") {
+		target = volumeMount
+	}
 	run := append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", script}),
-		llb.AddEnv("V", volumeMount),
+		llb.AddEnv("V", target),
 		// BuildKit leaves cache mount ids out of an exec's cache key: the
 		// id in the env keeps two volumes' copy steps apart.
 		llb.AddEnv("LADING_VOLUME", vol.ID),
@@ -272,7 +279,7 @@ func (r *run) volumeExec(vol lllb.Volume, script, name string, opts ...llb.RunOp
 		llb.Dir("/"),
 		llb.Network(llb.NetModeNone),
 		llb.WithCustomName(name),
-		llb.AddMount(volumeMount, cacheSrc, cacheOpts...),
+		llb.AddMount(target, cacheSrc, cacheOpts...),
 	}, opts...)
 	return llb.NewState(rootOp).Run(run...), nil
 }

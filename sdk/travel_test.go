@@ -38,6 +38,7 @@ func TestTravelOptionsReachTheProgram(t *testing.T) {
 	require.Len(t, p.Volumes, 2)
 	build, mod := p.Volumes[0], p.Volumes[1]
 	assert.Equal(t, "go-build", build.ID)
+	assert.Equal(t, "/root/.cache/go-build", build.Target)
 	assert.Equal(t, int64(2<<30), build.Travel.SaveLimit)
 	assert.NotNil(t, build.Root, "the first use's root filesystem")
 	assert.Nil(t, build.Owner)

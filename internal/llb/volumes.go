@@ -24,6 +24,8 @@ type Volume struct {
 	ID string
 	// Sharing is the sharing mode of its first mount.
 	Sharing Sharing
+	// Target is where its first mount puts it ("/root/.cache/go-build").
+	Target string
 	// Root is the root filesystem of the first exec step that mounts the
 	// volume, to run the copy in; nil when that step starts from an empty
 	// filesystem.
@@ -41,6 +43,7 @@ type Volume struct {
 type volumeSite struct {
 	base, owner *vertex
 	sharing     Sharing
+	target      string
 	travel      VolumeTravel
 }
 
@@ -52,7 +55,7 @@ func (c *compiler) noteVolume(base *vertex, m *Mount, owner *vertex) {
 	}
 	s, ok := c.volumes[m.CacheID]
 	if !ok {
-		s = &volumeSite{base: base, owner: owner, sharing: m.Sharing, travel: m.Travel}
+		s = &volumeSite{base: base, owner: owner, sharing: m.Sharing, target: m.Target, travel: m.Travel}
 		c.volumes[m.CacheID] = s
 		return
 	}
@@ -68,7 +71,7 @@ func (c *compiler) volumeFacts() []Volume {
 	var out []Volume
 	for _, id := range sortedKeys(c.volumes) {
 		s := c.volumes[id]
-		v := Volume{ID: id, Sharing: s.sharing, Travel: s.travel}
+		v := Volume{ID: id, Sharing: s.sharing, Target: s.target, Travel: s.travel}
 		if !s.travel.LocalOnly {
 			v.Root = c.subDefinition(s.base)
 			v.Owner = c.subDefinition(s.owner)
