@@ -54,6 +54,7 @@ var metrics = []metric{
 	{"report", runRunReport},
 	{"explain", runExplain},
 	{"guard", runGuard},
+	{"runner", runRunner},
 }
 
 func metricNames() []string {

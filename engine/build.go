@@ -85,7 +85,8 @@ type run struct {
 	// warnings are what went wrong without failing the build.
 	wmu      sync.Mutex
 	warnings []string
-	rep      runReport // what the run report and trace need (report_run.go)
+	rep      runReport  // what the run report and trace need (report_run.go)
+	vols     *volumeRun // the cache volumes' saves (volume_restore.go)
 }
 
 // warnf records a problem that does not fail the build: it is printed on
@@ -157,6 +158,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		}
 		return nil, e.solveError(ctx, solveErr, r.progs, r.mon)
 	}
+	r.saveVolumes(ctx)
 	return r.finish(resp, time.Since(start))
 }
 
@@ -171,7 +173,7 @@ func (r *run) plan(ctx context.Context) error {
 	if r.epoch, err = e.sourceDateEpoch(); err != nil {
 		return err
 	}
-	if r.pre, err = r.req.compile(ctx, lllb.Options{Platform: r.targets[0], Epoch: r.epoch}); err != nil {
+	if r.pre, err = r.req.compile(ctx, lllb.Options{Platform: r.targets[0], Epoch: r.epoch, Volumes: e.volumesTravel()}); err != nil {
 		return err
 	}
 	if r.req.rerunFinal && r.pre.FinalExec == "" {
@@ -242,6 +244,7 @@ func (r *run) session() error {
 	for _, x := range r.exports {
 		r.opt.Exports = append(r.opt.Exports, withEpoch(x.entry, r.epoch))
 	}
+	r.prepareVolumes()
 	r.opt.CacheImports, r.opt.CacheExports, err = e.cacheOptions()
 	return err
 }
@@ -288,6 +291,7 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 			RerunFinal: r.req.rerunFinal,
 			RunID:      r.opt.Ref,
 			Epoch:      r.epoch,
+			Volumes:    r.vols != nil,
 		})
 		if err != nil {
 			return nil, err
@@ -299,6 +303,7 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 		r.explainProgram(p)
 		target := digest.Digest(r.progs[0].FinalExec)
 		r.mon.setProgram(maps.Clone(steps), target)
+		r.restoreVolumes(ctx, c, p)
 		ref, err := r.solve(ctx, c, p)
 		if err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ import (
 type Cache struct {
 	kind string // "registry" or "local"
 	ref  string // image reference or directory
+	ro   bool   // imported from, never exported to
 }
 
 // RegistryCache is a build cache stored in a registry under ref
@@ -27,9 +28,36 @@ func RegistryCache(ref string) Cache { return Cache{kind: "registry", ref: ref} 
 // LocalCache is a build cache stored in a host directory (an OCI layout).
 func LocalCache(dir string) Cache { return Cache{kind: "local", ref: dir} }
 
-// String returns the cache in the form LADING_CACHE_FROM and
-// LADING_CACHE_TO accept: "registry:REF" or "local:DIR".
-func (c Cache) String() string { return c.kind + ":" + c.ref }
+// ReadOnly returns the cache marked read-only: given to [WithCache], it is
+// imported from (layers and cache volumes) but never written to, e.g. the
+// main branch's cache read by pull-request builds.
+func (c Cache) ReadOnly() Cache { c.ro = true; return c }
+
+// String returns the cache in the form LADING_CACHE accepts:
+// "registry:REF" or "local:DIR", with an "ro:" prefix when read-only.
+// Without the prefix it is also what LADING_CACHE_FROM and LADING_CACHE_TO
+// accept.
+func (c Cache) String() string {
+	if c.ro {
+		return "ro:" + c.kind + ":" + c.ref
+	}
+	return c.kind + ":" + c.ref
+}
+
+// WithCache keeps builds warm across engines: every build imports
+// BuildKit's layer cache and the contents of the cache volumes it mounts
+// from the caches, and exports both to those that are not read-only
+// ([Cache.ReadOnly]). Volumes are restored before their first use and
+// saved after a successful build, only when they changed (see
+// docs/ci-caches.md). Without it, LADING_CACHE is used: a comma-separated
+// list of "registry:REF" and "local:DIR", each with an optional "ro:"
+// prefix. It adds to WithCacheFrom and WithCacheTo (and their variables).
+func WithCache(caches ...Cache) Option {
+	return func(s *settings) {
+		s.only("WithCache", forBuilds, "it is a build option")
+		s.caches = append(s.caches, caches...)
+	}
+}
 
 // WithCacheFrom imports build cache from the given caches in every build.
 // Without it, LADING_CACHE_FROM is used: a comma-separated list of
@@ -58,11 +86,17 @@ func parseCacheList(env, v string) ([]Cache, error) {
 		if item == "" {
 			continue
 		}
-		kind, ref, ok := strings.Cut(item, ":")
-		if !ok || ref == "" || (kind != "registry" && kind != "local") {
-			return nil, fmt.Errorf("%s: %q is not registry:REF or local:DIR", env, item)
+		c := Cache{}
+		rest, ro := strings.CutPrefix(item, "ro:")
+		if ro && env != "LADING_CACHE" {
+			return nil, fmt.Errorf("%s: %q: the ro: prefix belongs in LADING_CACHE; %s is read-only or write-only already", env, item, env)
 		}
-		caches = append(caches, Cache{kind: kind, ref: ref})
+		kind, ref, ok := strings.Cut(rest, ":")
+		if !ok || ref == "" || (kind != "registry" && kind != "local") {
+			return nil, fmt.Errorf("%s: %q is not registry:REF or local:DIR (with an optional ro: prefix in LADING_CACHE)", env, item)
+		}
+		c.kind, c.ref, c.ro = kind, ref, ro
+		caches = append(caches, c)
 	}
 	return caches, nil
 }
@@ -81,6 +115,17 @@ func (e *Engine) cacheOptions() (imports, exports []client.CacheOptionsEntry, er
 			return nil, nil, err
 		}
 	}
+	travel, err := e.travelCaches()
+	if err != nil {
+		return nil, nil, err
+	}
+	from = append(slices.Clip(from), travel...)
+	explicit := len(to)
+	for _, c := range travel {
+		if !c.ro {
+			to = append(slices.Clip(to), c)
+		}
+	}
 	for _, c := range from {
 		attrs, err := e.cacheAttrs(c)
 		if err != nil {
@@ -94,7 +139,7 @@ func (e *Engine) cacheOptions() (imports, exports []client.CacheOptionsEntry, er
 		}
 		imports = append(imports, client.CacheOptionsEntry{Type: c.kind, Attrs: attrs})
 	}
-	for _, c := range to {
+	for i, c := range to {
 		attrs, err := e.cacheAttrs(c)
 		if err != nil {
 			return nil, nil, err
@@ -106,9 +151,29 @@ func (e *Engine) cacheOptions() (imports, exports []client.CacheOptionsEntry, er
 			attrs["oci-mediatypes"] = "true"
 		}
 		attrs["mode"] = "max"
+		if i >= explicit {
+			// A cache of WithCache never fails a build: BuildKit reports
+			// the failed export on the progress output instead.
+			attrs["ignore-error"] = "true"
+		}
 		exports = append(exports, client.CacheOptionsEntry{Type: c.kind, Attrs: attrs})
 	}
 	return imports, exports, nil
+}
+
+// travelCaches returns the caches volumes travel with: the WithCache
+// option, else LADING_CACHE.
+func (e *Engine) travelCaches() ([]Cache, error) {
+	if e.s.caches != nil {
+		return e.s.caches, nil
+	}
+	return parseCacheList("LADING_CACHE", os.Getenv("LADING_CACHE"))
+}
+
+// volumesTravel says builds restore and save cache volumes.
+func (e *Engine) volumesTravel() bool {
+	caches, err := e.travelCaches()
+	return err == nil && len(caches) > 0
 }
 
 // cacheAttrs validates a cache and returns its base attributes.

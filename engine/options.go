@@ -46,6 +46,7 @@ type settings struct {
 	binary           string
 	cacheFrom        []Cache
 	cacheTo          []Cache
+	caches           []Cache // WithCache: layers and volumes (cache.go)
 	epoch            *time.Time
 	dockerConfig     string
 	platforms        []ocispecs.Platform

@@ -28,7 +28,8 @@ const (
 func (s Sharing) cacheOption(c *cacheOpts) { c.sharing = s }
 
 // WithMountedCache mounts a cache volume at path for later exec steps.
-// Options: a Sharing mode, and Owner for the cache's root directory.
+// Options: a Sharing mode, Owner for the cache's root directory, and how
+// the volume travels with the engine's caches (LocalOnly, SaveLimit).
 func (c *Container) WithMountedCache(path string, cache CacheVolume, opts ...CacheOption) *Container {
 	loc := caller()
 	return c.mount(loc, "WithMountedCache", path, func(target string) (llb.Mount, error) {
@@ -51,7 +52,10 @@ func (c *Container) WithMountedCache(path string, cache CacheVolume, opts ...Cac
 		if err := checkOwner(loc, "WithMountedCache", o.owner); err != nil {
 			return llb.Mount{}, err
 		}
-		return llb.Mount{Target: target, Kind: llb.MountCache, CacheID: string(cache), Sharing: llb.Sharing(o.sharing), Owner: o.owner}, nil
+		if err := checkTravel(loc, "WithMountedCache", &o); err != nil {
+			return llb.Mount{}, err
+		}
+		return llb.Mount{Target: target, Kind: llb.MountCache, CacheID: string(cache), Sharing: llb.Sharing(o.sharing), Owner: o.owner, Travel: o.travel}, nil
 	})
 }
 

@@ -28,7 +28,7 @@ var packageFuncs = map[string]any{
 	"IgnoreDockerignore": sdk.IgnoreDockerignore, "KeepGitDir": sdk.KeepGitDir, "ForPlatform": sdk.ForPlatform,
 	"Env": sdk.Env, "Workdir": sdk.Workdir, "AsUser": sdk.AsUser, "ExitCodes": sdk.ExitCodes,
 	"TargetPlatformEnv": sdk.TargetPlatformEnv, "NoNetwork": sdk.NoNetwork, "Insecure": sdk.Insecure,
-	"ProxyFromEnv": sdk.ProxyFromEnv, "SystemCABundle": sdk.SystemCABundle,
+	"ProxyFromEnv": sdk.ProxyFromEnv, "SystemCABundle": sdk.SystemCABundle, "SaveLimit": sdk.SaveLimit,
 }
 
 // TestNoInputPanics calls every exported function and every method of

@@ -39,8 +39,10 @@ type hostOpts struct {
 }
 
 type cacheOpts struct {
-	sharing Sharing
-	owner   *llb.Owner
+	sharing   Sharing
+	owner     *llb.Owner
+	travel    llb.VolumeTravel // travel.go
+	travelErr string
 }
 
 // Ownership sets the owner of copied or created files, or of a cache

@@ -101,6 +101,9 @@ func (c *compiler) facts(prog *Program, finalExec string) {
 	}
 	prog.SSH = sortedKeys(c.ssh)
 	prog.CacheVolumes = sortedKeys(c.caches)
+	if c.opt.Volumes {
+		prog.Volumes = c.volumeFacts()
+	}
 	prog.Bases = sortedKeys(c.bases)
 	prog.UsesProxy = c.proxy
 	if c.insecure {
@@ -128,6 +131,7 @@ type compiler struct {
 	secrets    map[string]SecretSource
 	ssh        map[string]struct{}
 	caches     map[string]struct{}
+	volumes    map[string]*volumeSite // cache id -> its first use
 	bases      map[string]struct{}
 	steps      map[string]int32 // step identity -> the last node described with it
 	rerun      *Node

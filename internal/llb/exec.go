@@ -126,6 +126,7 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 				}
 				em.src, em.selector = src, "/cache"
 			}
+			c.noteVolume(base, m, em.src)
 			mounts = append(mounts, em)
 		case MountTemp:
 			mounts = append(mounts, execMount{target: m.Target, tmpfs: true})

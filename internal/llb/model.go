@@ -209,6 +209,10 @@ type Mount struct {
 	SSHID   string
 	Mode    os.FileMode // secret/ssh file mode; 0 means 0400 / 0600
 	Loc     Location
+	// Travel says how a cache volume's contents travel with the engine's
+	// caches (MountCache only). It never enters a step's identity or
+	// cache key.
+	Travel VolumeTravel
 }
 
 // Secret is a secret and where its value comes from. Only its name is ever

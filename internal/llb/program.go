@@ -38,6 +38,9 @@ type Options struct {
 	// the layers the program adds (SOURCE_DATE_EPOCH), for reproducible
 	// digests.
 	Epoch *time.Time
+	// Volumes fills in Program.Volumes: what restoring and saving cache
+	// volumes needs (volumes.go).
+	Volumes bool
 }
 
 // Program is a compiled value: what the engine needs to run it.
@@ -67,6 +70,10 @@ type Program struct {
 	FinalExec string
 	// CacheVolumes are the ids of the cache volumes steps mount, sorted.
 	CacheVolumes []string
+	// Volumes describe each cache volume's first use, for restoring and
+	// saving its contents (volumes.go), sorted by id; only compiled with
+	// Options.Volumes.
+	Volumes []Volume
 	// Bases are the base images the graph pulls, as pinned references.
 	Bases []string
 	// UsesProxy says a step sets proxy variables: the solve must stay out

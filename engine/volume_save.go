@@ -1,0 +1,287 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/identity"
+
+	lllb "github.com/ladingbuild/lading/internal/llb"
+)
+
+// Saving cache volumes, after a successful build: per writable cache and
+// volume, an exec mounts the volume and, as a writable mount, the save the
+// build started from (or an empty filesystem, for the first save and when
+// the save stacks too many layers). It copies what differs and removes what
+// is gone, and writes a status: the volume's size and how many files it
+// changed. An unchanged volume is not exported at all. A changed one is
+// exported by BuildKit's own exporters, as an image whose layers are the
+// old save's plus one of the change: pushed to the registry (the manifest
+// and tag last), or written to a new OCI layout that replaces the previous
+// one in one rename. Two savers never mix: the last complete save wins.
+
+// saveScript syncs the volume ($V) into the save (/lading/out) and writes
+// the status (/lading/status). Files whose time and contents are equal are
+// kept; a file that differs is copied whole.
+const saveScript = `set -e
+o=/lading/out s=/lading/status
+du -sk "$V" | cut -f1 > $s/size
+if [ -n "$LIMIT" ] && [ "$(cat $s/size)" -gt "$LIMIT" ]; then exit 0; fi
+have_cmp=1; command -v cmp >/dev/null 2>&1 || have_cmp=
+cd "$o"
+find . -depth -mindepth 1 | while IFS= read -r f; do
+	if [ ! -e "$V/$f" ] && [ ! -L "$V/$f" ]; then rm -rf "$f"; echo "$f"; fi
+done > $s/removed
+cd "$V"
+find . -mindepth 1 -type d | while IFS= read -r d; do
+	if [ ! -d "$o/$d" ] || [ -L "$o/$d" ]; then rm -rf "$o/$d"; mkdir -p "$o/$d"; echo "$d"; fi
+done > $s/dirs
+find . -mindepth 1 ! -type d | while IFS= read -r f; do
+	if [ -e "$o/$f" ] || [ -L "$o/$f" ]; then
+		if [ ! -L "$f" ] && [ ! "$f" -nt "$o/$f" ] && [ ! "$f" -ot "$o/$f" ]; then continue; fi
+		if [ -n "$have_cmp" ] && [ ! -L "$f" ] && [ ! -L "$o/$f" ] && cmp -s "$f" "$o/$f"; then continue; fi
+		rm -rf "$o/$f"
+	fi
+	cp -a "$f" "$o/$f"; echo "$f"
+done > $s/copied
+`
+
+// volumeSave is one volume's save to one cache, checked and ready to
+// export.
+type volumeSave struct {
+	vol     lllb.Volume
+	cache   Cache
+	index   int
+	def     *llb.Definition // the save's filesystem
+	size    int64           // the volume's size in bytes
+	changed int             // entries copied or removed
+	over    bool            // larger than the volume's save limit
+	err     error
+}
+
+// saveVolumes saves the build's changed volumes to the writable caches.
+// It never fails the build: problems are warnings.
+func (r *run) saveVolumes(ctx context.Context) {
+	v := r.vols
+	if v == nil || v.vols == nil || ctx.Err() != nil {
+		return
+	}
+	var saves []*volumeSave
+	for i, cache := range v.caches {
+		if cache.ro {
+			continue
+		}
+		for _, vol := range v.vols {
+			if !vol.Travel.LocalOnly {
+				saves = append(saves, &volumeSave{vol: vol, cache: cache, index: i})
+			}
+		}
+	}
+	if len(saves) == 0 {
+		return
+	}
+	if err := r.checkSaves(ctx, saves); err != nil {
+		for _, s := range saves {
+			r.volumeWarn(s.cache, "was not updated (%v)", rootMessage(err))
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for _, s := range saves {
+		wg.Go(func() { r.reportSave(ctx, s) })
+	}
+	wg.Wait()
+}
+
+// reportSave exports a checked save when it changed, or says why not.
+func (r *run) reportSave(ctx context.Context, s *volumeSave) {
+	switch {
+	case s.err != nil:
+		r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(s.err))
+	case s.over:
+		r.vols.out.Lock()
+		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache)
+		r.vols.out.Unlock()
+	case s.changed > 0:
+		t0 := time.Now()
+		if err := r.exportSave(ctx, s); err != nil {
+			if ctx.Err() == nil {
+				r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(err))
+			}
+			return
+		}
+		r.notef("saved cache volume %q (%s, %d entries changed) to %s in %.1fs", s.vol.ID, humanBytes(s.size), s.changed, s.cache, time.Since(t0).Seconds())
+	default:
+		r.notef("cache volume %q unchanged: %s not written", s.vol.ID, s.cache)
+	}
+}
+
+// notef prints a line on a human-readable progress output (not on quiet
+// or machine-readable ones).
+func (r *run) notef(format string, args ...any) {
+	mode, _ := progressMode(r.e.s.progress)
+	if r.e.s.progressOut == nil || (mode != ProgressAuto && mode != ProgressTTY && mode != ProgressPlain) {
+		return
+	}
+	r.vols.out.Lock()
+	defer r.vols.out.Unlock()
+	fmt.Fprintf(r.e.s.progressOut, format+"\n", args...)
+}
+
+// saveOpt is a solve option for the save's builds: the build's session
+// (its host directories and credentials), nothing exported.
+func (r *run) saveOpt() client.SolveOpt {
+	return client.SolveOpt{
+		LocalMounts:         r.opt.LocalMounts,
+		SharedKey:           r.opt.SharedKey,
+		Session:             r.opt.Session,
+		OCIStores:           r.opt.OCIStores,
+		Internal:            true,
+		AllowedEntitlements: r.opt.AllowedEntitlements,
+		Ref:                 identity.NewID(),
+	}
+}
+
+// checkSaves runs each save's sync and reads its status.
+func (r *run) checkSaves(ctx context.Context, saves []*volumeSave) error {
+	_, err := r.e.c.Build(ctx, r.saveOpt(), "lading", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		var wg sync.WaitGroup
+		for _, s := range saves {
+			wg.Go(func() { s.err = r.checkSave(ctx, c, s) })
+		}
+		wg.Wait()
+		return gateway.NewResult(), nil
+	}, nil)
+	return err
+}
+
+// checkSave syncs one volume into its save and reads the status.
+func (r *run) checkSave(ctx context.Context, c gateway.Client, s *volumeSave) error {
+	base := llb.Scratch()
+	if b := r.vols.found[s.index][s.vol.ID]; b != nil && b.layers < maxVolumeLayers {
+		base = b.state
+	}
+	limit := ""
+	if l := s.vol.Travel.SaveLimit; l > 0 {
+		limit = strconv.FormatInt(l/1024, 10)
+	}
+	ex, err := r.volumeExec(s.vol, saveScript, "save cache volume "+s.vol.ID+" to "+s.cache.String(),
+		llb.AddEnv("LIMIT", limit))
+	if err != nil {
+		return err
+	}
+	out := ex.AddMount("/lading/out", base)
+	status := ex.AddMount("/lading/status", llb.Scratch())
+	if s.def, err = out.Marshal(ctx, llb.Platform(r.vols.plat)); err != nil {
+		return err
+	}
+	ref, err := solveRef(ctx, c, status, r.vols.plat)
+	if err != nil {
+		return err
+	}
+	size, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: "size"})
+	if err != nil {
+		return err
+	}
+	kb, err := strconv.ParseInt(strings.TrimSpace(string(size)), 10, 64)
+	if err != nil {
+		return fmt.Errorf("reading the volume's size %q: %w", size, err)
+	}
+	s.size = kb * 1024
+	if l := s.vol.Travel.SaveLimit; l > 0 && s.size > l {
+		s.over = true
+		return nil
+	}
+	for _, name := range []string{"removed", "dirs", "copied"} {
+		dt, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: name})
+		if err != nil {
+			return err
+		}
+		s.changed += strings.Count(string(dt), "\n")
+	}
+	return nil
+}
+
+// exportSave exports a checked save with BuildKit's exporters.
+func (r *run) exportSave(ctx context.Context, s *volumeSave) error {
+	opt := r.saveOpt()
+	var tmp string
+	wait := func() error { return nil }
+	switch s.cache.kind {
+	case "registry":
+		ref, err := volumeRef(s.cache.ref, s.vol.ID)
+		if err != nil {
+			return err
+		}
+		attrs := map[string]string{"name": ref, "push": "true", "oci-mediatypes": "true"}
+		if a, err := r.e.cacheAttrs(s.cache); err == nil && a["registry.insecure"] == "true" {
+			attrs["registry.insecure"] = "true"
+		}
+		opt.Exports = []client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}
+	case "local":
+		a, err := r.e.cacheAttrs(s.cache)
+		if err != nil {
+			return err
+		}
+		if tmp, err = newLocalSaveDir(a["dir"], s.vol.ID); err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp) // renamed away when complete
+		pr, pw := io.Pipe()
+		untarred := make(chan error, 1)
+		go func() {
+			err := untarLayout(pr, tmp)
+			pr.CloseWithError(err)
+			untarred <- err
+		}()
+		defer pw.Close()
+		opt.Exports = []client.ExportEntry{{
+			Type:   client.ExporterOCI,
+			Output: func(map[string]string) (io.WriteCloser, error) { return pw, nil },
+			Attrs:  map[string]string{"oci-mediatypes": "true"},
+		}}
+		wait = func() error { pw.Close(); return <-untarred }
+	}
+	def := s.def
+	_, err := r.e.c.Build(ctx, opt, "lading", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res, err := c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}, nil)
+	if werr := wait(); err == nil {
+		err = werr
+	}
+	if err != nil || ctx.Err() != nil {
+		return err
+	}
+	if s.cache.kind == "local" {
+		a, _ := r.e.cacheAttrs(s.cache)
+		return commitLocalSave(a["dir"], s.vol.ID, tmp)
+	}
+	return nil
+}
+
+// humanBytes writes a size in binary units.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
