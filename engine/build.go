@@ -98,8 +98,8 @@ func (r *run) warnf(format string, args ...any) {
 		msg = r.scrub.String(msg)
 	}
 	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	r.warnings = append(r.warnings, msg)
-	r.wmu.Unlock()
 	if mode, _ := progressMode(r.e.s.progress); mode != ProgressQuiet && r.e.s.progressOut != nil {
 		fmt.Fprintf(r.e.s.progressOut, "warning: %s\n", msg)
 	}
