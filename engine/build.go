@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -159,7 +158,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		return nil, e.solveError(ctx, solveErr, r.progs, r.mon)
 	}
 	r.saveVolumes(ctx)
-	return r.finish(resp, time.Since(start))
+	return r.finish(ctx, resp, time.Since(start))
 }
 
 // plan compiles the value offline and checks the request against it.
@@ -284,6 +283,7 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 		return nil, err
 	}
 	resolver.prefetch(ctx, r.pre.Bases, r.targets[0])
+	r.loadTravelledRecord(ctx, c) // explain_travel.go
 	for _, platform := range r.targets {
 		p, err := r.req.compile(ctx, lllb.Options{
 			Resolver:   resolver,
@@ -350,7 +350,7 @@ func (r *run) solve(ctx context.Context, c gateway.Client, p *lllb.Program) (gat
 }
 
 // finish commits the outputs and describes the build.
-func (r *run) finish(resp *client.SolveResponse, took time.Duration) (*Result, error) {
+func (r *run) finish(ctx context.Context, resp *client.SolveResponse, took time.Duration) (*Result, error) {
 	for _, x := range r.exports {
 		if x.commit != nil {
 			if err := x.commit(); err != nil {
@@ -359,9 +359,6 @@ func (r *run) finish(resp *client.SolveResponse, took time.Duration) (*Result, e
 		}
 	}
 	res := &Result{Summary: r.mon.summary(took)}
-	r.wmu.Lock()
-	res.Summary.Warnings = slices.Clone(r.warnings)
-	r.wmu.Unlock()
 	if !r.opt.Internal {
 		res.BuildID = r.opt.Ref
 	}
@@ -371,7 +368,10 @@ func (r *run) finish(resp *client.SolveResponse, took time.Duration) (*Result, e
 	if r.req.rerunFinal {
 		res.stdout, res.stderr = r.mon.captured(StreamStdout), r.mon.captured(StreamStderr)
 	}
-	r.saveRecord(res)
+	r.saveRecord(ctx, res)
+	r.wmu.Lock()
+	res.Summary.Warnings = append(res.Summary.Warnings, r.warnings...)
+	r.wmu.Unlock()
 	return res, nil
 }
 

@@ -30,6 +30,7 @@ type explainer struct {
 	ops     map[string]string // step identity → operation
 	rerun   string
 	ready   bool // explainProgram has run
+	from    string // the cache prev came from, when not from this machine
 }
 
 // explainPlan reads the last build's record and records this one's steps
@@ -264,7 +265,7 @@ func (m *monitor) why(id string, ran bool) string {
 
 // saveRecord writes this build's record, with which steps ran, for the
 // next build to compare with.
-func (r *run) saveRecord(res *Result) {
+func (r *run) saveRecord(ctx context.Context, res *Result) {
 	ex := r.ex
 	if ex == nil || !ex.ready {
 		return
@@ -279,6 +280,6 @@ func (r *run) saveRecord(res *Result) {
 	ex.cur.Digest = res.Digest
 	if err := ex.store.Save(ex.cur); err != nil {
 		r.warnf("%v", err)
-		res.Summary.Warnings = append(res.Summary.Warnings, r.scrub.String(err.Error()))
 	}
+	r.saveTravellingRecord(ctx, ex.cur)
 }

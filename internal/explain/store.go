@@ -53,8 +53,14 @@ func Identity() string {
 
 // path is the file of a program and target's record.
 func (s Store) path(program, target string) string {
+	return filepath.Join(s.Dir, Key(program, target)+".json")
+}
+
+// Key names the record of a program and target in a store or a cache:
+// 32 hex digits.
+func Key(program, target string) string {
 	sum := sha256.Sum256([]byte(program + "\x00" + target))
-	return filepath.Join(s.Dir, hex.EncodeToString(sum[:16])+".json")
+	return hex.EncodeToString(sum[:16])
 }
 
 // Load returns the record of program and target, or nil if there is
