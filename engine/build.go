@@ -86,6 +86,7 @@ type run struct {
 	warnings []string
 	rep      runReport  // what the run report and trace need (report_run.go)
 	vols     *volumeRun // the cache volumes' saves (volume_restore.go)
+	attest   attestRun  // attest.go: what preflight decided
 }
 
 // warnf records a problem that does not fail the build: it is printed on
@@ -133,6 +134,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	if err := r.session(); err != nil {
 		return nil, err
 	}
+	if err := r.preflight(ctx); err != nil { // attest.go: attestations, engine capability check
+		return nil, err
+	}
 	defer func() { err = r.scrub.Error(err) }()
 	defer r.startReport(ctx, start)(&res, &err)
 
@@ -143,7 +147,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		close(ch)
 		return nil, err
 	}
-	resp, solveErr := e.c.Build(ctx, r.opt, "lading", r.gatewayBuild, ch)
+	resp, solveErr := e.c.Build(ctx, r.opt, "lading", r.attested(r.gatewayBuild), ch) // attested: attest.go
 	wait()
 	e.keepWithinBudget(ctx) // gc.go
 	r.mu.Lock()

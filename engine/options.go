@@ -50,6 +50,7 @@ type settings struct {
 	epoch            *time.Time
 	dockerConfig     string
 	platforms        []ocispecs.Platform
+	attest           attestSettings
 	run              runSettings
 	disk             string
 	explain          explainSettings

@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/moby/buildkit/client"
+)
+
+// Provenance says how much SLSA provenance BuildKit attaches to the images
+// a build exports (see [WithProvenance] and docs/provenance.md).
+type Provenance uint8
+
+const (
+	// ProvenanceMin, the default, records the build's materials (base
+	// images by digest, Git and HTTP sources), its host directories (by
+	// name, with the digest of their content), its target platform and
+	// its build-specific times — but not the build graph.
+	ProvenanceMin Provenance = iota
+	// ProvenanceMax adds the whole build graph (every step and its
+	// arguments) and the layers each step made. A build that sets proxy
+	// variables gets ProvenanceMin instead, with a warning: the graph
+	// holds the proxy URLs, which may carry a password.
+	ProvenanceMax
+	// ProvenanceOff attaches no provenance.
+	ProvenanceOff
+)
+
+// String returns the mode's name as LADING_PROVENANCE spells it.
+func (p Provenance) String() string {
+	switch p {
+	case ProvenanceMin:
+		return "min"
+	case ProvenanceMax:
+		return "max"
+	case ProvenanceOff:
+		return "off"
+	}
+	return fmt.Sprintf("Provenance(%d)", uint8(p))
+}
+
+// DefaultSBOMScanner is the scanner image [WithSBOM] runs when given "":
+// BuildKit's syft scanner, the one buildx uses.
+const DefaultSBOMScanner = "docker/buildkit-syft-scanner:stable-1"
+
+// attestSettings are the attestation options of an engine.
+type attestSettings struct {
+	provenance    Provenance
+	provenanceSet bool
+	sbom          string // scanner image; "" means no SBOM
+	sbomSet       bool
+}
+
+// WithProvenance sets how much SLSA v1 provenance (BuildKit's own) is
+// attached to the images a build pushes ([Registry], [Engine.Publish]) or
+// writes as an OCI tarball ([OCITarball]); the default is [ProvenanceMin].
+// Without the option, LADING_PROVENANCE (min, max or off) decides. Docker
+// tarballs and local outputs never carry attestations. A build option:
+// Connect and With.
+func WithProvenance(mode Provenance) Option {
+	return func(s *settings) {
+		s.only("WithProvenance", forBuilds, "it is a build option")
+		if mode > ProvenanceOff {
+			if s.err == nil {
+				s.err = fmt.Errorf("engine.WithProvenance: unknown mode %d; use engine.ProvenanceMin, ProvenanceMax or ProvenanceOff", mode)
+			}
+			return
+		}
+		s.attest.provenance, s.attest.provenanceSet = mode, true
+	}
+}
+
+// WithSBOM attaches an SPDX SBOM to every image a build pushes or writes
+// as an OCI tarball, one per platform, as buildx does: BuildKit runs the
+// scanner image on the image's root filesystem (BuildKit's scanner
+// protocol) and attaches what it writes as an in-toto attestation.
+// scanner "" means [DefaultSBOMScanner]. Without the option,
+// LADING_SBOM decides: "on" (the default scanner), "off", or a scanner
+// image reference. A build option: Connect and With.
+func WithSBOM(scanner string) Option {
+	return func(s *settings) {
+		s.only("WithSBOM", forBuilds, "it is a build option")
+		if scanner == "" {
+			scanner = DefaultSBOMScanner
+		}
+		s.attest.sbom, s.attest.sbomSet = scanner, true
+	}
+}
+
+// WithoutSBOM attaches no SBOM, whatever LADING_SBOM says. A build
+// option: Connect and With.
+func WithoutSBOM() Option {
+	return func(s *settings) {
+		s.only("WithoutSBOM", forBuilds, "it is a build option")
+		s.attest.sbom, s.attest.sbomSet = "", true
+	}
+}
+
+// attestModes resolves the options against LADING_PROVENANCE and
+// LADING_SBOM.
+func (a attestSettings) modes() (Provenance, string, error) {
+	prov, sbom := a.provenance, a.sbom
+	if !a.provenanceSet {
+		switch v := strings.TrimSpace(os.Getenv("LADING_PROVENANCE")); strings.ToLower(v) {
+		case "", "min", "1", "true", "on":
+			prov = ProvenanceMin
+		case "max", "full":
+			prov = ProvenanceMax
+		case "off", "0", "false", "none":
+			prov = ProvenanceOff
+		default:
+			return 0, "", fmt.Errorf("LADING_PROVENANCE=%s: want min, max or off", quote(v))
+		}
+	}
+	if !a.sbomSet {
+		switch v := strings.TrimSpace(os.Getenv("LADING_SBOM")); strings.ToLower(v) {
+		case "", "off", "0", "false", "none":
+			sbom = ""
+		case "on", "1", "true":
+			sbom = DefaultSBOMScanner
+		default:
+			sbom = v
+		}
+	}
+	return prov, sbom, nil
+}
+
+// attestable says whether the exports can carry attestations: at least
+// one image or OCI export, and nothing BuildKit would write them into as
+// files (a local directory) or refuse them for (a Docker tarball). The
+// reason is set when attestations are dropped for a mix of outputs.
+func attestable(exports []*export) (ok bool, reason string) {
+	var image bool
+	for _, x := range exports {
+		switch x.entry.Type {
+		case client.ExporterImage, client.ExporterOCI:
+			image = true
+		case client.ExporterDocker:
+			reason = "a Docker tarball cannot hold them"
+		case client.ExporterLocal:
+			reason = "a LocalPath output would receive them as files"
+		}
+	}
+	if !image {
+		return false, ""
+	}
+	return reason == "", reason
+}
+
+// preflight runs after the session phase, before the solve: it asks for
+// the attestations the settings want, then checks the engine has what the
+// build needs.
+func (r *run) preflight(ctx context.Context) error {
+	if err := r.requestAttestations(ctx); err != nil {
+		return err
+	}
+	return r.checkEngine(ctx)
+}
+
+// requestAttestations asks the engine for the attestations the settings want: it sets
+// BuildKit's attest:provenance and attest:sbom frontend attributes, and
+// hashes the host directories for the statement [run.attested] attaches
+// beside the provenance.
+func (r *run) requestAttestations(ctx context.Context) error {
+	prov, sbom, err := r.e.s.attest.modes()
+	if err != nil {
+		return err
+	}
+	if prov == ProvenanceOff && sbom == "" {
+		return nil
+	}
+	ok, reason := attestable(r.exports)
+	if !ok {
+		if reason != "" {
+			r.warnf("no provenance or SBOM attached: %s; build the image and the other output separately to get them", reason)
+		}
+		return nil
+	}
+	if prov != ProvenanceOff {
+		if prov == ProvenanceMax && r.pre.UsesProxy {
+			r.warnf("provenance is min, not max: a step sets proxy variables, and max provenance would record them (their URLs may carry a password)")
+			prov = ProvenanceMin
+		}
+		r.opt.FrontendAttrs["attest:provenance"] = "mode=" + prov.String()
+		digests, err := localDigests(ctx, r.pre.Locals)
+		if err != nil {
+			return err
+		}
+		r.attest.hosts = hostDirectories(digests)
+	}
+	if sbom != "" {
+		r.opt.FrontendAttrs["attest:sbom"] = "generator=" + sbom
+	}
+	return nil
+}
