@@ -183,7 +183,7 @@ func (r *run) requestAttestations(ctx context.Context) error {
 			r.warnf("provenance is min, not max: a step sets proxy variables, and max provenance would record them (their URLs may carry a password)")
 			prov = ProvenanceMin
 		}
-		r.opt.FrontendAttrs["attest:provenance"] = "mode=" + prov.String()
+		r.opt.FrontendAttrs["attest:provenance"] = "mode=" + prov.String() + ",version=v1"
 		digests, err := localDigests(ctx, r.pre.Locals)
 		if err != nil {
 			return err

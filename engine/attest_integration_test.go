@@ -1,28 +1,171 @@
 package engine
 
 import (
-	"encoding/json"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ladingbuild/lading/inspect"
+	lllb "github.com/ladingbuild/lading/internal/llb"
 	"github.com/ladingbuild/lading/sdk"
 )
 
-func TestAttestProbe(t *testing.T) {
-	e, env := testEngine(t)
+// Sentinels that must never appear in an attestation.
+const (
+	sentinelSecretEnv   = "attest-SENTINEL-env-secret-7f3a"
+	sentinelSecretValue = "attest-SENTINEL-value-secret-91c2"
+	sentinelProxyPass   = "attestSENTINELproxypw55"
+	sentinelCA          = "attest-SENTINEL-ca-bundle-0d1e"
+)
+
+// sentinelContainer uses a secret from the env, a secret value, a proxy
+// whose URL carries a password, and a CA bundle, in one exec step on the
+// debian:bookworm-slim stand-in.
+func sentinelContainer(t *testing.T, withProxy bool) *sdk.Container {
+	t.Helper()
+	t.Setenv("LADING_TEST_ATTEST_SECRET", sentinelSecretEnv)
 	c := sdk.From("debian:bookworm-slim").
-		WithDirectory("/bin2", sdk.Host(ltTool(t))).
-		WithExec([]string{"/bin2/lt", "write", "/built", uniqueTag(t)})
-	ref := env.Registry + "/lading-test/attest:" + uniqueTag(t)
-	_, err := e.With(WithProvenance(ProvenanceMax)).Publish(t.Context(), c, ref)
+		WithDirectory("/opt/lt", sdk.Host(ltTool(t))).
+		WithSecretEnv("TOKEN", sdk.SecretFromEnv("LADING_TEST_ATTEST_SECRET")).
+		WithMountedSecret("/run/secrets/key", sdk.SecretFromValue("key", sentinelSecretValue))
+	if withProxy {
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		require.NoError(t, os.WriteFile(ca, []byte("# "+sentinelCA+"\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o644))
+		proxy := "http://user:" + sentinelProxyPass + "@127.0.0.1:9"
+		c = c.WithProxy(sdk.Proxy{HTTP: proxy, HTTPS: proxy, All: proxy, NoProxy: "localhost", CABundle: ca})
+	}
+	return c.WithExec([]string{"/opt/lt/lt", "write", "/built", uniqueTag(t)}).
+		WithEntrypoint("/opt/lt/lt")
+}
+
+// assertNoSentinel searches every attestation statement of every platform.
+func assertNoSentinel(t *testing.T, img *inspect.Image) {
+	t.Helper()
+	require.NotEmpty(t, img.Platforms)
+	for _, p := range img.Platforms {
+		require.NotEmpty(t, p.Attestations, "platform %s carries attestations", p.Platform)
+		for _, a := range p.Attestations {
+			for _, s := range []string{sentinelSecretEnv, sentinelSecretValue, sentinelProxyPass, sentinelCA, "BEGIN CERTIFICATE"} {
+				assert.False(t, bytes.Contains(a.Statement, []byte(s)), "%s attestation holds %q", a.PredicateType, s)
+			}
+		}
+	}
+}
+
+// Every build that reads secrets and sets a proxy with a password and a
+// CA bundle gets provenance that names its base image by digest and its
+// host directory by content, and no attestation holds a secret value, the
+// proxy's password or the CA bundle, in min and max mode, pushed or
+// written as an OCI tarball.
+func TestAttestationsHoldNoSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		mode      Provenance
+		proxy     bool
+		wantGraph bool // max provenance kept (the build graph is recorded)
+	}{
+		{"min with proxy", ProvenanceMin, true, false},
+		{"max with proxy becomes min", ProvenanceMax, true, false},
+		{"max with secrets only", ProvenanceMax, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, env := testEngine(t, WithProvenance(tc.mode))
+			ref := env.Registry + "/lading-test/attest-sentinel:" + uniqueTag(t)
+			tar := filepath.Join(t.TempDir(), "image.tar")
+			res, err := e.Build(t.Context(), sentinelContainer(t, tc.proxy), Registry(ref), OCITarball(tar))
+			require.NoError(t, err)
+			if tc.mode == ProvenanceMax && tc.proxy {
+				if assert.Len(t, res.Summary.Warnings, 1) {
+					assert.Contains(t, res.Summary.Warnings[0], "provenance is min, not max")
+				}
+			}
+			for _, target := range []string{ref, tar} {
+				img, err := inspect.Read(t.Context(), target)
+				require.NoError(t, err)
+				assertNoSentinel(t, img)
+				require.Len(t, img.Platforms, 1)
+				p := img.Platforms[0]
+				require.NotNil(t, p.Provenance, "%s has provenance", target)
+				assert.Equal(t, inspect.PredicateSLSA1, p.Provenance.PredicateType)
+				assert.Equal(t, tc.wantGraph, p.Provenance.HasBuildConfig)
+				require.Len(t, p.Provenance.Materials, 1)
+				assert.Contains(t, p.Provenance.Materials[0].URI, "pkg:docker/debian@bookworm-slim")
+				assert.Len(t, p.Provenance.Materials[0].Digest["sha256"], 64, "base image named by digest")
+				require.Len(t, p.Provenance.Locals, 1)
+				want, err := localDigest(t.Context(), lllbLocal(ltTool(t)))
+				require.NoError(t, err)
+				assert.Equal(t, want, p.Provenance.Locals[0].Digest, "host directory named by content")
+			}
+		})
+	}
+}
+
+// The attestations are off on request, and a Docker tarball never gets
+// any (BuildKit's docker exporter cannot hold them): the build says so.
+func TestAttestationsOff(t *testing.T) {
+	e, env := testEngine(t, WithProvenance(ProvenanceOff))
+	ref := env.Registry + "/lading-test/attest-off:" + uniqueTag(t)
+	c := ltContainer(t).WithNewFile("/x", uniqueTag(t))
+	_, err := e.Publish(t.Context(), c, ref)
 	require.NoError(t, err)
 	img, err := inspect.Read(t.Context(), ref)
 	require.NoError(t, err)
-	dt, _ := json.MarshalIndent(img, "", "  ")
-	t.Logf("%s", dt)
-	for _, a := range img.Platforms[0].Attestations {
-		t.Logf("%s", a.Statement)
+	require.Len(t, img.Platforms, 1)
+	assert.Empty(t, img.Platforms[0].Attestations)
+	assert.Nil(t, img.Platforms[0].Provenance)
+
+	t.Setenv("LADING_PROVENANCE", "off")
+	on, _ := testEngine(t)
+	img2Ref := env.Registry + "/lading-test/attest-off:" + uniqueTag(t)
+	_, err = on.Publish(t.Context(), c, img2Ref)
+	require.NoError(t, err)
+	img, err = inspect.Read(t.Context(), img2Ref)
+	require.NoError(t, err)
+	assert.Empty(t, img.Platforms[0].Attestations, "LADING_PROVENANCE=off")
+
+	t.Setenv("LADING_PROVENANCE", "")
+	dir := t.TempDir()
+	res, err := on.Build(t.Context(), c, OCITarball(filepath.Join(dir, "a.tar")), DockerTarball(filepath.Join(dir, "b.tar")))
+	require.NoError(t, err)
+	require.Len(t, res.Summary.Warnings, 1)
+	assert.Contains(t, res.Summary.Warnings[0], "a Docker tarball cannot hold them")
+}
+
+// lllbLocal is the host directory sdk.Host(path) sends, with no patterns.
+func lllbLocal(path string) lllb.LocalDir { return lllb.LocalDir{Path: path} }
+
+func TestProvenanceEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want Provenance
+		err  string
+	}{
+		{"", ProvenanceMin, ""},
+		{"min", ProvenanceMin, ""},
+		{"MAX", ProvenanceMax, ""},
+		{"off", ProvenanceOff, ""},
+		{"sometimes", 0, "LADING_PROVENANCE=\"sometimes\": want min, max or off"},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv("LADING_PROVENANCE", tc.env)
+			got, _, err := attestSettings{}.modes()
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
 	}
+	t.Setenv("LADING_PROVENANCE", "off")
+	got, _, err := attestSettings{provenance: ProvenanceMax, provenanceSet: true}.modes()
+	require.NoError(t, err)
+	assert.Equal(t, ProvenanceMax, got, "the option wins over the env")
+	assert.True(t, strings.HasPrefix(ProvenanceMax.String(), "max"))
 }

@@ -34,7 +34,7 @@ type feature struct {
 var (
 	featureProvenance = feature{
 		name:        "SLSA v1 provenance attestations",
-		minVersion:  "v0.21.0",
+		minVersion:  "v0.23.0",
 		gatewayCaps: []apicaps.CapID{gatewaypb.CapAttestations},
 	}
 	featureSBOM = feature{

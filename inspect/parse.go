@@ -25,7 +25,9 @@ type hostDirectories struct {
 }
 
 func isProvenance(pt string) bool { return pt == PredicateSLSA1 || pt == PredicateSLSA02 }
-func isSPDX(pt string) bool       { return pt == PredicateSPDX || strings.HasPrefix(pt, "https://spdx.dev/Document") }
+func isSPDX(pt string) bool {
+	return pt == PredicateSPDX || strings.HasPrefix(pt, "https://spdx.dev/Document")
+}
 
 // slsa1 is the part of a SLSA v1 predicate (as BuildKit writes it) that
 // inspect reads.
