@@ -23,6 +23,7 @@ var commands = []command{
 	{"explain", "say which steps of a build run again and why, from two records", runExplain},
 	{"lint", "lint a pipeline program's images (offline)", runLint},
 	{"lock", "update or check a pipeline program's lading.lock", runLock},
+	{"inspect", "show an image's config, provenance and SBOM (registry or OCI tarball)", runInspect},
 }
 
 func main() {
