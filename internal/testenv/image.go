@@ -31,13 +31,33 @@ type Image struct {
 	Layers [][]byte
 }
 
-// PullImage reads repo:reference (a tag or a manifest digest) back from the
-// registry: manifest, config and every layer. It fails the test on any
-// error, and when reference names an index rather than one image.
+// PullImage reads repo:reference (a tag or a digest) back from the
+// registry: manifest, config and every layer. When reference names an
+// index (an image with attestations, or several platforms) it reads the
+// index's linux/amd64 image. It fails the test on any error.
 func PullImage(t testing.TB, registry, repo, reference string) Image {
 	t.Helper()
 	var img Image
-	img.RawManifest = RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+reference, ManifestTypes)
+	img.RawManifest = RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+reference, indexTypes)
+	var idx struct {
+		Manifests []ocispecs.Descriptor `json:"manifests"`
+	}
+	if err := json.Unmarshal(img.RawManifest, &idx); err != nil {
+		t.Fatalf("decoding the manifest of %s:%s: %v", repo, reference, err)
+	}
+	if len(idx.Manifests) > 0 {
+		found := false
+		for _, d := range idx.Manifests {
+			if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
+				img.RawManifest = RegistryGet(t, registry, "/v2/"+repo+"/manifests/"+d.Digest.String(), ManifestTypes)
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("the index %s:%s has no linux/amd64 image", repo, reference)
+		}
+	}
 	if err := json.Unmarshal(img.RawManifest, &img.Manifest); err != nil {
 		t.Fatalf("decoding the manifest of %s:%s: %v", repo, reference, err)
 	}
