@@ -139,22 +139,28 @@ func (e *Engine) require(ctx context.Context, fs ...feature) error {
 func (e *Engine) checkCaps(ctx context.Context, c gateway.Client, fs ...feature) error {
 	opts := c.BuildOpts()
 	for _, f := range fs {
-		var missing []string
-		for _, id := range f.gatewayCaps {
-			if err := opts.Caps.Supports(id); err != nil {
-				missing = append(missing, string(id))
-			}
-		}
-		for _, id := range f.llbCaps {
-			if err := opts.LLBCaps.Supports(id); err != nil {
-				missing = append(missing, string(id))
-			}
-		}
-		if len(missing) > 0 {
+		if missing := missingCaps(f, opts.Caps, opts.LLBCaps); len(missing) > 0 {
 			return &CapabilityError{Feature: f.name, Needs: f.minVersion, Address: e.Address(), Version: e.engineVersion(ctx), Missing: missing}
 		}
 	}
 	return nil
+}
+
+// missingCaps lists the capabilities of f that the engine's gateway and
+// LLB cap sets do not have.
+func missingCaps(f feature, gateway, llb apicaps.CapSet) []string {
+	var missing []string
+	for _, id := range f.gatewayCaps {
+		if err := gateway.Supports(id); err != nil {
+			missing = append(missing, string(id))
+		}
+	}
+	for _, id := range f.llbCaps {
+		if err := llb.Supports(id); err != nil {
+			missing = append(missing, string(id))
+		}
+	}
+	return missing
 }
 
 // checkEngine is the build's check before the solve: the engine's version

@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/inspect"
+	"github.com/ladingbuild/lading/internal/testenv"
+)
+
+// Both engines CI runs (v0.34.2, and v0.33.1, the oldest supported) have
+// every feature a build with provenance and an epoch needs: the check
+// passes and the image carries SLSA v1 provenance.
+func TestCapabilitiesOfCIEngines(t *testing.T) {
+	env := testenv.Require(t)
+	addrs := map[string]string{"primary": env.BuildkitHost}
+	if oldest := os.Getenv("LADING_TEST_BUILDKIT_HOST_OLDEST"); oldest != "" {
+		addrs["oldest"] = oldest
+	} else if testenv.Required() {
+		t.Fatal("LADING_TEST_BUILDKIT_HOST_OLDEST is not set: eval \"$(hack/testenv.sh env)\"")
+	}
+	for name, addr := range addrs {
+		t.Run(name, func(t *testing.T) {
+			e, err := Connect(t.Context(), WithAddress(addr), Silent(), WithProgress(ProgressQuiet),
+				WithInsecureRegistry(env.Registry), WithSourceDateEpoch(time.Unix(1704164645, 0)))
+			require.NoError(t, err)
+			t.Cleanup(func() { e.Close() })
+			v := e.engineVersion(t.Context())
+			require.NotEmpty(t, v)
+			assert.False(t, olderThan(v, featureProvenance.minVersion), "%s is %s", addr, v)
+			ref := env.Registry + "/lading-test/caps:" + uniqueTag(t)
+			_, err = e.Publish(t.Context(), ltContainer(t).WithNewFile("/caps", uniqueTag(t)), ref)
+			require.NoError(t, err)
+			img, err := inspect.Read(t.Context(), ref)
+			require.NoError(t, err)
+			require.Len(t, img.Platforms, 1)
+			require.NotNil(t, img.Platforms[0].Provenance, "BuildKit %s attaches provenance", v)
+			assert.Equal(t, inspect.PredicateSLSA1, img.Platforms[0].Provenance.PredicateType)
+		})
+	}
+}
+
+// An engine older than a feature fails the build before anything is
+// solved, with the error naming the feature, the version it needs, the
+// engine's address and its version. The old engine is BuildKit v0.12.5
+// (the oldest the Go module proxy serves and that builds here: about 12
+// minutes cold on 2 shared cores, too much for every CI run), taken from
+// LADING_TEST_BUILDKITD_OLD; without it the test is skipped, in CI too.
+func TestCapabilityErrorsOnOldEngine(t *testing.T) {
+	bin := os.Getenv("LADING_TEST_BUILDKITD_OLD")
+	if bin == "" {
+		t.Skip("LADING_TEST_BUILDKITD_OLD (a buildkitd v0.12.x) is not set; see hack/README.md")
+	}
+	env := testenv.Require(t)
+	testenv.Buildkitd(t) // root and runc, or skip
+	isolateLocal(t)
+	_, err := StartLocal(t.Context(), WithBuildkitd(bin), Silent(),
+		WithRegistryMirror("docker.io", env.Registry), WithInsecureRegistry(env.Registry))
+	require.NoError(t, err)
+	e, err := Connect(t.Context(), Silent(), WithProgress(ProgressQuiet), WithoutAutoStart(), WithInsecureRegistry(env.Registry))
+	require.NoError(t, err)
+	t.Cleanup(func() { e.Close() })
+	v := e.engineVersion(t.Context())
+	require.Contains(t, v, "v0.12.")
+	c := ltContainer(t).WithNewFile("/old", uniqueTag(t))
+
+	for _, tc := range []struct {
+		name    string
+		eng     *Engine
+		out     func() Output
+		feature string
+		needs   string
+	}{
+		{"provenance", e, func() Output { return Registry(env.Registry + "/lading-test/old:" + uniqueTag(t)) }, featureProvenance.name, "v0.23.0"},
+		{"sbom", e.With(WithProvenance(ProvenanceOff), WithSBOM("")), func() Output { return OCITarball(filepath.Join(t.TempDir(), "a.tar")) }, "", ""},
+		{"epoch", e.With(WithProvenance(ProvenanceOff), WithSourceDateEpoch(time.Unix(1704164645, 0))), func() Output { return OCITarball(filepath.Join(t.TempDir(), "b.tar")) }, featureRewriteTimestamp.name, "v0.13.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.eng.Build(t.Context(), c, tc.out())
+			if tc.feature == "" {
+				// SBOM attestations exist since v0.11: the check passes,
+				// and the build goes on to pull the scanner.
+				var ce *CapabilityError
+				assert.False(t, errors.As(err, &ce), "%v", err)
+				return
+			}
+			var ce *CapabilityError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.feature, ce.Feature)
+			assert.Equal(t, tc.needs, ce.Needs)
+			assert.Equal(t, v, ce.Version)
+			assert.Equal(t, e.Address(), ce.Address)
+			assert.Contains(t, err.Error(), "this build needs BuildKit ≥ "+tc.needs+" for "+tc.feature+"; the engine at "+e.Address()+" is "+v)
+		})
+	}
+
+	// Without what it lacks, the old engine builds.
+	plain := e.With(WithProvenance(ProvenanceOff))
+	_, err = plain.Build(t.Context(), c, OCITarball(filepath.Join(t.TempDir(), "c.tar")))
+	require.NoError(t, err)
+}

@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/util/apicaps"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOlderThan(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		have, want string
+		older      bool
+	}{
+		{"v0.12.5", "v0.13.0", true},
+		{"v0.13.0", "v0.13.0", false},
+		{"v0.34.2", "v0.23.0", false},
+		{"v0.22.9", "v0.23.0", true},
+		{"0.9.0", "v0.10.0", true},
+		{"v1.0.0", "v0.99.0", false},
+		{"v0.12.5-rc1", "v0.13.0", true},
+		{"v0.33.1+dirty", "v0.23.0", false},
+		{"", "v0.23.0", false},              // an engine that does not say
+		{"depot-2026.11", "v0.23.0", false}, // a fork: its caps decide
+		{"v0.34", "v0.23.0", false},
+	} {
+		t.Run(fmt.Sprintf("%s<%s", tc.have, tc.want), func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.older, olderThan(tc.have, tc.want))
+		})
+	}
+}
+
+func TestCapabilityErrorMessage(t *testing.T) {
+	t.Parallel()
+	err := error(&CapabilityError{Feature: "SLSA v1 provenance attestations", Needs: "v0.23.0", Address: "unix:///run/bk.sock", Version: "v0.12.5"})
+	assert.Equal(t, `this build needs BuildKit ≥ v0.23.0 for SLSA v1 provenance attestations; the engine at unix:///run/bk.sock is v0.12.5; upgrade the engine (see docs/troubleshooting.md, "this build needs BuildKit")`, err.Error())
+	var ce *CapabilityError
+	require.ErrorAs(t, fmt.Errorf("build: %w", err), &ce)
+	assert.Equal(t, "v0.12.5", ce.Version)
+
+	err = &CapabilityError{Feature: "SBOM attestations", Needs: "v0.11.0", Address: "tcp://fork:1234", Missing: []string{"reference.attestations"}}
+	assert.Contains(t, err.Error(), "the engine at tcp://fork:1234 is of unknown version and does not report reference.attestations")
+}
+
+// missingCaps is checked against real BuildKit cap sets: the one a v0.34
+// gateway reports, and one without the attestation cap (a fork or an old
+// engine).
+func TestMissingCaps(t *testing.T) {
+	t.Parallel()
+	full := gatewaypb.Caps.CapSet(gatewaypb.Caps.All())
+	var without []*apicaps.PBCap
+	for _, c := range gatewaypb.Caps.All() {
+		if c.ID != string(gatewaypb.CapAttestations) {
+			without = append(without, c)
+		}
+	}
+	lacking := gatewaypb.Caps.CapSet(without)
+	var none apicaps.CapSet
+	assert.Empty(t, missingCaps(featureProvenance, full, none))
+	assert.Equal(t, []string{"reference.attestations"}, missingCaps(featureProvenance, lacking, none))
+	assert.Empty(t, missingCaps(featureRewriteTimestamp, lacking, none), "a feature with no caps is decided by version alone")
+}
+
+func TestCapabilityErrorIsTyped(t *testing.T) {
+	t.Parallel()
+	var ce *CapabilityError
+	assert.False(t, errors.As(errors.New("other"), &ce))
+}
