@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/moby/buildkit/client"
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/util/apicaps"
 	"github.com/stretchr/testify/assert"
@@ -71,4 +72,53 @@ func TestCapabilityErrorIsTyped(t *testing.T) {
 	t.Parallel()
 	var ce *CapabilityError
 	assert.False(t, errors.As(errors.New("other"), &ce))
+}
+
+func TestAttestable(t *testing.T) {
+	t.Parallel()
+	x := func(typ string) *export { return &export{entry: client.ExportEntry{Type: typ}} }
+	for _, tc := range []struct {
+		name    string
+		exports []*export
+		ok      bool
+		reason  string
+	}{
+		{"none", nil, false, ""},
+		{"registry", []*export{x(client.ExporterImage)}, true, ""},
+		{"oci", []*export{x(client.ExporterOCI)}, true, ""},
+		{"registry and oci", []*export{x(client.ExporterImage), x(client.ExporterOCI)}, true, ""},
+		{"docker only", []*export{x(client.ExporterDocker)}, false, ""},
+		{"local only", []*export{x(client.ExporterLocal)}, false, ""},
+		{"oci and docker", []*export{x(client.ExporterOCI), x(client.ExporterDocker)}, false, "a Docker tarball cannot hold them"},
+		{"registry and local", []*export{x(client.ExporterImage), x(client.ExporterLocal)}, false, "a LocalPath output would receive them as files"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ok, reason := attestable(tc.exports)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.reason, reason)
+		})
+	}
+}
+
+func TestSBOMEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env, want string
+	}{
+		{"", ""},
+		{"off", ""},
+		{"on", DefaultSBOMScanner},
+		{"registry.example.com/scanner:1", "registry.example.com/scanner:1"},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv("LADING_SBOM", tc.env)
+			_, got, err := attestSettings{}.modes()
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	t.Setenv("LADING_SBOM", "on")
+	_, got, err := attestSettings{sbomSet: true}.modes()
+	require.NoError(t, err)
+	assert.Empty(t, got, "WithoutSBOM wins over the env")
 }

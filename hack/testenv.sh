@@ -711,6 +711,82 @@ ensure_images() {
 	[ "$failed" = 0 ] || die "seeding failed"
 }
 
+# ---------------------------------------------------------------- SBOM scanner
+# The SBOM scanner image BuildKit's attest:sbom runs (its scanner protocol):
+# hack/sbomscanner, a small main over syft's Go module, in its own module so
+# that syft stays out of lading's go.mod. It is pushed as the stand-in for
+# docker.io/docker/buildkit-syft-scanner:stable-1 (lading's default scanner,
+# reached through the docker.io mirror) and as lading/sbom-scanner:TAG.
+# The binary compiles after the primary buildkitd (BUILD_AFTER, as the late
+# builds do) and is cached in $BIN with the hash of its sources; the image is
+# pushed once per hash (marker $CACHE/seeded/sbom-scanner).
+SBOM_SYFT_VERSION="v1.57.1"
+SBOM_SCANNER_TAG="syft-$SBOM_SYFT_VERSION"
+SBOM_SCANNER_NAMES=(docker/buildkit-syft-scanner:stable-1 "lading/sbom-scanner:$SBOM_SCANNER_TAG")
+sbom_scanner_hash() {
+	local h; h="$(cat "$HACK_DIR/sbomscanner/go.mod" "$HACK_DIR/sbomscanner/main.go" | sha256sum)"
+	echo "${h:0:16}"
+}
+sbom_scanner_ok() { [ -x "$BIN/sbomscanner" ] && [ "$(readfile "$BIN/sbomscanner.recipe")" = "$(sbom_scanner_hash)" ]; }
+build_sbom_scanner() {
+	local blog="$STATE/build-sbomscanner.log" t0 dir after="${BUILD_AFTER:-}" hash; t0="$(now_us)"
+	hash="$(sbom_scanner_hash)"
+	dir="$(mktemp -d "${TMPDIR:-/tmp}/lading-testenv-build.XXXXXX")"
+	log "building the SBOM scanner from syft $SBOM_SYFT_VERSION (cold: minutes)"
+	(
+		set -e
+		cp "$HACK_DIR/sbomscanner/go.mod" "$HACK_DIR/sbomscanner/main.go" "$dir/"
+		cd "$dir"
+		go mod tidy
+		go mod download
+		if [ -n "$after" ]; then
+			echo "waiting for $after"
+			flock "$after" true
+		fi
+		mkdir -p "$BIN"
+		CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/sbomscanner" .
+		echo "$hash" >"$BIN/sbomscanner.recipe"
+	) >"$blog" 2>&1 || { tail -n 40 "$blog" >&2; rm -rf "$dir"; die "building the SBOM scanner failed (log: $blog)"; }
+	rm -rf "$dir"
+	log "built the SBOM scanner in $(elapsed "$t0")"
+}
+start_sbom_scanner_build() { # in the background with the late builds
+	sbom_scanner_ok && return 0
+	command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+	BUILD_AFTER="$STATE/build-buildkit.lock" build_sbom_scanner &
+	LATE_PIDS+=($!)
+}
+ensure_sbom_scanner_image() {
+	local hash name names="" missing=0 t0 ctx blog="$STATE/seed-sbom-scanner.log"
+	hash="$(sbom_scanner_hash)"
+	for name in "${SBOM_SCANNER_NAMES[@]}"; do
+		curl -fsS -o /dev/null --max-time 5 -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+			"$REGISTRY_URL/v2/${name%%:*}/manifests/${name#*:}" 2>/dev/null || missing=1
+		names="${names:+$names,}$REGISTRY_ADDR/$name"
+	done
+	if [ "$missing" = 0 ] && [ "${LADING_TESTENV_RESEED:-}" != 1 ] && [ "$(readfile "$CACHE/seeded/sbom-scanner")" = "$hash" ]; then
+		return 0
+	fi
+	sbom_scanner_ok || build_sbom_scanner
+	t0="$(now_us)"
+	ctx="$(mktemp -d "${TMPDIR:-/tmp}/lading-testenv-scanner.XXXXXX")"
+	cp "$BIN/sbomscanner" "$ctx/"
+	printf 'FROM scratch\nCOPY sbomscanner /bin/sbomscanner\nENTRYPOINT ["/bin/sbomscanner"]\n' >"$ctx/Dockerfile"
+	log "seeding the SBOM scanner image (recipe $hash)"
+	if ! "$BIN/buildctl" --addr "$BUILDKIT_ADDR" build --progress=plain --frontend dockerfile.v0 \
+		--local dockerfile="$ctx" --local context="$ctx" \
+		--opt label:org.ladingbuild.testenv.recipe="$hash" \
+		--output "type=image,\"name=$names\",push=true" >"$blog" 2>&1; then
+		rm -rf "$ctx"
+		tail -n 40 "$blog" >&2
+		die "seeding the SBOM scanner failed (log: $blog)"
+	fi
+	rm -rf "$ctx"
+	mkdir -p "$CACHE/seeded"
+	echo "$hash" >"$CACHE/seeded/sbom-scanner"
+	log "seeded the SBOM scanner in $(elapsed "$t0")"
+}
+
 # ---------------------------------------------------------------- commands
 
 lock() { # one up/down at a time (fd 9 is closed in the daemons, see start_daemon)
@@ -748,10 +824,12 @@ cmd_up() {
 	MIRROR="$(debian_mirror)"
 	start_rootfs_prefetch
 	ensure_binaries
+	start_sbom_scanner_build # SBOM scanner block
 	ensure_registry
 	ensure_buildkitd buildkitd "$BIN/buildkitd" "$SOCK" "$BK_ROOT"
 	ensure_images
 	wait_late_builds
+	ensure_sbom_scanner_image # SBOM scanner block
 	ensure_buildkitd buildkitd-oldest "$OLDEST_BIN/buildkitd" "$OLDEST_SOCK" "$OLDEST_ROOT"
 	wait_rootfs_prefetch
 	log "up in $(elapsed "$t0"): BUILDKIT_HOST=$BUILDKIT_ADDR LADING_TEST_BUILDKIT_HOST_OLDEST=$OLDEST_ADDR LADING_TEST_REGISTRY=$REGISTRY_ADDR"
@@ -813,6 +891,7 @@ cmd_env() {
 	echo "export LADING_TEST_BUILDKIT_HOST_OLDEST=$OLDEST_ADDR"
 	echo "export LADING_TEST_BUILDKIT_VERSION_OLDEST=$OLDEST_VERSION"
 	echo "export LADING_TEST_BUILDKITD_OLDEST=$OLDEST_BIN/buildkitd"
+	echo "export LADING_TEST_SBOM_SCANNER=$REGISTRY_ADDR/lading/sbom-scanner:$SBOM_SCANNER_TAG" # SBOM scanner block
 }
 
 # lint [ARGS] — golangci-lint run ARGS (default ./...) from the repository
