@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"testing"
 
@@ -66,12 +65,6 @@ func TestMissingCaps(t *testing.T) {
 	assert.Empty(t, missingCaps(featureProvenance, full, none))
 	assert.Equal(t, []string{"reference.attestations"}, missingCaps(featureProvenance, lacking, none))
 	assert.Empty(t, missingCaps(featureRewriteTimestamp, lacking, none), "a feature with no caps is decided by version alone")
-}
-
-func TestCapabilityErrorIsTyped(t *testing.T) {
-	t.Parallel()
-	var ce *CapabilityError
-	assert.False(t, errors.As(errors.New("other"), &ce))
 }
 
 func TestAttestable(t *testing.T) {
