@@ -55,6 +55,7 @@ var metrics = []metric{
 	{"explain", runExplain},
 	{"guard", runGuard},
 	{"runner", runRunner},
+	{"attest", runAttest},
 }
 
 func metricNames() []string {
