@@ -25,8 +25,10 @@ import (
 
 // Result describes a finished build.
 type Result struct {
-	// Digest is the image manifest digest ("sha256:…") when the build
-	// exported an image (published or written as a tarball); else empty.
+	// Digest is the digest ("sha256:…") of what the build exported as an
+	// image (published or written as a tarball): the image index when the
+	// image carries attestations (the default, see docs/provenance.md) or
+	// several platforms, else the image manifest; empty otherwise.
 	Digest string
 	// Summary lists the steps, which ran and which were cached.
 	Summary Summary

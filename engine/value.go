@@ -38,7 +38,8 @@ func (e *Engine) Build(ctx context.Context, v sdk.Value, outputs ...Output) (*Re
 }
 
 // Publish builds c and pushes it to a registry under ref and moreTags (see
-// [Registry] for the rules), returning the manifest digest ("sha256:…").
+// [Registry] for the rules), returning the pushed digest ("sha256:…", see
+// [Result.Digest]).
 // The image carries the config the program set (entrypoint, env, user,
 // labels, ports…) on top of its base image's.
 func (e *Engine) Publish(ctx context.Context, c *sdk.Container, ref string, moreTags ...string) (string, error) {
