@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestProvenanceEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want Provenance
+		err  string
+	}{
+		{"", ProvenanceMin, ""},
+		{"min", ProvenanceMin, ""},
+		{"MAX", ProvenanceMax, ""},
+		{"off", ProvenanceOff, ""},
+		{"sometimes", 0, "LADING_PROVENANCE=\"sometimes\": want min, max or off"},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv("LADING_PROVENANCE", tc.env)
+			got, _, err := attestSettings{}.modes()
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	t.Setenv("LADING_PROVENANCE", "off")
+	got, _, err := attestSettings{provenance: ProvenanceMax, provenanceSet: true}.modes()
+	require.NoError(t, err)
+	assert.Equal(t, ProvenanceMax, got, "the option wins over the env")
+	assert.True(t, strings.HasPrefix(ProvenanceMax.String(), "max"))
+}
