@@ -733,19 +733,15 @@ build_sbom_scanner() {
 	hash="$(sbom_scanner_hash)"
 	dir="$(mktemp -d "${TMPDIR:-/tmp}/lading-testenv-build.XXXXXX")"
 	log "building the SBOM scanner from syft $SBOM_SYFT_VERSION (cold: minutes)"
+	# && throughout: set -e does not apply on the left of ||.
 	(
-		set -e
-		cp "$HACK_DIR/sbomscanner/go.mod" "$HACK_DIR/sbomscanner/main.go" "$dir/"
-		cd "$dir"
-		go mod tidy
-		go mod download
-		if [ -n "$after" ]; then
-			echo "waiting for $after"
-			flock "$after" true
-		fi
-		mkdir -p "$BIN"
-		CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/sbomscanner" .
-		echo "$hash" >"$BIN/sbomscanner.recipe"
+		cp "$HACK_DIR/sbomscanner/go.mod" "$HACK_DIR/sbomscanner/main.go" "$dir/" &&
+			cd "$dir" && go mod tidy && go mod download &&
+			{ [ -z "$after" ] || { echo "waiting for $after" && flock "$after" true; }; } &&
+			mkdir -p "$BIN" &&
+			CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/sbomscanner.tmp" . &&
+			mv "$BIN/sbomscanner.tmp" "$BIN/sbomscanner" &&
+			echo "$hash" >"$BIN/sbomscanner.recipe"
 	) >"$blog" 2>&1 || { tail -n 40 "$blog" >&2; rm -rf "$dir"; die "building the SBOM scanner failed (log: $blog)"; }
 	rm -rf "$dir"
 	log "built the SBOM scanner in $(elapsed "$t0")"
