@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -197,6 +198,8 @@ func TestExampleImageAttestations(t *testing.T) {
 	assert.Len(t, bases["pkg:docker/golang@1.26"], 64, "golang named by digest: %v", bases)
 	assert.Len(t, bases["pkg:docker/debian@bookworm-slim"], 64, "debian named by digest: %v", bases)
 
+	buildxAgrees(t, ref1, image1, len(doc.Packages), bases)
+
 	// lading's own reader agrees.
 	img, err := inspect.Read(t.Context(), ref1)
 	require.NoError(t, err)
@@ -208,4 +211,63 @@ func TestExampleImageAttestations(t *testing.T) {
 	require.NotNil(t, p.Provenance)
 	require.Len(t, p.Provenance.Locals, 1)
 	assert.True(t, strings.HasPrefix(p.Provenance.Locals[0].Digest, "sha256:"), "the host directory is named by content")
+}
+
+// buildxAgrees reads ref with buildx (`imagetools inspect --format`), the
+// reader Docker users have, built by the test environment from its module
+// (LADING_TEST_BUILDX): the same base image digests and the same number
+// of SBOM packages.
+func buildxAgrees(t *testing.T, ref, image string, packages int, bases map[string]string) {
+	t.Helper()
+	bin := os.Getenv("LADING_TEST_BUILDX")
+	if bin == "" {
+		if testenv.Required() {
+			t.Fatal("LADING_TEST_BUILDX is not set: eval \"$(hack/testenv.sh env)\"")
+		}
+		t.Log("LADING_TEST_BUILDX is not set: buildx not consulted")
+		return
+	}
+	read := func(format string, v any) {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), bin, "imagetools", "inspect", ref, "--format", format)
+		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+t.TempDir())
+		out, err := cmd.Output()
+		require.NoError(t, err, "buildx imagetools inspect --format %s", format)
+		require.NoError(t, json.Unmarshal(out, v), "%s", out)
+	}
+	var prov struct {
+		SLSA struct {
+			BuildDefinition struct {
+				ResolvedDependencies []struct {
+					URI    string            `json:"uri"`
+					Digest map[string]string `json:"digest"`
+				} `json:"resolvedDependencies"`
+			} `json:"buildDefinition"`
+		}
+	}
+	read("{{json .Provenance}}", &prov)
+	got := map[string]string{}
+	for _, d := range prov.SLSA.BuildDefinition.ResolvedDependencies {
+		got[strings.SplitN(d.URI, "?", 2)[0]] = d.Digest["sha256"]
+	}
+	assert.Equal(t, bases, got, "buildx reads the same materials")
+	var sbom struct {
+		SPDX struct {
+			Packages []json.RawMessage `json:"packages"`
+		}
+	}
+	read("{{json .SBOM}}", &sbom)
+	assert.Len(t, sbom.SPDX.Packages, packages, "buildx reads the same SBOM")
+	var manifest struct {
+		Manifests []struct {
+			Digest   string
+			Platform *struct{ OS, Architecture string }
+		}
+	}
+	read("{{json .Manifest}}", &manifest)
+	var found bool
+	for _, m := range manifest.Manifests {
+		found = found || m.Digest == image
+	}
+	assert.True(t, found, "buildx lists the image %s", image)
 }
