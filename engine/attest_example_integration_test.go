@@ -271,3 +271,26 @@ func buildxAgrees(t *testing.T, ref, image string, packages int, bases map[strin
 	}
 	assert.True(t, found, "buildx lists the image %s", image)
 }
+
+// LADING_SBOM=on runs the default scanner, docker/buildkit-syft-scanner
+// (the test environment serves its stand-in through the docker.io
+// mirror), and the SBOM of an image holding only the lt tool lists the Go
+// module lt is built from.
+func TestDefaultScannerSBOM(t *testing.T) {
+	sbomScanner(t) // the test environment has pushed the scanner images
+	t.Setenv("LADING_SBOM", "on")
+	e, env := testEngine(t)
+	ref := env.Registry + "/lading-test/attest-default-scanner:" + uniqueTag(t)
+	_, err := e.Publish(t.Context(), ltContainer(t).WithNewFile("/x", uniqueTag(t)), ref)
+	require.NoError(t, err)
+	img, err := inspect.Read(t.Context(), ref)
+	require.NoError(t, err)
+	require.Len(t, img.Platforms, 1)
+	sb := img.Platforms[0].SBOM
+	require.NotNil(t, sb, "an SBOM from %s", DefaultSBOMScanner)
+	var purls []string
+	for _, p := range sb.Packages {
+		purls = append(purls, p.PURL)
+	}
+	assert.Contains(t, purls, "pkg:golang/github.com/ladingbuild/lading", "lt's module, from its build information")
+}
