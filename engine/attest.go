@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 )
 
@@ -86,6 +87,12 @@ func WithSBOM(scanner string) Option {
 		if scanner == "" {
 			scanner = DefaultSBOMScanner
 		}
+		if err := checkScanner(scanner); err != nil {
+			if s.err == nil {
+				s.err = fmt.Errorf("engine.WithSBOM: %w", err)
+			}
+			return
+		}
 		s.attest.sbom, s.attest.sbomSet = scanner, true
 	}
 }
@@ -122,10 +129,21 @@ func (a attestSettings) modes() (Provenance, string, error) {
 		case "on", "1", "true":
 			sbom = DefaultSBOMScanner
 		default:
+			if err := checkScanner(v); err != nil {
+				return 0, "", fmt.Errorf("LADING_SBOM=%s: want on, off or a scanner image: %w", quote(v), err)
+			}
 			sbom = v
 		}
 	}
 	return prov, sbom, nil
+}
+
+// checkScanner checks that ref is an image reference.
+func checkScanner(ref string) error {
+	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+		return fmt.Errorf("scanner image %s: %w", quote(ref), bounded(err))
+	}
+	return nil
 }
 
 // attestable says whether the exports can carry attestations: at least

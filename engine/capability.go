@@ -101,22 +101,27 @@ func (e *CapabilityError) Error() string {
 // (shared by an Engine and its With copies) → *engineVersion.
 var versions sync.Map
 
-// versionOnce is one connection's engine version, asked once.
+// versionOnce is one connection's engine version, asked until the engine
+// answers.
 type versionOnce struct {
-	once    sync.Once
+	mu      sync.Mutex
+	known   bool
 	version string
 }
 
 // engineVersion returns the engine's BuildKit version ("v0.34.2"), asked
-// once per connection; "" if the engine does not say.
+// once per connection; "" if the engine does not say (and then asked
+// again next time).
 func (e *Engine) engineVersion(ctx context.Context) string {
 	v, _ := versions.LoadOrStore(e.c, &versionOnce{})
 	vo := v.(*versionOnce)
-	vo.once.Do(func() {
+	vo.mu.Lock()
+	defer vo.mu.Unlock()
+	if !vo.known {
 		if info, err := e.c.Info(ctx); err == nil {
-			vo.version = info.BuildkitVersion.Version
+			vo.version, vo.known = info.BuildkitVersion.Version, true
 		}
-	})
+	}
 	return vo.version
 }
 

@@ -102,10 +102,16 @@ func TestSBOMEnv(t *testing.T) {
 		{"off", ""},
 		{"on", DefaultSBOMScanner},
 		{"registry.example.com/scanner:1", "registry.example.com/scanner:1"},
+		{"Not A Ref", ""},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv("LADING_SBOM", tc.env)
 			_, got, err := attestSettings{}.modes()
+			if tc.want == "" && tc.env == "Not A Ref" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), `LADING_SBOM="Not A Ref": want on, off or a scanner image`)
+				return
+			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})
@@ -114,4 +120,12 @@ func TestSBOMEnv(t *testing.T) {
 	_, got, err := attestSettings{sbomSet: true}.modes()
 	require.NoError(t, err)
 	assert.Empty(t, got, "WithoutSBOM wins over the env")
+}
+
+func TestWithSBOMRefusesABadScanner(t *testing.T) {
+	t.Parallel()
+	s := defaultSettings()
+	WithSBOM("UPPER CASE")(&s)
+	require.Error(t, s.err)
+	assert.Contains(t, s.err.Error(), `engine.WithSBOM: scanner image "UPPER CASE"`)
 }
