@@ -14,9 +14,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	intoto "github.com/in-toto/in-toto-golang/in_toto"
+	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ladingbuild/lading/examples/multistage/graph"
 	"github.com/ladingbuild/lading/inspect"
@@ -45,7 +46,7 @@ func sbomScanner(t *testing.T) string {
 type readerStatement struct {
 	predicateType string
 	raw           []byte
-	statement     intoto.Statement
+	statement     *intoto.Statement
 }
 
 // independentRead reads ref's linux/amd64 image digest and its
@@ -90,8 +91,8 @@ func readLayerStatement(t *testing.T, am v1.Image, l v1.Descriptor) readerStatem
 	defer rc.Close()
 	dt, err := io.ReadAll(rc)
 	require.NoError(t, err)
-	s := readerStatement{predicateType: l.Annotations["in-toto.io/predicate-type"], raw: dt}
-	require.NoError(t, json.Unmarshal(dt, &s.statement))
+	s := readerStatement{predicateType: l.Annotations["in-toto.io/predicate-type"], raw: dt, statement: &intoto.Statement{}}
+	require.NoError(t, protojson.Unmarshal(dt, s.statement))
 	return s
 }
 
@@ -142,7 +143,7 @@ func TestExampleImageAttestations(t *testing.T) {
 	}
 
 	sbom1, sbom2 := find(st1, "https://spdx.dev/Document"), find(st2, "https://spdx.dev/Document")
-	assert.Equal(t, sbom1.statement.Predicate, sbom2.statement.Predicate, "the SBOM is dated with the epoch")
+	assert.Equal(t, sbom1.statement.GetPredicate().AsMap(), sbom2.statement.GetPredicate().AsMap(), "the SBOM is dated with the epoch")
 	var doc struct {
 		SPDXVersion string `json:"spdxVersion"`
 		Packages    []struct {
@@ -153,7 +154,7 @@ func TestExampleImageAttestations(t *testing.T) {
 			} `json:"externalRefs"`
 		} `json:"packages"`
 	}
-	dt, err := json.Marshal(sbom1.statement.Predicate)
+	dt, err := json.Marshal(sbom1.statement.GetPredicate().AsMap())
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(dt, &doc))
 	assert.True(t, strings.HasPrefix(doc.SPDXVersion, "SPDX-2"), doc.SPDXVersion)
@@ -179,7 +180,7 @@ func TestExampleImageAttestations(t *testing.T) {
 	}, "the binary's Go module among %v", gomods)
 
 	prov := find(st1, "https://slsa.dev/provenance/v1")
-	assert.Equal(t, "https://slsa.dev/provenance/v1", prov.statement.PredicateType)
+	assert.Equal(t, "https://slsa.dev/provenance/v1", prov.statement.GetPredicateType())
 	var pred struct {
 		BuildDefinition struct {
 			ResolvedDependencies []struct {
@@ -188,7 +189,7 @@ func TestExampleImageAttestations(t *testing.T) {
 			} `json:"resolvedDependencies"`
 		} `json:"buildDefinition"`
 	}
-	dt, err = json.Marshal(prov.statement.Predicate)
+	dt, err = json.Marshal(prov.statement.GetPredicate().AsMap())
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(dt, &pred))
 	bases := map[string]string{}
