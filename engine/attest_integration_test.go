@@ -137,3 +137,26 @@ func TestAttestationsOff(t *testing.T) {
 
 // lllbLocal is the host directory sdk.Host(path) sends, with no patterns.
 func lllbLocal(path string) lllb.LocalDir { return lllb.LocalDir{Path: path} }
+
+// Each platform of a multi-platform image has its own provenance, with
+// the host directory named by content.
+func TestMultiPlatformProvenance(t *testing.T) {
+	e, env := testEngine(t, WithPlatforms("linux/amd64", "linux/arm64"))
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "conf"), []byte(uniqueTag(t)), 0o644))
+	ref := env.Registry + "/lading-test/attest-multi:" + uniqueTag(t)
+	_, err := e.Publish(t.Context(), sdk.Scratch().WithDirectory("/etc/app", sdk.Host(dir)), ref)
+	require.NoError(t, err)
+	img, err := inspect.Read(t.Context(), ref)
+	require.NoError(t, err)
+	want, err := localDigest(t.Context(), lllbLocal(dir))
+	require.NoError(t, err)
+	var platforms []string
+	for _, p := range img.Platforms {
+		platforms = append(platforms, p.Platform)
+		require.NotNil(t, p.Provenance, p.Platform)
+		require.Len(t, p.Provenance.Locals, 1, p.Platform)
+		assert.Equal(t, want, p.Provenance.Locals[0].Digest, p.Platform)
+	}
+	assert.ElementsMatch(t, []string{"linux/amd64", "linux/arm64"}, platforms)
+}

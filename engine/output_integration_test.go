@@ -286,12 +286,18 @@ func TestPublishMultiPlatform(t *testing.T) {
 	var idx ocispecs.Index
 	require.NoError(t, json.Unmarshal(body, &idx))
 	var got []string
+	var attestations int
 	for _, m := range idx.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			attestations++ // one per platform: see attest_integration_test.go
+			continue
+		}
 		if m.Platform != nil {
 			got = append(got, m.Platform.OS+"/"+m.Platform.Architecture)
 		}
 	}
 	assert.ElementsMatch(t, []string{"linux/amd64", "linux/arm64"}, got)
+	assert.Equal(t, 2, attestations, "each platform has its provenance")
 	_, img := pushedConfig(t, env.Registry, repo, tag)
 	assert.Equal(t, []string{"/app"}, img.Config.Entrypoint)
 
