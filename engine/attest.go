@@ -220,3 +220,15 @@ func (r *run) requestAttestations(ctx context.Context) error {
 	}
 	return nil
 }
+
+// attestKey describes the attestation settings, for the result key of a
+// skipped build (explain.go's exportKey): a build that would attach other
+// attestations than the previous one is not the same result. A bad
+// setting describes itself; the build reports it.
+func (a attestSettings) attestKey() string {
+	prov, sbom, err := a.modes()
+	if err != nil {
+		return "attest " + err.Error()
+	}
+	return "attest provenance=" + prov.String() + " sbom=" + sbom
+}

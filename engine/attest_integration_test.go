@@ -160,3 +160,20 @@ func TestMultiPlatformProvenance(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"linux/amd64", "linux/arm64"}, platforms)
 }
+
+// A skipped build returns the previous result: other attestation settings
+// make another result, so the build is not skipped.
+func TestSkipSeesTheAttestationSettings(t *testing.T) {
+	_, env := testEngine(t)
+	out := Registry(env.Registry + "/lading-test/attest-skip:" + uniqueTag(t))
+	c := sdk.Scratch().WithNewFile("/x", uniqueTag(t))
+	eng, _ := testEngine(t, WithRecords(t.TempDir()), WithProgramName("attest-skip"), WithSkipUnchanged())
+	_, err := eng.Build(t.Context(), c, out)
+	require.NoError(t, err)
+	assert.NotContains(t, skipReason(t, eng, c, out), "the image config, the epoch or the export settings changed", "the same settings")
+	off := eng.With(WithProvenance(ProvenanceOff))
+	assert.Contains(t, skipReason(t, off, c, out), "the image config, the epoch or the export settings changed")
+	res, err := off.Build(t.Context(), c, out)
+	require.NoError(t, err)
+	assert.Empty(t, res.Summary.Skipped)
+}

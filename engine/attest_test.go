@@ -38,3 +38,14 @@ func TestProvenanceEnv(t *testing.T) {
 	assert.Equal(t, ProvenanceMax, got, "the option wins over the env")
 	assert.True(t, strings.HasPrefix(ProvenanceMax.String(), "max"))
 }
+
+func TestAttestKey(t *testing.T) {
+	t.Setenv("LADING_PROVENANCE", "")
+	t.Setenv("LADING_SBOM", "")
+	def := attestSettings{}.attestKey()
+	assert.Equal(t, "attest provenance=min sbom=", def)
+	assert.NotEqual(t, def, attestSettings{provenance: ProvenanceOff, provenanceSet: true}.attestKey())
+	assert.NotEqual(t, def, attestSettings{sbom: DefaultSBOMScanner, sbomSet: true}.attestKey())
+	t.Setenv("LADING_PROVENANCE", "max")
+	assert.Equal(t, "attest provenance=max sbom=", attestSettings{}.attestKey(), "the env counts")
+}

@@ -183,7 +183,7 @@ func (r *run) resultKey() (string, error) {
 // exportKey describes the settings that change what a build exports.
 func (r *run) exportKey() string {
 	g := r.e.s.guard
-	return fmt.Sprintf("platforms %v lock %v %s", r.targets, g.lockMode, g.lockPath)
+	return fmt.Sprintf("platforms %v lock %v %s %s", r.targets, g.lockMode, g.lockPath, r.e.s.attest.attestKey()) // attestKey: attest.go
 }
 
 // skippable decides whether the build can skip the engine.
