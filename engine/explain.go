@@ -29,7 +29,7 @@ type explainer struct {
 	digests map[string]digest.Digest
 	ops     map[string]string // step identity → operation
 	rerun   string
-	ready   bool // explainProgram has run
+	ready   bool   // explainProgram has run
 	from    string // the cache prev came from, when not from this machine
 }
 
