@@ -57,6 +57,11 @@ OLDEST_BIN="$BIN/buildkit-oldest"
 OLDEST_SOCK="$STATE/buildkitd-oldest.sock"
 OLDEST_ADDR="unix://$OLDEST_SOCK"
 OLDEST_ROOT="$BK_ROOT-oldest"
+# A much older engine, never started by `up`: the capability tests start it
+# themselves to check that features it lacks fail before solving. v0.12.5 is
+# the oldest line the module proxy serves that still builds here.
+OLD_VERSION="v0.12.5"
+OLD_BIN="$BIN/buildkit-old"
 REGISTRY_ADDR="127.0.0.1:${LADING_TESTENV_REGISTRY_PORT:-5000}"
 REGISTRY_URL="http://$REGISTRY_ADDR"
 
@@ -278,6 +283,14 @@ ensure_binaries() {
 		(
 			BUILD_AFTER="$lockfile" buildkit_build "$OLDEST_BIN" "$OLDEST_VERSION" github.com/moby/buildkit/cmd/buildkitd
 			version_ok "$OLDEST_BIN/buildkitd" "$OLDEST_VERSION" || die "built buildkitd does not report $OLDEST_VERSION"
+		) &
+		LATE_PIDS+=($!)
+	fi
+	if ! version_ok "$OLD_BIN/buildkitd" "$OLD_VERSION"; then
+		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+		(
+			BUILD_AFTER="$lockfile" buildkit_build "$OLD_BIN" "$OLD_VERSION" github.com/moby/buildkit/cmd/buildkitd
+			version_ok "$OLD_BIN/buildkitd" "$OLD_VERSION" || die "built buildkitd does not report $OLD_VERSION"
 		) &
 		LATE_PIDS+=($!)
 	fi
@@ -915,6 +928,7 @@ cmd_env() {
 	echo "export LADING_TEST_BUILDKIT_HOST_OLDEST=$OLDEST_ADDR"
 	echo "export LADING_TEST_BUILDKIT_VERSION_OLDEST=$OLDEST_VERSION"
 	echo "export LADING_TEST_BUILDKITD_OLDEST=$OLDEST_BIN/buildkitd"
+	echo "export LADING_TEST_BUILDKITD_OLD=$OLD_BIN/buildkitd"
 	echo "export LADING_TEST_SBOM_SCANNER=$REGISTRY_ADDR/lading/sbom-scanner:$SBOM_SCANNER_TAG" # SBOM scanner block
 	echo "export LADING_TEST_BUILDX=$BIN/buildx"                                                 # SBOM scanner block
 }
