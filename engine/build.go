@@ -86,9 +86,33 @@ type run struct {
 	// warnings are what went wrong without failing the build.
 	wmu      sync.Mutex
 	warnings []string
-	rep      runReport  // what the run report and trace need (report_run.go)
-	vols     *volumeRun // the cache volumes' saves (volume_restore.go)
-	attest   attestRun  // attest.go: what preflight decided
+	badCache map[string]bool // caches already warned about: one warning each
+	rep      runReport       // what the run report and trace need (report_run.go)
+	vols     *volumeRun      // the cache volumes' saves (volume_restore.go)
+	attest   attestRun       // attest.go: what preflight decided
+}
+
+// cacheWarnf warns about a cache, once per cache and build; it reports
+// whether it was the first warning about that cache.
+func (r *run) cacheWarnf(c Cache, format string, args ...any) bool {
+	r.wmu.Lock()
+	seen := r.badCache[c.String()]
+	if r.badCache == nil {
+		r.badCache = map[string]bool{}
+	}
+	r.badCache[c.String()] = true
+	r.wmu.Unlock()
+	if !seen {
+		r.warnf("cache %s "+format, append([]any{c.String()}, args...)...)
+	}
+	return !seen
+}
+
+// cacheFailed reports whether a cache was already warned about.
+func (r *run) cacheFailed(c Cache) bool {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	return r.badCache[c.String()]
 }
 
 // warnf records a problem that does not fail the build: it is printed on

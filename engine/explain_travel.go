@@ -80,7 +80,7 @@ func (r *run) loadTravelledRecord(ctx context.Context, c gateway.Client) {
 				rec, err = s.Load(cur.Program, cur.Target)
 			}
 			if err != nil {
-				r.warnf("cache %s: reading the last build's record: %v", cache, err)
+				r.cacheWarnf(cache, "cannot be read (%v): no earlier build to compare with", err)
 			}
 		case "registry":
 			rec = r.registryRecord(ctx, c, cache)
@@ -104,7 +104,7 @@ func (r *run) registryRecord(ctx context.Context, c gateway.Client, cache Cache)
 	})
 	if err != nil {
 		if !isNotFound(err) {
-			r.warnf("cache %s: reading the last build's record: %v", cache, err)
+			r.cacheWarnf(cache, "cannot be read (%v): no earlier build to compare with", err)
 		}
 		return nil
 	}
@@ -124,7 +124,7 @@ func (r *run) registryRecord(ctx context.Context, c gateway.Client, cache Cache)
 			}
 		}
 	}
-	r.warnf("cache %s: reading the last build's record: %v", cache, err)
+	r.cacheWarnf(cache, "cannot be read (%v): no earlier build to compare with", err)
 	return nil
 }
 
@@ -140,8 +140,8 @@ func (r *run) saveTravellingRecord(ctx context.Context, rec *explain.Record) {
 		return
 	}
 	for _, cache := range caches {
-		if cache.ro {
-			continue
+		if cache.ro || r.cacheFailed(cache) {
+			continue // read-only, or already found broken in this build
 		}
 		var err error
 		switch cache.kind {
@@ -154,7 +154,7 @@ func (r *run) saveTravellingRecord(ctx context.Context, rec *explain.Record) {
 			err = r.pushRecord(ctx, cache, rec, dt)
 		}
 		if err != nil {
-			r.warnf("cache %s: saving the build's record: %v", cache, err)
+			r.cacheWarnf(cache, "cannot be written (%v): the build's record is kept on this machine only", err)
 		}
 	}
 }

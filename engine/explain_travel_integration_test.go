@@ -47,3 +47,14 @@ func TestRecordTravelsWithTheCache(t *testing.T) {
 		})
 	}
 }
+
+// An unreachable cache costs one warning, also when only the record
+// travels (no cache volume): reading it fails, and no save is tried.
+func TestRecordUnreachableCacheWarnsOnce(t *testing.T) {
+	cache := RegistryCache("127.0.0.1:1/lading-test/nowhere:cache")
+	eng, _ := testEngine(t, WithRecords(t.TempDir()), WithProgramName("record-unreachable-"+uniqueTag(t)), WithCache(cache))
+	res, err := eng.Build(t.Context(), ltContainer(t).WithExec([]string{"/bin/lt", "echo", uniqueTag(t)}))
+	require.NoError(t, err)
+	require.Len(t, res.Summary.Warnings, 1, "%q", res.Summary.Warnings)
+	assert.Contains(t, res.Summary.Warnings[0], "cache registry:127.0.0.1:1/lading-test/nowhere:cache cannot be read")
+}

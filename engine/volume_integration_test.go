@@ -402,18 +402,19 @@ func TestCacheVolumeCompactsLongHistories(t *testing.T) {
 }
 
 func TestCacheVolumeRestoreKeepsWhatTheEngineHolds(t *testing.T) {
-	_, env := testEngine(t)
+	plain, env := testEngine(t)
 	tag := uniqueTag(t)
 	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	withCache, _ := testEngine(t, WithCache(cache.ReadOnly()))
 	vol := sdk.CacheVolume("keep-" + tag)
+	// secondEngine clears BUILDKIT_HOST for the rest of the test: the
+	// engines of the shared daemon are made before it.
 	saver := secondEngine(t, env.Registry, WithCache(cache))
 	_, err := saver.output(t.Context(), volumeWriter(vol, "echo saved > /data/f"))
 	require.NoError(t, err)
 
-	plain, _ := testEngine(t)
 	_, err = plain.output(t.Context(), volumeWriter(vol, "echo here > /data/f"))
 	require.NoError(t, err)
-	withCache, _ := testEngine(t, WithCache(cache.ReadOnly()))
 	res, err := withCache.output(t.Context(), volumeReader(vol, "f", tag))
 	require.NoError(t, err)
 	assert.Equal(t, "here\n", res.stdout, "a volume with contents is not overwritten by a save")

@@ -40,8 +40,7 @@ type volumeRun struct {
 	found  map[int]map[string]*volumeBase // cache index -> volume -> save
 	vols   []lllb.Volume
 	plat   ocispecs.Platform
-	warned map[string]bool // caches warned about
-	out    sync.Mutex      // one line at a time on the progress output
+	out    sync.Mutex // one line at a time on the progress output
 }
 
 // volumeBase is a save found in a cache: its image, and how many layers it
@@ -58,7 +57,7 @@ func (r *run) prepareVolumes() {
 	if err != nil || len(caches) == 0 || len(r.pre.Volumes) == 0 {
 		return // a bad LADING_CACHE is reported by cacheOptions
 	}
-	v := &volumeRun{caches: caches, local: map[int]map[string]*localSave{}, found: map[int]map[string]*volumeBase{}, warned: map[string]bool{}}
+	v := &volumeRun{caches: caches, local: map[int]map[string]*localSave{}, found: map[int]map[string]*volumeBase{}}
 	r.vols = v
 	for i, c := range caches {
 		if c.kind != "local" {
@@ -95,16 +94,7 @@ func (r *run) prepareVolumes() {
 
 // volumeWarn warns once per cache.
 func (r *run) volumeWarn(c Cache, format string, args ...any) {
-	v := r.vols
-	v.mu.Lock()
-	seen := v.warned[c.String()]
-	v.warned[c.String()] = true
-	v.mu.Unlock()
-	if !seen {
-		v.out.Lock() // warnf writes the progress output outside its lock
-		defer v.out.Unlock()
-		r.warnf("cache %s "+format, append([]any{c.String()}, args...)...)
-	}
+	r.cacheWarnf(c, format, args...)
 }
 
 // volumesMissing warns that a cache holds no save of some volumes yet.
