@@ -185,7 +185,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		if perr := r.policyError(solveErr); perr != nil {
 			return nil, perr
 		}
-		return nil, e.solveError(ctx, solveErr, r.progs, r.mon)
+		return nil, r.failed(ctx, solveErr)
 	}
 	r.saveVolumes(ctx)
 	return r.finish(ctx, resp, time.Since(start))
@@ -334,7 +334,7 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 		target := digest.Digest(r.progs[0].FinalExec)
 		r.mon.setProgram(maps.Clone(steps), target)
 		r.restoreVolumes(ctx, c, p)
-		ref, err := r.solve(ctx, c, p)
+		ref, err := r.solveWithServices(ctx, c, p)
 		if err != nil {
 			return nil, err
 		}

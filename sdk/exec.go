@@ -136,6 +136,7 @@ func (c *Container) WithExec(args []string, opts ...ExecOption) *Container {
 			Insecure:  o.insecure,
 			TargetEnv: o.targetEnv,
 			NoNetwork: o.noNetwork,
+			Services:  m.Services,
 		}}
 		return nil
 	})

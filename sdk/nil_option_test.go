@@ -45,6 +45,7 @@ func TestNilOptionIsAValidationError(t *testing.T) {
 		{"Directory.WithDirectory", "Directory.WithDirectory", func() sdk.Value { return dir.WithDirectory("b", dir, nil) }},
 		{"Directory.WithFile", "Directory.WithFile", func() sdk.Value { return dir.WithFile("b", file, nil) }},
 		{"Directory.WithNewFile", "Directory.WithNewFile", func() sdk.Value { return dir.WithNewFile("b", "x", nil) }},
+		{"Container.AsService", "AsService", func() sdk.Value { return base.WithServiceBinding("db", base.AsService(nil)) }},
 	}
 	var covered []string
 	for _, tc := range cases {

@@ -29,6 +29,8 @@ var packageFuncs = map[string]any{
 	"Env": sdk.Env, "Workdir": sdk.Workdir, "AsUser": sdk.AsUser, "ExitCodes": sdk.ExitCodes,
 	"TargetPlatformEnv": sdk.TargetPlatformEnv, "NoNetwork": sdk.NoNetwork, "Insecure": sdk.Insecure,
 	"ProxyFromEnv": sdk.ProxyFromEnv, "SystemCABundle": sdk.SystemCABundle, "SaveLimit": sdk.SaveLimit,
+	"ServicePorts": sdk.ServicePorts, "HealthCheck": sdk.HealthCheck, "ServiceEnv": sdk.ServiceEnv,
+	"HealthTimeout": sdk.HealthTimeout,
 }
 
 // TestNoInputPanics calls every exported function and every method of

@@ -79,6 +79,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 		finalExec = string(v.dgst)
 	}
 	c.facts(prog, finalExec)
+	serviceFacts(prog, c.services)
 	return prog, nil
 }
 
@@ -135,6 +136,8 @@ type compiler struct {
 	bases      map[string]struct{}
 	steps      map[string]int32 // step identity -> the last node described with it
 	rerun      *Node
+	svcIDs     map[*Service]string
+	services   []*ServiceRun
 	proxy      bool
 	insecure   bool
 }

@@ -88,6 +88,11 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 		x.codes = meta.ValidExitCodes
 		caps |= capExecValidExitCode
 	}
+	hosts, err := c.extraHosts(op)
+	if err != nil {
+		return nil, err
+	}
+	meta.ExtraHosts = hosts
 	if op.NoNetwork {
 		peo.Network = pb.NetMode_NONE
 		caps |= capExecMetaNetwork
@@ -237,6 +242,7 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 		return nil, err
 	}
 	v.name = name
+	c.boundStep(hosts, string(v.dgst))
 	return v, nil
 }
 

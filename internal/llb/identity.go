@@ -133,6 +133,13 @@ func (c *compiler) execIdentity(h *idHasher, op *ExecOp) {
 	}
 	h.platform(c, op.Platform)
 	h.flag(op.Insecure)
+	if len(op.Services) > 0 {
+		h.num(len(op.Services))
+		for _, b := range op.Services {
+			h.str(b.Alias)
+			h.str(c.serviceID(b.Service))
+		}
+	}
 }
 
 // nodeID is the identity of an input; "" for none (scratch).

@@ -72,6 +72,9 @@ type ExecOp struct {
 	TargetEnv bool
 	Platform  Platform
 	Insecure  bool
+	// Services are started before the step and reachable from it under
+	// their aliases (see service.go).
+	Services []ServiceBinding
 }
 
 // CopyOp copies Src:SrcPath onto Dest at DestPath.
@@ -271,6 +274,7 @@ type Container struct {
 	Proxy     *Proxy
 	Config    *ImageConfig // nil: the program sets none; shared until changed (EditConfig)
 	Platform  Platform
+	Services  []ServiceBinding // bound to later exec steps
 	Err       error
 }
 

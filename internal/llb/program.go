@@ -81,6 +81,9 @@ type Program struct {
 	UsesProxy bool
 	// Entitlements are what the daemon must allow ("security.insecure").
 	Entitlements []string
+	// Services are the services steps are bound to, in the order the
+	// steps come.
+	Services []*ServiceRun
 }
 
 // Kind is the kind of value a Program produces.
