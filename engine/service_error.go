@@ -51,6 +51,9 @@ func (e *ServiceError) Unwrap() error { return e.err }
 // failed turns a failed solve into lading's error, keeping a service's
 // failure around the step's own.
 func (r *run) failed(ctx context.Context, err error) error {
+	if acc, ok := r.readStep(err); ok {
+		return acc
+	}
 	var se *ServiceError
 	if !errors.As(err, &se) {
 		return r.e.solveError(ctx, err, r.progs, r.mon)

@@ -63,14 +63,17 @@ func (e *Engine) Publish(ctx context.Context, c *sdk.Container, ref string, more
 }
 
 // Stdout builds c and returns what its last exec step wrote to standard
-// output. That step runs again even when its result is cached, so that its
-// output exists; the steps before it come from the cache as usual.
+// output. c may be any container of a graph (a stage a later value copies
+// from, a step in the middle of a chain): only its own steps are built, up
+// to that exec step, which runs again even when its result is cached, so
+// that its output exists; the steps before it come from the cache as
+// usual. [Engine.Exec] also returns the exit code.
 func (e *Engine) Stdout(ctx context.Context, c *sdk.Container) (string, error) {
 	res, err := e.output(ctx, c)
 	if err != nil {
 		return "", err
 	}
-	return res.stdout, nil
+	return res.Stdout, nil
 }
 
 // Stderr is like [Engine.Stdout] for standard error.
@@ -79,17 +82,7 @@ func (e *Engine) Stderr(ctx context.Context, c *sdk.Container) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return res.stderr, nil
-}
-
-func (e *Engine) output(ctx context.Context, c *sdk.Container) (*Result, error) {
-	if err := e.usable(); err != nil {
-		return nil, err
-	}
-	if c == nil {
-		return nil, errors.New("build: nil container")
-	}
-	return e.build(ctx, request{compile: compileValue(c, true), rerunFinal: true, value: c})
+	return res.Stderr, nil
 }
 
 // Export builds v and copies it to the host path: a Directory's contents

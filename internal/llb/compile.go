@@ -71,6 +71,10 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 			prog.Annotations = ann
 		}
 	}
+	if opt.RerunFinal && final != nil && prog.Kind == KindContainer {
+		// Reading a step's output needs nothing after it.
+		out = c.vertex(final)
+	}
 	if prog.Def, err = c.definition(out); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -79,6 +83,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 		finalExec = string(v.dgst)
 	}
 	c.facts(prog, finalExec)
+	prog.FinalExitCodes = c.finalCodes
 	serviceFacts(prog, c.services)
 	return prog, nil
 }
@@ -136,6 +141,7 @@ type compiler struct {
 	bases      map[string]struct{}
 	steps      map[string]int32 // step identity -> the last node described with it
 	rerun      *Node
+	finalCodes []int // the final exec step's accepted exit codes, when it reruns
 	svcIDs     map[*Service]string
 	services   []*ServiceRun
 	proxy      bool

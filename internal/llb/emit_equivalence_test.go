@@ -77,6 +77,14 @@ func equivalenceCases() []valueCase {
 	}
 	return []valueCase{
 		{"from", func(*testing.T) sdk.Value { return debian() }},
+		{"service binding", func(*testing.T) sdk.Value {
+			db := debian().WithEnv("MODE", "test").WithEntrypoint("redis-server").AsService(sdk.ServicePorts(6379), sdk.HealthCheck("redis-cli", "ping"))
+			cache := debian().WithDefaultArgs("memcached").AsService(sdk.ServicePorts(11211))
+			return debian().WithServiceBinding("db", db).WithServiceBinding("cache", cache).
+				WithExec([]string{"redis-cli", "-h", "db", "ping"}, sdk.ExitCodes(0, 1)).
+				WithExec([]string{"true"}).
+				WithServiceBinding("db", db).WithExec([]string{"redis-cli", "-h", "db", "info"})
+		}},
 		{"from digest", func(*testing.T) sdk.Value {
 			return sdk.From("debian@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").WithExec([]string{"true"})
 		}},

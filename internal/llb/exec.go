@@ -80,7 +80,12 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 	peo := &x.exec
 	*peo = pb.ExecOp{Meta: meta}
 	caps := capExecMetaBase
-	if len(op.ExitCodes) > 0 {
+	if n == c.rerun && len(op.ExitCodes) > 0 {
+		// A step whose output is read exits with whatever code it
+		// likes, which BuildKit then reports; the engine checks it
+		// against the accepted ones (Program.FinalExitCodes).
+		c.finalCodes = slices.Clone(op.ExitCodes)
+	} else if len(op.ExitCodes) > 0 {
 		meta.ValidExitCodes = x.codes[:0]
 		for _, code := range op.ExitCodes {
 			meta.ValidExitCodes = append(meta.ValidExitCodes, int32(code))

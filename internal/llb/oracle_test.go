@@ -3,7 +3,9 @@ package llb
 import (
 	"context"
 	"fmt"
+	"net"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,6 +52,9 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.RerunFinal && final != nil && prog.Kind == KindContainer {
+		out = c.states[final]
+	}
 	switch m := m.(type) {
 	case *Directory:
 		if m.Path != "/" {
@@ -77,7 +82,27 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 		}
 		finalExec = string(dgst)
 	}
+	for n, st := range c.states {
+		op, ok := n.Op.(*ExecOp)
+		if !ok || len(op.Services) == 0 {
+			continue
+		}
+		dgst, _, _, _, err := st.Output().Vertex(ctx, def.Constraints).Marshal(ctx, def.Constraints)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := def.Metadata[dgst]; !ok {
+			continue // not in the definition (after the step read)
+		}
+		hosts, err := c.extraHosts(op)
+		if err != nil {
+			return nil, err
+		}
+		c.boundStep(hosts, string(dgst))
+	}
 	c.facts(prog, finalExec)
+	prog.FinalExitCodes = c.finalCodes
+	serviceFacts(prog, c.services)
 	return prog, nil
 }
 
@@ -180,8 +205,17 @@ func (c *stateCompiler) exec(n *Node, op *ExecOp) (bkllb.State, error) {
 		bkllb.Args(op.Args),
 		c.record(n, stepName(n), op.Args),
 	}
-	if len(op.ExitCodes) > 0 {
+	if n == c.rerun && len(op.ExitCodes) > 0 {
+		c.finalCodes = slices.Clone(op.ExitCodes)
+	} else if len(op.ExitCodes) > 0 {
 		opts = append(opts, bkllb.ValidExitCodes(op.ExitCodes...))
+	}
+	hosts, err := c.extraHosts(op)
+	if err != nil {
+		return base, err
+	}
+	for _, h := range hosts {
+		st = st.AddExtraHost(h.Host, net.ParseIP(h.IP))
 	}
 	if op.NoNetwork {
 		st = st.Network(bkllb.NetModeNone)

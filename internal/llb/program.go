@@ -68,6 +68,10 @@ type Program struct {
 	// FinalExec is the vertex digest of the last exec step on the output's
 	// chain of parents (the step whose output Stdout reads), or "".
 	FinalExec string
+	// FinalExitCodes are the exit codes the final exec step accepts
+	// (empty: 0 only), set when it reruns (Options.RerunFinal): it then
+	// runs without them, so that BuildKit reports the code it exited with.
+	FinalExitCodes []int
 	// CacheVolumes are the ids of the cache volumes steps mount, sorted.
 	CacheVolumes []string
 	// Volumes describe each cache volume's first use, for restoring and

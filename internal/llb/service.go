@@ -46,7 +46,7 @@ type ServiceRun struct {
 	Check    []string
 	Timeout  time.Duration
 	Program  *Program // the service's container
-	// Steps are the vertex digests of the steps bound to it.
+	// Steps are the vertex digests of the steps bound to it, sorted.
 	Steps []string
 }
 
@@ -170,6 +170,7 @@ func (c *compiler) boundStep(hosts []*pb.HostIP, dgst string) {
 // (host directories, secrets, SSH sockets, base images) to prog's facts.
 func serviceFacts(prog *Program, runs []*ServiceRun) {
 	for _, r := range runs {
+		slices.Sort(r.Steps)
 		sp := r.Program
 		for _, l := range sp.Locals {
 			if !slices.ContainsFunc(prog.Locals, func(x LocalDir) bool { return x.Name == l.Name }) {
