@@ -40,7 +40,11 @@ const (
 // ends.
 func (r *run) solveWithServices(ctx context.Context, c gateway.Client, p *lllb.Program) (gateway.Reference, error) {
 	if len(p.Services) == 0 {
-		return r.solve(ctx, c, p)
+		ref, err := r.solve(ctx, c, p)
+		if err != nil {
+			r.debugShell(ctx, c, err)
+		}
+		return ref, err
 	}
 	var started []*service
 	defer func() {
@@ -59,6 +63,7 @@ func (r *run) solveWithServices(ctx context.Context, c gateway.Client, p *lllb.P
 	}
 	ref, err := r.solve(ctx, c, p)
 	if err != nil {
+		r.debugShell(ctx, c, err) // the services are still up
 		for _, s := range started {
 			if exited, why := s.exited(); exited {
 				return nil, s.fail("exited while the step ran: "+why, err)
