@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -117,6 +118,10 @@ func runDebugShell(ctx context.Context, c gateway.Client, ex *pb.ExecOp, mountID
 		defer cancel()
 		_ = ctr.Release(rctx)
 	}()
+	root := slices.IndexFunc(req.Mounts, func(m gateway.Mount) bool { return m.Dest == "/" })
+	if _, err := ctr.StatFile(ctx, gateway.StatContainerRequest{StatRequest: gateway.StatRequest{Path: "/bin/sh"}, MountIndex: max(root, 0)}); err != nil {
+		return fmt.Errorf("the step's container has no /bin/sh (%w); install a shell in the image to debug it this way", err)
+	}
 	if err := tty.SetRaw(); err != nil {
 		return fmt.Errorf("putting the terminal in raw mode: %w", err)
 	}

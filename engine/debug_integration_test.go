@@ -32,10 +32,15 @@ func TestDebugShellChild(t *testing.T) {
 		t.Skip("run by TestDebugShell")
 	}
 	progress := ProgressQuiet
-	if mode == "plain" {
+	if mode != "tty" {
 		progress = ProgressPlain
 	}
 	e, _ := testEngine(t, WithProgress(progress))
+	if mode == "scratch" {
+		_, err := e.Build(t.Context(), ltContainer(t).WithExec([]string{"/bin/lt", "exit", "3"}))
+		fmt.Printf("\r\nBUILD-ERROR: %v\r\n", err)
+		return
+	}
 	failing := sdk.From("debian:bookworm").
 		WithWorkdir("/work").
 		WithEnv("FOO", "bar").
@@ -105,4 +110,23 @@ func TestDebugShellWithoutTerminal(t *testing.T) {
 	require.NoError(t, err, "stderr: %s", stderr.String())
 	assert.Contains(t, string(stdout), "exited with code 3")
 	assert.Equal(t, 1, strings.Count(stderr.String(), "standard input is not a terminal"), "one line says why: %s", stderr.String())
+}
+
+func TestDebugShellWithoutShell(t *testing.T) {
+	testenv.Require(t)
+	cmd := startChild(t, "scratch")
+	ptmx, err := pty.Start(cmd)
+	require.NoError(t, err)
+	defer ptmx.Close()
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&out, ptmx)
+		close(done)
+	}()
+	_ = cmd.Wait()
+	ptmx.Close()
+	<-done
+	assert.Contains(t, out.String(), "warning: the shell at the failed step could not run")
+	assert.Contains(t, out.String(), "exited with code 3", "the program gets the step's error")
 }
