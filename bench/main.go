@@ -56,6 +56,7 @@ var metrics = []metric{
 	{"guard", runGuard},
 	{"runner", runRunner},
 	{"attest", runAttest},
+	{"service-start", runServiceStart},
 }
 
 func metricNames() []string {

@@ -27,7 +27,7 @@ const (
 	// defaultHealthTimeout is how long a service may take to get healthy.
 	defaultHealthTimeout = 60 * time.Second
 	// healthInterval is the pause between two health probes.
-	healthInterval = 100 * time.Millisecond
+	healthInterval = 20 * time.Millisecond
 	// serviceStopTimeout bounds stopping a service.
 	serviceStopTimeout = 2 * time.Second
 	// serviceLogLines is how many of a service's last log lines an error
@@ -76,15 +76,17 @@ func (r *run) solveWithServices(ctx context.Context, c gateway.Client, p *lllb.P
 
 // service is one running service.
 type service struct {
-	spec *lllb.ServiceRun
-	c    gateway.Client
-	ref  gateway.Reference // the service's filesystem
-	ctr  gateway.Container
-	proc gateway.ContainerProcess
-	log  *tailBuffer
-	done chan struct{} // closed when the process exits
-	err  error         // why it exited, once done is closed
-	once sync.Once
+	spec    *lllb.ServiceRun
+	c       gateway.Client
+	ref     gateway.Reference // the service's filesystem
+	ctr     gateway.Container
+	proc    gateway.ContainerProcess
+	probe   *prober      // see service_probe.go
+	pending chan *prober // the prober being made, if any
+	log     *tailBuffer
+	done    chan struct{} // closed when the process exits
+	err     error         // why it exited, once done is closed
+	once    sync.Once
 }
 
 // startService builds the service's container, starts its process and
@@ -96,7 +98,11 @@ func (r *run) startService(ctx context.Context, c gateway.Client, spec *lllb.Ser
 	if s.ref, err = r.solve(ctx, c, spec.Program); err != nil {
 		return nil, s.fail("building its container failed", err)
 	}
-	if s.ctr, err = s.container(ctx); err != nil {
+	if len(spec.Check) > 0 || len(spec.Ports) > 0 {
+		s.prepareProber(ctx) // made while the service starts
+	}
+	if s.ctr, err = s.container(ctx, false); err != nil {
+		s.dropProber(ctx)
 		return nil, s.fail("creating its container failed", err)
 	}
 	s.proc, err = s.ctr.Start(ctx, gateway.StartRequest{
@@ -173,34 +179,12 @@ func (s *service) healthy(ctx context.Context) (bool, error) {
 
 // container makes a container on the service's filesystem, on the
 // engine host's network, where the service's alias names its address.
-func (s *service) container(ctx context.Context) (gateway.Container, error) {
+// A read-only one (for probes) is quicker to make: no writable layer.
+func (s *service) container(ctx context.Context, readonly bool) (gateway.Container, error) {
 	return s.c.NewContainer(ctx, gateway.NewContainerRequest{
-		Mounts:     []gateway.Mount{{Dest: "/", Ref: s.ref, MountType: pb.MountType_BIND}},
+		Mounts:     []gateway.Mount{{Dest: "/", Ref: s.ref, MountType: pb.MountType_BIND, Readonly: readonly}},
 		ExtraHosts: []*pb.HostIP{{Host: s.spec.Alias, IP: s.spec.Addr}},
 	})
-}
-
-// run runs a probe process in a container of its own: in BuildKit a
-// process of a gateway container that exits non-zero ends the whole
-// container, so a failing probe must not share the service's.
-func (s *service) run(ctx context.Context, args []string, out *tailBuffer) error {
-	ctr, err := s.container(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceStopTimeout)
-		defer cancel()
-		_ = ctr.Release(rctx)
-	}()
-	proc, err := ctr.Start(ctx, gateway.StartRequest{
-		Args: args, Env: s.spec.Env, Cwd: workdir(s.spec.Workdir), User: s.spec.User,
-		Stdout: out, Stderr: out, RemoveMountStubsRecursive: true,
-	})
-	if err != nil {
-		return err
-	}
-	return proc.Wait()
 }
 
 // exited says whether the service's process has ended, and why.
@@ -222,10 +206,13 @@ func (s *service) stop(ctx context.Context) {
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceStopTimeout)
 		defer cancel()
+		var wg sync.WaitGroup
+		wg.Go(func() { s.dropProber(ctx) })
 		if s.proc != nil {
 			_ = s.proc.Signal(sctx, syscall.SIGKILL)
 		}
 		_ = s.ctr.Release(sctx)
+		wg.Wait()
 	})
 }
 

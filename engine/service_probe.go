@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"io"
+
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+)
+
+// prober runs health probes as processes of one long-lived container on
+// the service's filesystem (read-only), whose first process is `cat`
+// reading a pipe that stays open: starting a process in a running
+// container is much quicker than making a container per probe. In
+// BuildKit a process that exits non-zero ends its whole container, so a
+// failed probe costs the prober, which the next probe makes anew; the
+// service's own container is never touched.
+type prober struct {
+	ctr   gateway.Container
+	stdin *io.PipeWriter
+}
+
+// newProber makes the probe container.
+func (s *service) newProber(ctx context.Context) (*prober, error) {
+	ctr, err := s.container(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	if _, err := ctr.Start(ctx, gateway.StartRequest{
+		Args: []string{"cat"}, Env: s.spec.Env, Cwd: "/", User: s.spec.User,
+		Stdin: pr, Stdout: nopCloser{io.Discard}, Stderr: nopCloser{io.Discard},
+	}); err != nil {
+		releaseContainer(ctx, ctr)
+		return nil, err
+	}
+	return &prober{ctr: ctr, stdin: pw}, nil
+}
+
+// prepareProber makes the probe container in the background.
+func (s *service) prepareProber(ctx context.Context) {
+	s.pending = make(chan *prober, 1)
+	go func() {
+		p, err := s.newProber(ctx)
+		if err != nil {
+			p = nil // the first probe makes one again, and reports why it cannot
+		}
+		s.pending <- p
+	}()
+}
+
+// dropProber releases the probe container, waiting for one being made.
+func (s *service) dropProber(ctx context.Context) {
+	if s.pending != nil {
+		s.probe = cmp.Or(s.probe, <-s.pending)
+		s.pending = nil
+	}
+	s.probe.release(ctx)
+	s.probe = nil
+}
+
+// run runs one probe, making the probe container first if there is none.
+func (s *service) run(ctx context.Context, args []string, out *tailBuffer) error {
+	if s.pending != nil {
+		s.probe = <-s.pending
+		s.pending = nil
+	}
+	if s.probe == nil {
+		p, err := s.newProber(ctx)
+		if err != nil {
+			return err
+		}
+		s.probe = p
+	}
+	proc, err := s.probe.ctr.Start(ctx, gateway.StartRequest{
+		Args: args, Env: s.spec.Env, Cwd: workdir(s.spec.Workdir), User: s.spec.User,
+		Stdout: out, Stderr: out, RemoveMountStubsRecursive: true,
+	})
+	if err == nil {
+		err = proc.Wait()
+	}
+	if err != nil {
+		s.probe.release(ctx)
+		s.probe = nil
+	}
+	return err
+}
+
+// release ends the probe container.
+func (p *prober) release(ctx context.Context) {
+	if p == nil {
+		return
+	}
+	_ = p.stdin.Close()
+	releaseContainer(ctx, p.ctr)
+}
+
+// releaseContainer releases ctr within serviceStopTimeout, even when ctx
+// is cancelled.
+func releaseContainer(ctx context.Context, ctr gateway.Container) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceStopTimeout)
+	defer cancel()
+	_ = ctr.Release(rctx)
+}
