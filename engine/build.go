@@ -60,6 +60,7 @@ type request struct {
 	// rerunFinal makes the final exec step run even when cached, and
 	// captures its stdout and stderr.
 	rerunFinal bool
+	terminal   bool // a shell in the result once it is built (debug.go)
 }
 
 // run is one build under way: its request, the program's facts and what

@@ -14,6 +14,10 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/ladingbuild/lading/sdk"
+
+	lllb "github.com/ladingbuild/lading/internal/llb"
 )
 
 // EnvInteractive turns on the shell at a failed step for programs that do
@@ -99,13 +103,21 @@ func runDebugShell(ctx context.Context, c gateway.Client, ex *pb.ExecOp, mountID
 	if len(mountIDs) < len(ex.Mounts) {
 		return fmt.Errorf("the engine kept %d of the step's %d mounts", len(mountIDs), len(ex.Mounts))
 	}
-	req := gateway.NewContainerRequest{NetMode: ex.Network}
+	var mounts []gateway.Mount
 	for i, m := range ex.Mounts {
-		req.Mounts = append(req.Mounts, gateway.Mount{
+		mounts = append(mounts, gateway.Mount{
 			Selector: m.Selector, Dest: m.Dest, ResultID: mountIDs[i], Readonly: m.Readonly,
 			MountType: m.MountType, CacheOpt: m.CacheOpt, SecretOpt: m.SecretOpt, SSHOpt: m.SSHOpt,
 		})
 	}
+	return runShell(ctx, c, ex, mounts, in, out, tty, "lading: the step failed; a shell in its container (exit to go on):")
+}
+
+// runShell starts /bin/sh in a container of mounts, with ex's env,
+// workdir, user, network and hosts, and connects it to the terminal until
+// it exits.
+func runShell(ctx context.Context, c gateway.Client, ex *pb.ExecOp, mounts []gateway.Mount, in io.Reader, out io.Writer, tty console.Console, banner string) error {
+	req := gateway.NewContainerRequest{NetMode: ex.Network, Mounts: mounts}
 	if ex.Meta != nil {
 		req.ExtraHosts = ex.Meta.ExtraHosts
 	}
@@ -138,7 +150,7 @@ func runDebugShell(ctx context.Context, c gateway.Client, ex *pb.ExecOp, mountID
 	if meta == nil {
 		meta = &pb.Meta{}
 	}
-	fmt.Fprintf(out, "\r\nlading: the step failed; a shell in its container (exit to go on):\r\n")
+	fmt.Fprintf(out, "\r\n%s\r\n", banner)
 	proc, err := ctr.Start(ctx, gateway.StartRequest{
 		Args: []string{"/bin/sh"}, Env: meta.Env, User: meta.User, Cwd: meta.Cwd,
 		SecretEnv: ex.Secretenv, SecurityMode: ex.Security, Tty: true,
@@ -159,3 +171,42 @@ func runDebugShell(ctx context.Context, c gateway.Client, ex *pb.ExecOp, mountID
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// Terminal builds c and opens an interactive shell (/bin/sh) in its
+// filesystem, with the env, workdir and user of its image config, in the
+// build's own session; it returns when the shell exits. The mounts of c
+// (cache volumes, secrets) are not applied: they belong to its exec steps.
+// Standard input must be a terminal.
+func (e *Engine) Terminal(ctx context.Context, c *sdk.Container) error {
+	if err := e.usable(); err != nil {
+		return err
+	}
+	if c == nil {
+		return errors.New("terminal: nil container")
+	}
+	if _, _, _, err := debugTerminal(); err != nil {
+		return fmt.Errorf("terminal: standard input is not a terminal: %w", err)
+	}
+	_, err := e.build(ctx, request{compile: compileValue(c, false), terminal: true})
+	return err
+}
+
+// terminal opens the shell of [Engine.Terminal] in the built result.
+func (r *run) terminal(ctx context.Context, c gateway.Client, ref gateway.Reference, p *lllb.Program) error {
+	if !r.req.terminal || ref == nil {
+		return nil
+	}
+	in, out, tty, err := debugTerminal()
+	if err != nil {
+		return fmt.Errorf("terminal: standard input is not a terminal: %w", err)
+	}
+	debugMu.Lock()
+	defer debugMu.Unlock()
+	cfg := p.Image.Config
+	ex := &pb.ExecOp{
+		Meta:   &pb.Meta{Env: cfg.Env, Cwd: workdir(cfg.WorkingDir), User: cfg.User, RemoveMountStubsRecursive: true},
+		Mounts: []*pb.Mount{{Dest: "/", MountType: pb.MountType_BIND}},
+	}
+	return runShell(ctx, c, ex, []gateway.Mount{{Dest: "/", Ref: ref, MountType: pb.MountType_BIND}}, in, out, tty,
+		"lading: a shell in the container (exit to go on):")
+}

@@ -36,6 +36,12 @@ func TestDebugShellChild(t *testing.T) {
 		progress = ProgressPlain
 	}
 	e, _ := testEngine(t, WithProgress(progress))
+	if mode == "terminal" {
+		c := sdk.From("debian:bookworm").WithNewFile("/srv/data/hello", "world").WithWorkdir("/srv/data").WithEnv("GREETING", "hi")
+		err := e.Terminal(t.Context(), c)
+		fmt.Printf("\r\nTERMINAL-RETURNED: %v\r\n", err)
+		return
+	}
 	if mode == "scratch" {
 		_, err := e.Build(t.Context(), ltContainer(t).WithExec([]string{"/bin/lt", "exit", "3"}))
 		fmt.Printf("\r\nBUILD-ERROR: %v\r\n", err)
@@ -129,4 +135,49 @@ func TestDebugShellWithoutShell(t *testing.T) {
 	<-done
 	assert.Contains(t, out.String(), "warning: the shell at the failed step could not run")
 	assert.Contains(t, out.String(), "exited with code 3", "the program gets the step's error")
+}
+
+func TestTerminal(t *testing.T) {
+	testenv.Require(t)
+	cmd := startChild(t, "terminal")
+	cmd.Env = append(cmd.Env, EnvInteractive+"=0")
+	ptmx, err := pty.Start(cmd)
+	require.NoError(t, err)
+	defer ptmx.Close()
+	var mu sync.Mutex
+	var out bytes.Buffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	seen := func(s string) func() bool {
+		return func() bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(out.String(), s) }
+	}
+	dump := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	require.Eventually(t, seen("a shell in the container"), 120*time.Second, 50*time.Millisecond, "no shell: %s", dump)
+	_, err = io.WriteString(ptmx, `echo "T-$(cat hello)-$GREETING-$(pwd)"`+"\r")
+	require.NoError(t, err)
+	require.Eventually(t, seen("T-world-hi-/srv/data"), 20*time.Second, 50*time.Millisecond, "not in the container's filesystem, env and workdir: %s", dump)
+	_, err = io.WriteString(ptmx, "exit\r")
+	require.NoError(t, err)
+	require.Eventually(t, seen("TERMINAL-RETURNED: <nil>"), 20*time.Second, 50*time.Millisecond, "Terminal did not return after the shell: %s", dump)
+	_ = cmd.Wait()
+}
+
+func TestTerminalWithoutTerminal(t *testing.T) {
+	e, _ := testEngine(t)
+	if _, _, _, err := debugTerminal(); err == nil {
+		t.Skip("the test's standard input is a terminal")
+	}
+	err := e.Terminal(t.Context(), sdk.From("debian:bookworm"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "standard input is not a terminal")
 }

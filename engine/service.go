@@ -43,6 +43,8 @@ func (r *run) solveWithServices(ctx context.Context, c gateway.Client, p *lllb.P
 		ref, err := r.solve(ctx, c, p)
 		if err != nil {
 			r.debugShell(ctx, c, err)
+		} else {
+			err = r.terminal(ctx, c, ref, p)
 		}
 		return ref, err
 	}
@@ -71,7 +73,7 @@ func (r *run) solveWithServices(ctx context.Context, c gateway.Client, p *lllb.P
 		}
 		return nil, err
 	}
-	return ref, nil
+	return ref, r.terminal(ctx, c, ref, p)
 }
 
 // service is one running service.
