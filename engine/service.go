@@ -85,10 +85,12 @@ type service struct {
 	proc    gateway.ContainerProcess
 	probe   *prober      // see service_probe.go
 	pending chan *prober // the prober being made, if any
-	log     *tailBuffer
-	done    chan struct{} // closed when the process exits
-	err     error         // why it exited, once done is closed
-	once    sync.Once
+	// noProber: the image cannot host a probe container (no cat).
+	noProber bool
+	log      *tailBuffer
+	done     chan struct{} // closed when the process exits
+	err      error         // why it exited, once done is closed
+	once     sync.Once
 }
 
 // startService builds the service's container, starts its process and

@@ -180,3 +180,14 @@ func processWith(args ...string) bool {
 	}
 	return false
 }
+
+// An image without cat (a scratch image) gets its health check run all
+// the same.
+func TestServiceHealthCheckWithoutCat(t *testing.T) {
+	e, _ := testEngine(t)
+	lt := ltContainer(t)
+	svc := lt.WithEntrypoint("/bin/lt", "sleep", "30").AsService(sdk.HealthCheck("/bin/lt", "exit", "0"), sdk.HealthTimeout(10*time.Second))
+	out, err := e.Stdout(t.Context(), lt.WithServiceBinding("db", svc).WithExec([]string{"/bin/lt", "echo", "bound"}))
+	require.NoError(t, err)
+	assert.Equal(t, "bound\n", out)
+}

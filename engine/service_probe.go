@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"errors"
 	"context"
 	"io"
 
@@ -26,6 +27,10 @@ func (s *service) newProber(ctx context.Context) (*prober, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !hasFile(ctx, ctr, "/bin/cat", "/usr/bin/cat") {
+		releaseContainer(ctx, ctr)
+		return nil, errNoCat
+	}
 	pr, pw := io.Pipe()
 	if _, err := ctr.Start(ctx, gateway.StartRequest{
 		Args: []string{"cat"}, Env: s.spec.Env, Cwd: "/", User: s.spec.User,
@@ -35,6 +40,19 @@ func (s *service) newProber(ctx context.Context) (*prober, error) {
 		return nil, err
 	}
 	return &prober{ctr: ctr, stdin: pw}, nil
+}
+
+// errNoCat says the service's image has no cat for the probe container.
+var errNoCat = errors.New("the image has no cat (/bin/cat, /usr/bin/cat)")
+
+// hasFile says whether one of paths exists in ctr's root filesystem.
+func hasFile(ctx context.Context, ctr gateway.Container, paths ...string) bool {
+	for _, p := range paths {
+		if _, err := ctr.StatFile(ctx, gateway.StatContainerRequest{StatRequest: gateway.StatRequest{Path: p}}); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // prepareProber makes the probe container in the background.
@@ -66,7 +84,15 @@ func (s *service) run(ctx context.Context, args []string, out *tailBuffer) error
 		s.pending = nil
 	}
 	if s.probe == nil {
+		if s.noProber {
+			return s.runAlone(ctx, args, out)
+		}
 		p, err := s.newProber(ctx)
+		if errors.Is(err, errNoCat) {
+			// The probe is then a container's first process.
+			s.noProber = true
+			return s.runAlone(ctx, args, out)
+		}
 		if err != nil {
 			return err
 		}
@@ -101,4 +127,21 @@ func releaseContainer(ctx context.Context, ctr gateway.Container) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceStopTimeout)
 	defer cancel()
 	_ = ctr.Release(rctx)
+}
+
+// runAlone runs one probe as the first process of a container of its own.
+func (s *service) runAlone(ctx context.Context, args []string, out *tailBuffer) error {
+	ctr, err := s.container(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer releaseContainer(ctx, ctr)
+	proc, err := ctr.Start(ctx, gateway.StartRequest{
+		Args: args, Env: s.spec.Env, Cwd: workdir(s.spec.Workdir), User: s.spec.User,
+		Stdout: out, Stderr: out, RemoveMountStubsRecursive: true,
+	})
+	if err != nil {
+		return err
+	}
+	return proc.Wait()
 }
