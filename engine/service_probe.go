@@ -2,8 +2,8 @@ package engine
 
 import (
 	"cmp"
-	"errors"
 	"context"
+	"errors"
 	"io"
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
