@@ -29,7 +29,8 @@ type ExecResult struct {
 // output exists. A code the step does not accept (by default any but 0;
 // see sdk.ExitCodes) returns an [*ExecError], as [Engine.Build] does.
 func (e *Engine) Exec(ctx context.Context, c *sdk.Container) (*ExecResult, error) {
-	return e.output(ctx, c)
+	_, res, err := e.read(ctx, c)
+	return res, err
 }
 
 // acceptedExit is how a build reports that the step being read exited
@@ -60,13 +61,26 @@ func (r *run) readStep(err error) (*acceptedExit, bool) {
 	}, true
 }
 
-// output builds c with its final exec step rerun and returns what it did.
-func (e *Engine) output(ctx context.Context, c *sdk.Container) (*ExecResult, error) {
+// output builds c with its final exec step rerun and returns the build's
+// result, which holds the step's output.
+func (e *Engine) output(ctx context.Context, c *sdk.Container) (*Result, error) {
+	res, x, err := e.read(ctx, c)
+	if res == nil && x != nil {
+		// An accepted non-zero exit: the build failed, the step did not.
+		res = &Result{stdout: x.Stdout, stderr: x.Stderr}
+	}
+	return res, err
+}
+
+// read builds c with its final exec step rerun and returns what the step
+// did, and the build's result unless the step exited with an accepted
+// non-zero code (the solve failed then).
+func (e *Engine) read(ctx context.Context, c *sdk.Container) (*Result, *ExecResult, error) {
 	if err := e.usable(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c == nil {
-		return nil, errors.New("build: nil container")
+		return nil, nil, errors.New("build: nil container")
 	}
 	var prog *lllb.Program // the last compiled: the one solved
 	compile := compileValue(c, true)
@@ -79,17 +93,17 @@ func (e *Engine) output(ctx context.Context, c *sdk.Container) (*ExecResult, err
 	}, rerunFinal: true, value: c})
 	var acc *acceptedExit
 	if errors.As(err, &acc) {
-		return &acc.res, nil
+		return nil, &acc.res, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if codes := prog.FinalExitCodes; len(codes) > 0 && !slices.Contains(codes, 0) {
 		// It ran without its accepted codes and exited 0, which is not
 		// among them.
 		st := prog.Steps[prog.FinalExec]
-		return nil, &ExecError{Step: st.Name, Args: st.Args, Location: st.Location,
+		return nil, nil, &ExecError{Step: st.Name, Args: st.Args, Location: st.Location,
 			err: fmt.Errorf("exited with code 0, which the step does not accept (it accepts %v)", codes)}
 	}
-	return &ExecResult{Stdout: res.stdout, Stderr: res.stderr}, nil
+	return res, &ExecResult{Stdout: res.stdout, Stderr: res.stderr}, nil
 }

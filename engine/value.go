@@ -69,7 +69,7 @@ func (e *Engine) Publish(ctx context.Context, c *sdk.Container, ref string, more
 // that its output exists; the steps before it come from the cache as
 // usual. [Engine.Exec] also returns the exit code.
 func (e *Engine) Stdout(ctx context.Context, c *sdk.Container) (string, error) {
-	res, err := e.output(ctx, c)
+	res, err := e.Exec(ctx, c)
 	if err != nil {
 		return "", err
 	}
@@ -78,7 +78,7 @@ func (e *Engine) Stdout(ctx context.Context, c *sdk.Container) (string, error) {
 
 // Stderr is like [Engine.Stdout] for standard error.
 func (e *Engine) Stderr(ctx context.Context, c *sdk.Container) (string, error) {
-	res, err := e.output(ctx, c)
+	res, err := e.Exec(ctx, c)
 	if err != nil {
 		return "", err
 	}
