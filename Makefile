@@ -37,6 +37,11 @@ INTEGRATION_PKGS := go list -f '{{.ImportPath}} {{join .TestImports " "}} {{join
 
 GOTEST := go test -race -count=1
 
+# QUICK_BENCH are the bench groups `make test` smoke-runs. runner, attest and
+# service-start build cold on fresh engines (minutes each): run them with
+# `go run ./bench -only GROUP -check`.
+QUICK_BENCH := compile,build,context,start,parallel,process,report,explain,guard
+
 .PHONY: run test lint test-oldest unit testenv-up testenv-down testenv-status testenv-check bench
 
 # The embedded local engine pulls docker.io images through the test
@@ -61,7 +66,7 @@ test: testenv-up
 	@echo "== timing budgets, without the race detector" && go test -count=1 -run 'IsFast$$' ./...
 	@$(MAKE) --no-print-directory test-oldest-run
 	@$(ENV) && echo "== benchmarks, quick smoke run (no target check: small sizes are noisy)" && \
-	go run ./bench -quick
+	go run ./bench -quick -only $(QUICK_BENCH)
 
 lint:
 	bash $(TESTENV) lint
