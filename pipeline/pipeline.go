@@ -32,8 +32,10 @@ type Pipeline struct {
 	engOpts  []engine.Option
 	out      io.Writer
 	connect  func(ctx context.Context, opts ...engine.Option) (*engine.Engine, error)
-	images   []Image       // given to ImageTargets, for the lint target
-	lintOpts []lint.Option // the lint target's options, for `lading lint`
+	// interactive is the -i flag: engine.Interactive for every target.
+	interactive bool
+	images      []Image       // given to ImageTargets, for the lint target
+	lintOpts    []lint.Option // the lint target's options, for `lading lint`
 }
 
 type target struct {
@@ -52,6 +54,7 @@ func New(name string) *Pipeline {
 		connect: engine.Connect,
 	}
 	p.flags.Usage = p.usage
+	p.flags.BoolVar(&p.interactive, "i", false, "open a shell in a step that fails (needs a terminal; see engine.Interactive)")
 	return p
 }
 
@@ -120,7 +123,11 @@ func (p *Pipeline) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := p.connect(ctx, p.engOpts...)
+	opts := p.engOpts
+	if p.interactive {
+		opts = append(slices.Clip(opts), engine.Interactive())
+	}
+	eng, err := p.connect(ctx, opts...)
 	if err != nil {
 		return err
 	}
