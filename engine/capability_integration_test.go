@@ -102,6 +102,18 @@ func TestCapabilityErrorsOnOldEngine(t *testing.T) {
 		})
 	}
 
+	// BuildKit's source policy session came in v0.26: a policy on the old
+	// engine fails before solving, with the engine's version and address.
+	t.Run("source policy", func(t *testing.T) {
+		pe := e.With(WithProvenance(ProvenanceOff), WithSourcePolicy(func(Source) Decision { return Allow() }))
+		_, err := pe.Build(t.Context(), c, OCITarball(filepath.Join(t.TempDir(), "p.tar")))
+		var pu *PolicyUnsupportedError
+		require.ErrorAs(t, err, &pu)
+		assert.Equal(t, v, pu.Version)
+		assert.Equal(t, e.Address(), pu.Address)
+		assert.Contains(t, err.Error(), "source policy needs BuildKit ≥ v0.26; this engine is "+v+" at "+e.Address())
+	})
+
 	// Without what it lacks, the old engine builds.
 	plain := e.With(WithProvenance(ProvenanceOff))
 	_, err = plain.Build(t.Context(), c, OCITarball(filepath.Join(t.TempDir(), "c.tar")))
