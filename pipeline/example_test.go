@@ -31,6 +31,7 @@ func ExampleNew() {
 	//   publish      push the image to -tag (after build)
 	//
 	// flags:
+	//   -i	open a shell in a step that fails (needs a terminal; see engine.Interactive)
 	//   -tag string
 	//     	publish to this image reference
 	// flag: help requested
@@ -69,6 +70,7 @@ func ExamplePipeline_ImageTargets() {
 	// flags:
 	//   -docker string
 	//     	write a docker-load tarball here, for the export target
+	//   -i	open a shell in a step that fails (needs a terminal; see engine.Interactive)
 	//   -oci string
 	//     	write an OCI image tarball here, for the export target
 	//   -publish string
