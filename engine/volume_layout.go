@@ -1,19 +1,19 @@
 package engine
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ladingbuild/lading/internal/untar"
 )
 
 // layoutStore serves the blobs of an OCI layout directory to the engine,
@@ -109,42 +109,8 @@ func (layoutStore) Abort(context.Context, string) error { return errdefs.ErrNotI
 // streams into dir. Only regular files and directories are accepted, and
 // no path may leave dir.
 func untarLayout(r io.Reader, dir string) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading the saved layout: %w", err)
-		}
-		name := filepath.Clean(filepath.FromSlash(h.Name))
-		if filepath.IsAbs(name) || name == ".." || strings.HasPrefix(name, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("reading the saved layout: path %q leaves the directory", h.Name)
-		}
-		p := filepath.Join(dir, name)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("writing %s: %w", p, err)
-			}
-		default:
-			return fmt.Errorf("reading the saved layout: %q is not a file or directory", h.Name)
-		}
+	if err := untar.Extract(context.Background(), r, dir, false); err != nil {
+		return fmt.Errorf("reading the saved layout: %w", err)
 	}
+	return nil
 }

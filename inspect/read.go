@@ -1,20 +1,17 @@
 package inspect
 
 import (
-	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	untarpkg "github.com/ladingbuild/lading/internal/untar"
 )
 
 // Option tunes [Read].
@@ -142,45 +139,7 @@ func untar(ctx context.Context, path, dir string) error {
 		return err
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		clean := filepath.Clean(filepath.FromSlash(h.Name))
-		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("archive entry %q leaves the archive", h.Name)
-		}
-		dest := filepath.Join(dir, clean)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(dest, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-				return err
-			}
-			out, err := os.Create(dest)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(out, tr) //nolint:gosec // an image archive's blobs are as large as the image
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+	return untarpkg.Extract(ctx, f, dir, true)
 }
 
 // platformString formats p as "os/arch[/variant]".
