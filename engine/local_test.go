@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,6 +100,38 @@ func TestLocalEngineStartReuseStop(t *testing.T) {
 	assert.Equal(t, OriginStarted, e.Origin())
 }
 
+// Two local engines on one host (two users, or a test beside a system
+// daemon): one that starts must not break the other's steps. BuildKit's
+// default trace socket is one path for every daemon; a daemon that starts
+// replaces the file, and a step of another daemon that is mounting it
+// then fails ("possibly malicious path detected"). Each lading engine
+// keeps its own.
+func TestLocalEngineStartLeavesOthersRunning(t *testing.T) {
+	bin := testenv.Buildkitd(t)
+	ctx := t.Context()
+	pa := isolateLocal(t)
+	_, err := StartLocal(ctx, WithBuildkitd(bin), Silent())
+	require.NoError(t, err)
+	before, err := os.Stat(pa.traceSocket())
+	require.NoError(t, err)
+	a, err := Connect(ctx, Silent(), WithProgress(ProgressQuiet), WithoutAutoStart())
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+
+	pb := isolateLocal(t)
+	_, err = StartLocal(ctx, WithBuildkitd(bin), Silent())
+	require.NoError(t, err)
+	assert.FileExists(t, pb.traceSocket())
+	require.NoError(t, StopLocal(ctx))
+	after, err := os.Stat(pa.traceSocket())
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(before, after), "starting a second engine replaced the first one's trace socket")
+
+	c := ltContainer(t).WithExec([]string{"/bin/lt", "echo", "alive", strconv.FormatInt(time.Now().UnixNano(), 10)})
+	_, err = a.Build(ctx, c)
+	require.NoError(t, err, "a step on the engine left running")
+}
+
 func TestLocalEngineAfterKill9(t *testing.T) {
 	bin := testenv.Buildkitd(t)
 	p := isolateLocal(t)
@@ -187,6 +220,9 @@ root = "/var/cache/lading/engine"
 
 [grpc]
   address = ["unix:///run/lading/buildkitd.sock"]
+
+[otel]
+  socketPath = "/run/lading/otel-grpc.sock"
 
 [worker.oci]
   enabled = true

@@ -441,6 +441,11 @@ root = \"$root\"
 [grpc]
   address = [\"$addr\"]
 
+# Its own trace socket: BuildKit's default is one path for all daemons,
+# and a daemon that exits deletes it under the others' steps.
+[otel]
+  socketPath = \"$STATE/$name-otel.sock\"
+
 [worker.oci]
   enabled = true
   snapshotter = \"overlayfs\"
