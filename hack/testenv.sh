@@ -874,12 +874,14 @@ cmd_up() {
 	ensure_sbom_scanner_image # SBOM scanner block
 	ensure_buildkitd buildkitd-oldest "$OLDEST_BIN/buildkitd" "$OLDEST_SOCK" "$OLDEST_ROOT"
 	wait_rootfs_prefetch
+	run_pieces up
 	log "up in $(elapsed "$t0"): BUILDKIT_HOST=$BUILDKIT_ADDR LADING_TEST_BUILDKIT_HOST_OLDEST=$OLDEST_ADDR LADING_TEST_REGISTRY=$REGISTRY_ADDR"
 }
 
 cmd_down() {
 	need_root
 	lock
+	run_pieces down
 	stop_pid buildkitd-oldest "$OLDEST_BIN/buildkitd"
 	stop_pid buildkitd "$BIN/buildkitd"
 	stop_pid registry "$BIN/registry"
@@ -913,6 +915,7 @@ cmd_status() {
 			echo "image:     library/$repo: ${tags:-(none)}"
 		done
 	fi
+	run_pieces status || ok=1
 	echo "logs:      $STATE/*.log"
 	return "$ok"
 }
@@ -936,6 +939,7 @@ cmd_env() {
 	echo "export LADING_TEST_BUILDKITD_OLD=$OLD_BIN/buildkitd"
 	echo "export LADING_TEST_SBOM_SCANNER=$REGISTRY_ADDR/lading/sbom-scanner:$SBOM_SCANNER_TAG" # SBOM scanner block
 	echo "export LADING_TEST_BUILDX=$BIN/buildx"                                                 # SBOM scanner block
+	run_pieces env
 }
 
 # lint [ARGS] — golangci-lint run ARGS (default ./...) from the repository
@@ -976,6 +980,25 @@ cmd_check() {
 		skopeo inspect --tls-verify=false --config "docker://$REGISTRY_ADDR/library/$ref" |
 			awk '/^    "config": \{/{p=1;next} p&&/^    \}/{exit} p' | tr -d '\n' | tr -s ' ' | sed 's/^/   /'
 		echo
+	done
+}
+
+# Pieces of the environment for one feature each (Docker, rootless, a fleet…)
+# live in hack/testenv.d/NAME.sh: each defines up_NAME, and may define
+# env_NAME, status_NAME and down_NAME, and add to APT_PACKAGES. cmd_up runs
+# every up_NAME after the core daemons are up, in file-name order.
+PIECES=()
+for piece in "$HACK_DIR"/testenv.d/*.sh; do
+	[ -e "$piece" ] || continue
+	# shellcheck source=/dev/null
+	. "$piece"
+	piece="${piece##*/}"
+	PIECES+=("${piece%.sh}")
+done
+run_pieces() { # run_pieces up|env|status|down — each piece's function, if defined
+	local p
+	for p in "${PIECES[@]}"; do
+		if declare -F "$1_$p" >/dev/null; then "$1_$p" || return 1; fi
 	done
 }
 
