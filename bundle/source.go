@@ -1,0 +1,162 @@
+package bundle
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ladingbuild/lading/internal/untar"
+)
+
+// Source is an image to put in a bundle: [Remote], [OCITarball] or
+// [OCILayout]. Sources are values, safe for concurrent use.
+type Source interface {
+	// String names the source in errors.
+	String() string
+	// open resolves the image; close releases what it holds.
+	open(ctx context.Context, o *options) (*opened, error)
+}
+
+// opened is a resolved source: its name in the bundle and the image or
+// index to write.
+type opened struct {
+	name  reference.Named
+	index v1.ImageIndex // or
+	image v1.Image
+	close func()
+}
+
+// remoteSource reads an image from its registry.
+type remoteSource struct{ ref string }
+
+// Remote is the image at ref in its registry ("registry.example.com/
+// app:1.0", "debian:bookworm", "app@sha256:…"), with every platform and
+// attestation manifest its index holds. A reference without a tag means
+// its "latest" tag. The bundle names it by its full reference.
+func Remote(ref string) Source { return remoteSource{ref: ref} }
+
+func (s remoteSource) String() string { return s.ref }
+
+func (s remoteSource) open(ctx context.Context, o *options) (*opened, error) {
+	n, err := normalize(s.ref)
+	if err != nil {
+		return nil, err
+	}
+	r, err := name.ParseReference(n.String(), o.nameOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("image reference %q: %w", s.ref, err)
+	}
+	desc, err := remote.Get(r, o.remoteOptions(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from its registry: %w", n, err)
+	}
+	op := &opened{name: n, close: func() {}}
+	switch {
+	case desc.MediaType.IsIndex():
+		op.index, err = desc.ImageIndex()
+	case desc.MediaType.IsImage():
+		op.image, err = desc.Image()
+	default:
+		return nil, fmt.Errorf("%s is a %s, not an image or image index", n, desc.MediaType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from its registry: %w", n, err)
+	}
+	return op, nil
+}
+
+// layoutSource reads the one image of an OCI image layout.
+type layoutSource struct {
+	path, ref string
+	tar       bool
+}
+
+// OCITarball is the image in the OCI image layout archive at path, as
+// BuildKit's OCI exporter and [engine.OCITarball] write it: its index.json
+// must name one image or image index. ref names it in the bundle; empty
+// takes the name the archive gives it (io.containerd.image.name).
+//
+// [engine.OCITarball]: https://pkg.go.dev/github.com/ladingbuild/lading/engine#OCITarball
+func OCITarball(path, ref string) Source { return layoutSource{path: path, ref: ref, tar: true} }
+
+// OCILayout is the image in the OCI image layout directory dir; like
+// [OCITarball] otherwise.
+func OCILayout(dir, ref string) Source { return layoutSource{path: dir, ref: ref} }
+
+func (s layoutSource) String() string { return s.path }
+
+func (s layoutSource) open(ctx context.Context, _ *options) (op *opened, err error) {
+	dir, done := s.path, func() {}
+	if s.tar {
+		tmp, err := os.MkdirTemp("", "lading-bundle-src-")
+		if err != nil {
+			return nil, err
+		}
+		done = func() { os.RemoveAll(tmp) }
+		defer func() {
+			if err != nil {
+				done()
+			}
+		}()
+		if err := extract(ctx, s.path, tmp); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", s.path, err)
+		}
+		dir = tmp
+	}
+	lp, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not an OCI image layout: %w", s.path, err)
+	}
+	top, err := lp.ImageIndex()
+	if err != nil {
+		return nil, fmt.Errorf("%s is not an OCI image layout: %w", s.path, err)
+	}
+	im, err := top.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.path, err)
+	}
+	if len(im.Manifests) != 1 {
+		return nil, fmt.Errorf("%s: index.json names %d images, want 1", s.path, len(im.Manifests))
+	}
+	d := im.Manifests[0]
+	ref := s.ref
+	if ref == "" {
+		ref = d.Annotations[AnnotationImageName]
+	}
+	if ref == "" {
+		return nil, fmt.Errorf("%s names no image (no %s annotation): give the reference to store it under", s.path, AnnotationImageName)
+	}
+	n, err := normalize(ref)
+	if err != nil {
+		return nil, err
+	}
+	op = &opened{name: n, close: done}
+	switch {
+	case d.MediaType.IsIndex():
+		op.index, err = top.ImageIndex(d.Digest)
+	case d.MediaType.IsImage():
+		op.image, err = top.Image(d.Digest)
+	default:
+		err = fmt.Errorf("its image is a %s, not an image or image index", d.MediaType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.path, err)
+	}
+	return op, nil
+}
+
+// extract unpacks the tar archive at path into dir.
+func extract(ctx context.Context, path, dir string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return untar.Extract(ctx, f, dir, true)
+}

@@ -1,0 +1,18 @@
+package bundle
+
+import "context"
+
+// Verify checks the bundle at path (a directory or a tar archive): every
+// blob each image needs — indexes, manifests, attestation manifests,
+// configs and layers — is present with the size and digest its descriptor
+// names. A problem is a [*BlobError] naming the blob, what it is and the
+// image that uses it (all the problems found, joined). It returns what the
+// bundle holds.
+func Verify(ctx context.Context, path string) (*Contents, error) {
+	dir, done, err := openDir(ctx, path)
+	if err != nil {
+		return nil, prefix(err)
+	}
+	defer done()
+	return scanPath(ctx, dir, path, true)
+}
