@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -25,7 +26,9 @@ func Create(ctx context.Context, path string, srcs []Source, opts ...Option) (*C
 // Add adds the images of srcs to the bundle at path, creating it when
 // there is none. An image whose reference the bundle already holds is
 // replaced; blobs the bundle has are not fetched again. Like [Create], it
-// is atomic.
+// is atomic. Writes to one path from one process are serialized, so
+// concurrent Adds all land; Adds to one path from several processes at
+// once are not (the last to finish wins).
 func Add(ctx context.Context, path string, srcs []Source, opts ...Option) (*Contents, error) {
 	return write(ctx, path, srcs, true, opts)
 }
@@ -38,6 +41,8 @@ func write(ctx context.Context, path string, srcs []Source, keep bool, opts []Op
 		return nil, errors.New("bundle: no images to write; name at least one")
 	}
 	o := makeOptions(opts)
+	unlock := lockPath(path)
+	defer unlock()
 	st, err := newStage(ctx, path, keep)
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
@@ -63,6 +68,21 @@ func write(ctx context.Context, path string, srcs []Source, keep bool, opts []Op
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	return contents, nil
+}
+
+// writing serializes writes to one bundle path within this process, so
+// that two builds adding to one bundle both land.
+var writing sync.Map // absolute path -> *sync.Mutex
+
+func lockPath(path string) func() {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	m, _ := writing.LoadOrStore(abs, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // layoutAt opens the layout in dir, making an empty one when there is

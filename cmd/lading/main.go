@@ -24,6 +24,7 @@ var commands = []command{
 	{"lint", "lint a pipeline program's images (offline)", runLint},
 	{"lock", "update or check a pipeline program's lading.lock", runLock},
 	{"inspect", "show an image's config, provenance and SBOM (registry or OCI tarball)", runInspect},
+	{"bundle", "offline bundles: several images in one OCI layout; ls, verify, push", runBundle},
 }
 
 func main() {
