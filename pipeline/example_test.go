@@ -65,9 +65,11 @@ func ExamplePipeline_ImageTargets() {
 	// targets:
 	//   build        build the hello image [default]
 	//   publish      push the image to -publish (after build)
-	//   export       write the image to -oci and/or -docker tarballs (after build)
+	//   export       write the image to -oci or -docker tarballs, or add it to a -bundle (after build)
 	//
 	// flags:
+	//   -bundle string
+	//     	add the image to this offline bundle (a directory, or a .tar), for the export target
 	//   -docker string
 	//     	write a docker-load tarball here, for the export target
 	//   -i	open a shell in a step that fails (needs a terminal; see engine.Interactive)

@@ -27,12 +27,14 @@ type Image struct {
 
 // ImageTargets adds the targets an image pipeline needs and their flags:
 // build (the default unless one is set), smoke (when img.Smoke is set),
-// publish (-publish REF[,...]) and export (-oci PATH, -docker PATH).
+// publish (-publish REF[,...]) and export (-oci PATH, -docker PATH,
+// -bundle PATH: the image added to an offline bundle, see engine.Bundle).
 func (p *Pipeline) ImageTargets(img Image) {
 	p.images = append(p.images, img)
 	publish := p.flags.String("publish", "", "image reference to push to, with a tag, for the publish target")
 	oci := p.flags.String("oci", "", "write an OCI image tarball here, for the export target")
 	docker := p.flags.String("docker", "", "write a docker-load tarball here, for the export target")
+	bundlePath := p.flags.String("bundle", "", "add the image to this offline bundle (a directory, or a .tar), for the export target")
 	tag := func() string {
 		if img.Tag != nil && *img.Tag != "" {
 			return img.Name + ":" + *img.Tag
@@ -61,7 +63,7 @@ func (p *Pipeline) ImageTargets(img Image) {
 		}
 		return err
 	}, "build")
-	p.Target("export", "write the image to -oci and/or -docker tarballs", func(ctx context.Context, e *engine.Engine) error {
+	p.Target("export", "write the image to -oci or -docker tarballs, or add it to a -bundle", func(ctx context.Context, e *engine.Engine) error {
 		var outs []engine.Output
 		if *oci != "" {
 			outs = append(outs, engine.OCITarball(*oci, tag()))
@@ -69,8 +71,11 @@ func (p *Pipeline) ImageTargets(img Image) {
 		if *docker != "" {
 			outs = append(outs, engine.DockerTarball(*docker, tag()))
 		}
+		if *bundlePath != "" {
+			outs = append(outs, engine.Bundle(*bundlePath, tag()))
+		}
 		if len(outs) == 0 {
-			return errors.New("give -oci PATH and/or -docker PATH")
+			return errors.New("give -oci PATH, -docker PATH and/or -bundle PATH")
 		}
 		_, err := e.Build(ctx, img.Build(), outs...)
 		return err

@@ -6,6 +6,7 @@
 //	go run ./examples/java-war smoke                 # run it and request a page
 //	go run ./examples/java-war -publish registry.example.com/hello-war:1.0 publish
 //	go run ./examples/java-war -oci hello.tar export
+//	go run ./examples/java-war -bundle images.tar export   # add it to an offline bundle
 package main
 
 import (

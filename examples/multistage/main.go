@@ -9,6 +9,7 @@
 //	go run ./examples/multistage smoke                 # run it and request a page
 //	go run ./examples/multistage -publish registry.example.com/hello:1.0 publish
 //	go run ./examples/multistage -oci hello.tar export
+//	go run ./examples/multistage -bundle images.tar export   # add it to an offline bundle
 package main
 
 import (
