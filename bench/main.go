@@ -57,6 +57,7 @@ var metrics = []metric{
 	{"runner", runRunner},
 	{"attest", runAttest},
 	{"service-start", runServiceStart},
+	{"bundle", runBundle},
 }
 
 func metricNames() []string {
