@@ -3,7 +3,9 @@ package bundle_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -281,4 +284,37 @@ func TestFailedBuildLeavesTheBundleAlone(t *testing.T) {
 	_, err = eng.Build(t.Context(), appImage("third"), engine.Bundle(out, "registry.example.com/app"))
 	require.ErrorContains(t, err, "has no tag")
 	assert.Equal(t, before, treeSums(t, parent))
+}
+
+// writeDockerConfig writes a Docker config with credentials for registry
+// and points DOCKER_CONFIG at it.
+func writeDockerConfig(t *testing.T, registry, user, pass string) {
+	t.Helper()
+	dir := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	cfg := fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, registry, auth)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600))
+	t.Setenv("DOCKER_CONFIG", dir)
+}
+
+// Push and Remote take credentials from the Docker config.
+func TestCredentialsFromTheDockerConfig(t *testing.T) {
+	srcs, _, _ := twoImages(t)
+	out := filepath.Join(t.TempDir(), "images")
+	c, err := bundle.Create(t.Context(), out, srcs)
+	require.NoError(t, err)
+	site := testenv.AuthRegistry(t)
+
+	writeDockerConfig(t, site, testenv.RegistryUser, "wrong")
+	_, err = bundle.Push(t.Context(), out, site)
+	var terr *transport.Error
+	require.ErrorAs(t, err, &terr)
+	assert.Equal(t, http.StatusUnauthorized, terr.StatusCode)
+
+	writeDockerConfig(t, site, testenv.RegistryUser, testenv.RegistryPassword)
+	pushed, err := bundle.Push(t.Context(), out, site)
+	require.NoError(t, err)
+	back, err := bundle.Create(t.Context(), filepath.Join(t.TempDir(), "back"), []bundle.Source{bundle.Remote(pushed[0].Target)})
+	require.NoError(t, err)
+	assert.Equal(t, c.Images[0].Digest, back.Images[0].Digest)
 }

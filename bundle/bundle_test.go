@@ -109,6 +109,54 @@ func TestCreateStoresSharedBlobsOnce(t *testing.T) {
 	l, err := bundle.List(t.Context(), out)
 	require.NoError(t, err)
 	assert.Equal(t, c, l)
+
+	// index.json names each image the way containerd and BuildKit do.
+	dir := t.TempDir()
+	require.NoError(t, tarExtract(out, dir))
+	lp, err := layout.FromPath(dir)
+	require.NoError(t, err)
+	ii, err := lp.ImageIndex()
+	require.NoError(t, err)
+	im, err := ii.IndexManifest()
+	require.NoError(t, err)
+	require.Len(t, im.Manifests, 2)
+	assert.Equal(t, map[string]string{
+		"io.containerd.image.name":          "registry.example.com/team/two:2.0",
+		"org.opencontainers.image.ref.name": "2.0",
+	}, im.Manifests[1].Annotations)
+}
+
+// tarExtract unpacks the tar bundle at path into dir.
+func tarExtract(path, dir string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if h.Typeflag == tar.TypeDir {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		dt, err := io.ReadAll(tr)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, dt, 0o644); err != nil {
+			return err
+		}
+	}
 }
 
 func TestAddKeepsAndReplaces(t *testing.T) {

@@ -20,6 +20,21 @@ const (
 	Unreadable
 )
 
+// phrase says what the problem is, after "the blob".
+func (p Problem) phrase() string {
+	switch p {
+	case Missing:
+		return "is missing"
+	case WrongSize:
+		return "has the wrong size"
+	case WrongDigest:
+		return "has the wrong content"
+	case Unreadable:
+		return "cannot be read"
+	}
+	return "is damaged"
+}
+
 func (p Problem) String() string {
 	switch p {
 	case Missing:
@@ -55,7 +70,7 @@ type BlobError struct {
 
 func (e *BlobError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "bundle %s: blob %s (%s of %s) is %s", e.Bundle, e.Digest, e.What, e.Image, e.Problem)
+	fmt.Fprintf(&b, "bundle %s: blob %s (%s of %s) %s", e.Bundle, e.Digest, e.What, e.Image, e.Problem.phrase())
 	if e.Detail != "" {
 		fmt.Fprintf(&b, ": %s", e.Detail)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,6 +54,12 @@ func TestBundleCommand(t *testing.T) {
 	assert.Contains(t, s, "registry.example.com/team/one:1.0")
 	assert.Contains(t, s, "registry.example.com/team/two:2.0")
 	assert.Contains(t, s, "2 images, 8 blobs")
+	s, err = cmd("ls", "-json", out)
+	require.NoError(t, err, s)
+	var listed bundle.Contents
+	require.NoError(t, json.Unmarshal([]byte(s), &listed))
+	require.Len(t, listed.Images, 2)
+	assert.Equal(t, "registry.example.com/team/two:2.0", listed.Images[1].Ref)
 	s, err = cmd("verify", out)
 	require.NoError(t, err, s)
 	assert.Contains(t, s, "ok, 2 images, 8 blobs")

@@ -18,6 +18,32 @@ import (
 // binary the test is skipped, or fails when Required.
 func EmptyRegistry(t testing.TB) string {
 	t.Helper()
+	return startRegistry(t, "", http.StatusOK)
+}
+
+// Registry users of [AuthRegistry].
+const (
+	RegistryUser     = "lading"
+	RegistryPassword = "lading-pass-1"
+)
+
+// AuthRegistry is [EmptyRegistry] requiring basic authentication as
+// RegistryUser with RegistryPassword.
+func AuthRegistry(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	// bcrypt of RegistryPassword.
+	htpasswd := RegistryUser + ":$2a$04$X68DznoKqHSstUF2zkwnMuvXleMJ5TLOYfe7Au48Q8fmcAaLGQ/Eq\n"
+	if err := os.WriteFile(filepath.Join(dir, "htpasswd"), []byte(htpasswd), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startRegistry(t, fmt.Sprintf("auth:\n  htpasswd:\n    realm: lading-test\n    path: %s/htpasswd\n", dir), http.StatusUnauthorized)
+}
+
+// startRegistry starts a registry with extra configuration and waits
+// until /v2/ answers want.
+func startRegistry(t testing.TB, extra string, want int) string {
+	t.Helper()
 	bin := filepath.Join(BinDir(), "registry")
 	if _, err := os.Stat(bin); err != nil {
 		if bin, err = exec.LookPath("registry"); err != nil {
@@ -35,7 +61,7 @@ func EmptyRegistry(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: %s\n", dir, addr)
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: %s\n%s", dir, addr, extra)
 	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +80,7 @@ func EmptyRegistry(t testing.TB) string {
 		resp, err := http.Get("http://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
+			if resp.StatusCode != want {
 				t.Fatalf("registry on %s answers %s", addr, resp.Status)
 			}
 			return addr
