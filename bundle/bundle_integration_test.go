@@ -283,6 +283,8 @@ func TestFailedBuildLeavesTheBundleAlone(t *testing.T) {
 	require.ErrorContains(t, err, "not a container")
 	_, err = eng.Build(t.Context(), appImage("third"), engine.Bundle(out, "registry.example.com/app"))
 	require.ErrorContains(t, err, "has no tag")
+	_, err = eng.Build(t.Context(), appImage("third"), engine.Bundle("", "registry.example.com/app:3.0"))
+	require.ErrorContains(t, err, "no bundle path")
 	assert.Equal(t, before, treeSums(t, parent))
 }
 

@@ -73,7 +73,7 @@ func TestBundleCommand(t *testing.T) {
 	c, err := bundle.List(t.Context(), out)
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(filepath.Join(out, "blobs", "sha256", c.Images[1].Platforms[0].Digest[len("sha256:"):])))
-	s, err = cmd("verify", out)
+	_, err = cmd("verify", out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "(image manifest of registry.example.com/team/two:2.0) is missing")
 
