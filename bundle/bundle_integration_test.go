@@ -137,10 +137,14 @@ func TestBundleCarriesImagesToAnEmptyRegistry(t *testing.T) {
 	}
 
 	// Into an empty registry, and back.
-	site := testenv.EmptyRegistry(t)
+	site, uploads := countingRegistry(t, testenv.EmptyRegistry(t))
 	pushed, err := bundle.Push(t.Context(), out, site+"/mirror")
 	require.NoError(t, err)
 	require.Len(t, pushed, 4)
+	uploads.Range(func(k, v any) bool {
+		assert.Equal(t, 1, *v.(*int), "blob %s is uploaded once", k)
+		return true
+	})
 	var back []bundle.Source
 	for _, p := range pushed {
 		assert.True(t, strings.HasPrefix(p.Target, site+"/mirror/"), p.Target)
@@ -158,6 +162,28 @@ func TestBundleCarriesImagesToAnEmptyRegistry(t *testing.T) {
 		assert.Equal(t, c.Images[i].Size, img.Size)
 	}
 	assert.Equal(t, c.Size, again.Size)
+}
+
+// countingRegistry puts a proxy in front of reg that counts the finished
+// blob uploads per digest.
+func countingRegistry(t *testing.T, reg string) (string, *sync.Map) {
+	t.Helper()
+	u, err := url.Parse("http://" + reg)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var mu sync.Mutex
+	counts := &sync.Map{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := r.URL.Query().Get("digest"); r.Method == http.MethodPut && d != "" {
+			mu.Lock()
+			n, _ := counts.LoadOrStore(d, new(int))
+			*n.(*int)++
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), counts
 }
 
 func TestPushRefusesADamagedBundle(t *testing.T) {

@@ -29,8 +29,9 @@ type Pushed struct {
 // registry+"/library/debian:bookworm", "registry.example.com/team/app:1.0"
 // to registry+"/team/app:1.0". registry is a host ("site.example.com:5000")
 // optionally followed by a path prefix ("site.example.com/mirror").
-// Manifests are pushed as stored, so every digest is kept; a blob shared
-// by several images is uploaded once.
+// Manifests are pushed as stored, so every digest is kept. A blob shared
+// by several images is uploaded once: images go one after the other, and
+// a blob already pushed to another repository is mounted from there.
 func Push(ctx context.Context, path, registry string, opts ...Option) ([]Pushed, error) {
 	o := makeOptions(opts)
 	if err := checkRegistry(registry); err != nil {
@@ -56,25 +57,27 @@ func Push(ctx context.Context, path, registry string, opts ...Option) ([]Pushed,
 	if err != nil {
 		return nil, prefix(err)
 	}
-	todo := map[name.Reference]remote.Taggable{}
+	// One image after the other, so that each blob is uploaded once and
+	// mounted into the other repositories that need it.
+	mnt := newMounts()
 	var pushed []Pushed
 	for i, d := range im.Manifests {
 		target, err := retarget(d, registry, o)
 		if err != nil {
-			return nil, fmt.Errorf("bundle %s: index.json entry %d: %w", path, i+1, err)
+			return pushed, fmt.Errorf("bundle %s: index.json entry %d: %w", path, i+1, err)
 		}
 		t, err := taggable(top, d)
 		if err != nil {
-			return nil, fmt.Errorf("bundle %s: %s: %w", path, d.Annotations[AnnotationImageName], err)
+			return pushed, fmt.Errorf("bundle %s: %s: %w", path, d.Annotations[AnnotationImageName], err)
 		}
-		todo[target] = t
+		if err := remote.Push(target, mnt.wrap(t), o.remoteOptions(ctx)...); err != nil {
+			if ctx.Err() != nil {
+				return pushed, ctx.Err()
+			}
+			return pushed, fmt.Errorf("bundle: pushing %s to %s: %w", d.Annotations[AnnotationImageName], target, err)
+		}
+		mnt.pushed(t, target)
 		pushed = append(pushed, Pushed{Ref: d.Annotations[AnnotationImageName], Target: target.String(), Digest: d.Digest.String()})
-	}
-	if err := remote.MultiWrite(todo, o.remoteOptions(ctx)...); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("bundle: pushing %s to %s: %w", path, registry, err)
 	}
 	return pushed, nil
 }
