@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -305,4 +306,30 @@ func TestBadInput(t *testing.T) {
 	dt, err := os.ReadFile(filepath.Join(notBundle, "precious.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "keep", string(dt), "a directory that is not a bundle is left alone")
+}
+
+// Concurrent Adds to one bundle from one process all land.
+func TestConcurrentAddsAllLand(t *testing.T) {
+	t.Parallel()
+	srcs, _, _ := twoImages(t)
+	out := filepath.Join(t.TempDir(), "b.tar")
+	refs := []string{"example.com/a:1", "example.com/b:1", "example.com/c:1", "example.com/d:1"}
+	var wg sync.WaitGroup
+	errs := make([]error, len(refs))
+	for i, ref := range refs {
+		wg.Go(func() {
+			_, errs[i] = bundle.Add(t.Context(), out, []bundle.Source{bundle.OCILayout(srcs[i%2].String(), ref)})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	c, err := bundle.Verify(t.Context(), out)
+	require.NoError(t, err)
+	var got []string
+	for _, img := range c.Images {
+		got = append(got, img.Ref)
+	}
+	assert.ElementsMatch(t, refs, got)
 }
