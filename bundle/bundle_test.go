@@ -166,11 +166,27 @@ func TestAddKeepsAndReplaces(t *testing.T) {
 	for _, name := range []string{"dir", "b.tar"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), name)
-			_, err := bundle.Add(t.Context(), out, srcs[:1])
+			first, err := bundle.Add(t.Context(), out, srcs[:1])
 			require.NoError(t, err)
+			blob := func() string {
+				if name != "dir" {
+					return ""
+				}
+				return filepath.Join(out, "blobs", "sha256", first.Images[0].Platforms[0].Digest[len("sha256:"):])
+			}()
+			var before os.FileInfo
+			if blob != "" {
+				before, err = os.Stat(blob)
+				require.NoError(t, err)
+			}
 			c, err := bundle.Add(t.Context(), out, srcs[1:])
 			require.NoError(t, err)
 			require.Len(t, c.Images, 2, "the first image stays")
+			if blob != "" {
+				after, err := os.Stat(blob)
+				require.NoError(t, err)
+				assert.True(t, os.SameFile(before, after), "a directory bundle keeps its blobs (hard links), it does not copy them")
+			}
 			// The same reference again replaces the entry.
 			again := bundle.OCILayout(srcs[1].String(), "registry.example.com/team/one:1.0")
 			c, err = bundle.Add(t.Context(), out, []bundle.Source{again})
