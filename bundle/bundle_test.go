@@ -349,3 +349,25 @@ func TestConcurrentAddsAllLand(t *testing.T) {
 	}
 	assert.ElementsMatch(t, refs, got)
 }
+
+// A bundle is a source: a directory bundle becomes a tar one with the
+// same images and digests; a damaged one is refused.
+func TestBundleAsSource(t *testing.T) {
+	t.Parallel()
+	srcs, _, imgs := twoImages(t)
+	dir := filepath.Join(t.TempDir(), "images")
+	c, err := bundle.Create(t.Context(), dir, srcs)
+	require.NoError(t, err)
+	tar := filepath.Join(t.TempDir(), "images.tar")
+	got, err := bundle.Create(t.Context(), tar, []bundle.Source{bundle.Bundle(dir)})
+	require.NoError(t, err)
+	assert.Equal(t, c, got)
+
+	cfg, err := imgs[0].ConfigName()
+	require.NoError(t, err)
+	require.NoError(t, flipByte(filepath.Join(dir, "blobs", "sha256", cfg.Hex)))
+	_, err = bundle.Create(t.Context(), filepath.Join(t.TempDir(), "again.tar"), []bundle.Source{bundle.Bundle(dir)})
+	var be *bundle.BlobError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "config of linux/amd64", be.What)
+}

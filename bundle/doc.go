@@ -15,8 +15,8 @@
 // The pieces:
 //
 //   - [Create] writes a new bundle from [Source] values: [Remote] images
-//     read from their registry, and [OCITarball] archives such as the
-//     engine's OCI tarball output. [Add] adds images to an existing bundle
+//     read from their registry, [OCITarball] archives such as the
+//     engine's OCI tarball output, and every image of another [Bundle]. [Add] adds images to an existing bundle
 //     (an image with the same reference is replaced). Both are atomic: the
 //     bundle is assembled beside its destination and renamed into place
 //     only when complete, so an interrupted write leaves the old bundle

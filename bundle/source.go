@@ -15,12 +15,13 @@ import (
 )
 
 // Source is an image to put in a bundle: [Remote], [OCITarball] or
-// [OCILayout]. Sources are values, safe for concurrent use.
+// [OCILayout], or all the images of another bundle ([Bundle]). Sources
+// are values, safe for concurrent use.
 type Source interface {
 	// String names the source in errors.
 	String() string
-	// open resolves the image; close releases what it holds.
-	open(ctx context.Context, o *options) (*opened, error)
+	// open resolves the images; close releases what they hold.
+	open(ctx context.Context, o *options) (ops []*opened, close func(), err error)
 }
 
 // opened is a resolved source: its name in the bundle and the image or
@@ -29,7 +30,6 @@ type opened struct {
 	name  reference.Named
 	index v1.ImageIndex // or
 	image v1.Image
-	close func()
 }
 
 // remoteSource reads an image from its registry.
@@ -43,7 +43,15 @@ func Remote(ref string) Source { return remoteSource{ref: ref} }
 
 func (s remoteSource) String() string { return s.ref }
 
-func (s remoteSource) open(ctx context.Context, o *options) (*opened, error) {
+func (s remoteSource) open(ctx context.Context, o *options) ([]*opened, func(), error) {
+	op, err := s.open1(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []*opened{op}, func() {}, nil
+}
+
+func (s remoteSource) open1(ctx context.Context, o *options) (*opened, error) {
 	n, err := normalize(s.ref)
 	if err != nil {
 		return nil, err
@@ -56,7 +64,7 @@ func (s remoteSource) open(ctx context.Context, o *options) (*opened, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s from its registry: %w", n, err)
 	}
-	op := &opened{name: n, close: func() {}}
+	op := &opened{name: n}
 	switch {
 	case desc.MediaType.IsIndex():
 		op.index, err = desc.ImageIndex()
@@ -91,24 +99,30 @@ func OCILayout(dir, ref string) Source { return layoutSource{path: dir, ref: ref
 
 func (s layoutSource) String() string { return s.path }
 
-func (s layoutSource) open(ctx context.Context, _ *options) (op *opened, err error) {
+func (s layoutSource) open(ctx context.Context, _ *options) ([]*opened, func(), error) {
 	dir, done := s.path, func() {}
 	if s.tar {
 		tmp, err := os.MkdirTemp("", "lading-bundle-src-")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		done = func() { os.RemoveAll(tmp) }
-		defer func() {
-			if err != nil {
-				done()
-			}
-		}()
 		if err := extract(ctx, s.path, tmp); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", s.path, err)
+			done()
+			return nil, nil, fmt.Errorf("reading %s: %w", s.path, err)
 		}
 		dir = tmp
 	}
+	op, err := s.image(dir)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return []*opened{op}, done, nil
+}
+
+// image reads the one image of the layout in dir.
+func (s layoutSource) image(dir string) (*opened, error) {
 	lp, err := layout.FromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not an OCI image layout: %w", s.path, err)
@@ -132,23 +146,82 @@ func (s layoutSource) open(ctx context.Context, _ *options) (op *opened, err err
 	if ref == "" {
 		return nil, fmt.Errorf("%s names no image (no %s annotation): give the reference to store it under", s.path, AnnotationImageName)
 	}
+	op, err := openEntry(top, d, ref)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.path, err)
+	}
+	return op, nil
+}
+
+// openEntry is the image or index an index.json entry names, as ref.
+func openEntry(top v1.ImageIndex, d v1.Descriptor, ref string) (*opened, error) {
 	n, err := normalize(ref)
 	if err != nil {
 		return nil, err
 	}
-	op = &opened{name: n, close: done}
+	op := &opened{name: n}
 	switch {
 	case d.MediaType.IsIndex():
 		op.index, err = top.ImageIndex(d.Digest)
 	case d.MediaType.IsImage():
 		op.image, err = top.Image(d.Digest)
 	default:
-		err = fmt.Errorf("its image is a %s, not an image or image index", d.MediaType)
+		err = fmt.Errorf("its image %s is a %s, not an image or image index", ref, d.MediaType)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", s.path, err)
+		return nil, err
 	}
 	return op, nil
+}
+
+// bundleSource reads every image of a bundle.
+type bundleSource struct{ path string }
+
+// Bundle is every image of the bundle at path (a directory or a tar
+// archive), under the names it gives them: to merge bundles, or to turn a
+// directory bundle into a tar. The source bundle is verified first.
+func Bundle(path string) Source { return bundleSource{path: path} }
+
+func (s bundleSource) String() string { return s.path }
+
+func (s bundleSource) open(ctx context.Context, _ *options) (_ []*opened, _ func(), err error) {
+	dir, done, err := openDir(ctx, s.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			done()
+		}
+	}()
+	if _, err := scanPath(ctx, dir, s.path, true); err != nil {
+		return nil, nil, err
+	}
+	lp, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	top, err := lp.ImageIndex()
+	if err != nil {
+		return nil, nil, err
+	}
+	im, err := top.IndexManifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	var ops []*opened
+	for i, d := range im.Manifests {
+		ref := d.Annotations[AnnotationImageName]
+		if ref == "" {
+			return nil, nil, fmt.Errorf("index.json entry %d (%s) has no %s annotation: no name to store it under", i+1, d.Digest, AnnotationImageName)
+		}
+		op, err := openEntry(top, d, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		ops = append(ops, op)
+	}
+	return ops, done, nil
 }
 
 // extract unpacks the tar archive at path into dir.

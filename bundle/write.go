@@ -54,7 +54,7 @@ func write(ctx context.Context, path string, srcs []Source, keep bool, opts []Op
 	}
 	for _, s := range srcs {
 		if s == nil {
-			return nil, errors.New("bundle: a nil Source; use bundle.Remote or bundle.OCITarball")
+			return nil, errors.New("bundle: a nil Source; use bundle.Remote, bundle.OCITarball or bundle.Bundle")
 		}
 		if err := addSource(ctx, lp, s, o); err != nil {
 			return nil, fmt.Errorf("bundle: adding %s to %s: %w", s, path, err)
@@ -102,11 +102,21 @@ func addSource(ctx context.Context, lp layout.Path, s Source, o *options) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	op, err := s.open(ctx, o)
+	ops, done, err := s.open(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer op.close()
+	defer done()
+	for _, op := range ops {
+		if err := addImage(ctx, lp, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addImage writes one opened image into the layout.
+func addImage(ctx context.Context, lp layout.Path, op *opened) (err error) {
 	name := op.name.String()
 	same := match.Annotation(AnnotationImageName, name)
 	ann := layout.WithAnnotations(annotations(op.name))

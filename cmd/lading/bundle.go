@@ -24,7 +24,8 @@ blob once, to carry to a site without internet.
 
   create   write the bundle OUT (a directory, or a tar archive when OUT ends
            in .tar) holding each IMAGE: a registry reference, or the path of
-           an OCI tarball; with -add, add to the bundle already at OUT
+           an OCI tarball or another bundle (all its images, under the names
+           it gives them); with -add, add to the bundle already at OUT
   ls       list the bundle's images: reference, digest, platforms, size
   verify   check every blob's size and digest
   push     verify, then load every image into REGISTRY (host[:port][/path])
@@ -93,11 +94,12 @@ func runBundleCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	return nil
 }
 
-// imageSource is an image argument: an OCI tarball when such a file
-// exists, else a registry reference.
+// imageSource is an image argument: an OCI layout (an OCI tarball, or
+// another bundle, tar or directory) when such a file or directory exists,
+// else a registry reference.
 func imageSource(arg string) bundle.Source {
-	if fi, err := os.Stat(arg); err == nil && fi.Mode().IsRegular() {
-		return bundle.OCITarball(arg, "")
+	if _, err := os.Stat(arg); err == nil {
+		return bundle.Bundle(arg)
 	}
 	return bundle.Remote(arg)
 }

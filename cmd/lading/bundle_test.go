@@ -64,6 +64,12 @@ func TestBundleCommand(t *testing.T) {
 	require.NoError(t, err, s)
 	assert.Contains(t, s, "ok, 2 images, 8 blobs")
 
+	// A directory bundle becomes a tar bundle.
+	tarOut := filepath.Join(t.TempDir(), "images.tar")
+	s, err = cmd("create", tarOut, out)
+	require.NoError(t, err, s)
+	assert.Contains(t, s, "2 images, 8 blobs")
+
 	site := testenv.EmptyRegistry(t)
 	s, err = cmd("push", out, site)
 	require.NoError(t, err, s)
