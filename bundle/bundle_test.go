@@ -371,3 +371,19 @@ func TestBundleAsSource(t *testing.T) {
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "config of linux/amd64", be.What)
 }
+
+// A tar bundle is listed and verified in place: no room to unpack it is
+// needed (here, there is no temporary directory at all).
+func TestTarReadInPlace(t *testing.T) {
+	srcs, _, _ := twoImages(t)
+	out := filepath.Join(t.TempDir(), "b.tar")
+	c, err := bundle.Create(t.Context(), out, srcs)
+	require.NoError(t, err)
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	got, err := bundle.Verify(t.Context(), out)
+	require.NoError(t, err)
+	assert.Equal(t, c, got)
+	got, err = bundle.List(t.Context(), out)
+	require.NoError(t, err)
+	assert.Equal(t, c, got)
+}

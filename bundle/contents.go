@@ -1,6 +1,11 @@
 package bundle
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+)
 
 // Contents is what a bundle holds.
 type Contents struct {
@@ -46,20 +51,37 @@ type Platform struct {
 // blobs' contents. A blob List needs and cannot read is an error (a
 // [*BlobError]), returned with what could be read.
 func List(ctx context.Context, path string) (*Contents, error) {
-	dir, done, err := openDir(ctx, path)
-	if err != nil {
-		return nil, prefix(err)
-	}
-	defer done()
-	return scanPath(ctx, dir, path, false)
+	return scanBundle(ctx, path, false)
 }
 
 func list(dir string) (*Contents, error) {
 	return scanPath(context.Background(), dir, dir, false)
 }
 
+// scanBundle scans the bundle at path, a directory or a tar archive read
+// in place.
+func scanBundle(ctx context.Context, path string, hash bool) (*Contents, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, prefix(fmt.Errorf("opening the bundle: %w", err))
+	}
+	if fi.IsDir() {
+		return scanPath(ctx, path, path, hash)
+	}
+	t, err := openTarFS(ctx, path)
+	if err != nil {
+		return nil, prefix(fmt.Errorf("reading the bundle %s: %w", path, err))
+	}
+	defer t.Close()
+	return scanFS(ctx, t, path, hash)
+}
+
 func scanPath(ctx context.Context, dir, name string, hash bool) (*Contents, error) {
-	s := &scanner{ctx: ctx, dir: dir, name: name, hash: hash, seen: map[string]*BlobError{}}
+	return scanFS(ctx, os.DirFS(dir), name, hash)
+}
+
+func scanFS(ctx context.Context, fsys fs.FS, name string, hash bool) (*Contents, error) {
+	s := &scanner{ctx: ctx, fsys: fsys, name: name, hash: hash, seen: map[string]*BlobError{}}
 	c, err := s.scan()
 	if err != nil {
 		return nil, prefix(err)

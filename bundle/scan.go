@@ -8,8 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -30,7 +29,7 @@ const maxManifest = 8 << 20
 // manifest, config and layer, checking each blob once.
 type scanner struct {
 	ctx  context.Context
-	dir  string // the layout
+	fsys fs.FS  // the layout
 	name string // the bundle, for errors
 	hash bool   // check digests, not only presence and size
 
@@ -44,7 +43,7 @@ func (s *scanner) err() error { return joinProblems(s.order) }
 
 // scan reads index.json and walks each image.
 func (s *scanner) scan() (*Contents, error) {
-	raw, err := os.ReadFile(filepath.Join(s.dir, "index.json"))
+	raw, err := fs.ReadFile(s.fsys, "index.json")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s is not a bundle: it has no index.json", s.name)
 	}
@@ -239,7 +238,7 @@ func (s *scanner) read(d v1.Descriptor) ([]byte, Problem, string) {
 	if err != nil || !dg.Algorithm().Available() {
 		return nil, Unreadable, fmt.Sprintf("digest %q is not one this program can check", d.Digest)
 	}
-	f, err := os.Open(filepath.Join(s.dir, "blobs", dg.Algorithm().String(), dg.Encoded()))
+	f, err := s.fsys.Open(path.Join("blobs", dg.Algorithm().String(), dg.Encoded()))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, Missing, "no file blobs/" + dg.Algorithm().String() + "/" + dg.Encoded()
 	}
@@ -288,7 +287,7 @@ func (s *scanner) configPlatform(d v1.Descriptor) string {
 	if err != nil || d.Size > maxManifest {
 		return ""
 	}
-	raw, err := os.ReadFile(filepath.Join(s.dir, "blobs", dg.Algorithm().String(), dg.Encoded()))
+	raw, err := fs.ReadFile(s.fsys, path.Join("blobs", dg.Algorithm().String(), dg.Encoded()))
 	if err != nil {
 		return ""
 	}

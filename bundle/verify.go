@@ -7,12 +7,7 @@ import "context"
 // configs and layers — is present with the size and digest its descriptor
 // names. A problem is a [*BlobError] naming the blob, what it is and the
 // image that uses it (all the problems found, joined). It returns what the
-// bundle holds.
+// bundle holds. A tar bundle is read in place, not unpacked.
 func Verify(ctx context.Context, path string) (*Contents, error) {
-	dir, done, err := openDir(ctx, path)
-	if err != nil {
-		return nil, prefix(err)
-	}
-	defer done()
-	return scanPath(ctx, dir, path, true)
+	return scanBundle(ctx, path, true)
 }
