@@ -293,7 +293,8 @@ func tarDir(dir, out string) error {
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	notBundle := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(notBundle, "precious.txt"), []byte("keep"), 0o644))
+	precious := filepath.Join(notBundle, "precious.txt")
+	require.NoError(t, os.WriteFile(precious, []byte("keep"), 0o644))
 	srcs, _, _ := twoImages(t)
 	tests := []struct {
 		name string
@@ -303,6 +304,8 @@ func TestBadInput(t *testing.T) {
 		{"no images", func() error { _, err := bundle.Create(t.Context(), filepath.Join(t.TempDir(), "b"), nil); return err }, "no images"},
 		{"no path", func() error { _, err := bundle.Create(t.Context(), "", srcs); return err }, "no path"},
 		{"not a bundle", func() error { _, err := bundle.Create(t.Context(), notBundle, srcs); return err }, "not a bundle (no index.json): refusing to replace it"},
+		{"not a tar bundle", func() error { _, err := bundle.Create(t.Context(), precious, srcs); return err }, "is a file that is not a tar bundle"},
+		{"add to a file", func() error { _, err := bundle.Add(t.Context(), precious, srcs); return err }, "is a file that is not a tar bundle"},
 		{"list a plain dir", func() error { _, err := bundle.List(t.Context(), t.TempDir()); return err }, "has no index.json"},
 		{"bad reference", func() error {
 			_, err := bundle.Create(t.Context(), filepath.Join(t.TempDir(), "b"), []bundle.Source{bundle.OCILayout(srcs[0].String(), "Bad:Ref:")})
@@ -319,9 +322,9 @@ func TestBadInput(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), "bundle"), "errors say where they come from: %v", err)
 		})
 	}
-	dt, err := os.ReadFile(filepath.Join(notBundle, "precious.txt"))
+	dt, err := os.ReadFile(precious)
 	require.NoError(t, err)
-	assert.Equal(t, "keep", string(dt), "a directory that is not a bundle is left alone")
+	assert.Equal(t, "keep", string(dt), "a directory or file that is not a bundle is left alone")
 }
 
 // Concurrent Adds to one bundle from one process all land.

@@ -40,7 +40,7 @@ func newStage(ctx context.Context, path string, keep bool) (*stage, error) {
 		return nil, err
 	}
 	st := &stage{dest: dest, tar: isTar(dest)}
-	exists, err := checkReplaceable(dest, st.tar)
+	exists, err := checkReplaceable(ctx, dest, st.tar)
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +70,9 @@ func newStage(ctx context.Context, path string, keep bool) (*stage, error) {
 }
 
 // checkReplaceable reports whether dest exists, refusing to replace
-// something that is not a bundle: a directory without an OCI layout, or
-// a directory where a tar is asked for.
-func checkReplaceable(dest string, tarForm bool) (bool, error) {
+// something that is not a bundle: a directory without an OCI layout, or a
+// file that is not a tar holding one.
+func checkReplaceable(ctx context.Context, dest string, tarForm bool) (bool, error) {
 	fi, err := os.Stat(dest)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -81,7 +81,16 @@ func checkReplaceable(dest string, tarForm bool) (bool, error) {
 		return false, err
 	}
 	if tarForm {
-		return true, nil // a regular file: isTar said so
+		// A regular file (isTar said so): a tar bundle, or refused.
+		t, err := openTarFS(ctx, dest)
+		if err == nil {
+			_, ok := t.entries["index.json"]
+			t.Close()
+			if ok {
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("%s is a file that is not a tar bundle (no index.json in it): refusing to replace it; name a new path", dest)
 	}
 	if !fi.IsDir() {
 		return false, fmt.Errorf("%s exists and is not a directory", dest)
