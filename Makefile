@@ -40,7 +40,7 @@ GOTEST := go test -race -count=1
 # QUICK_BENCH are the bench groups `make test` smoke-runs. runner, attest and
 # service-start build cold on fresh engines (minutes each): run them with
 # `go run ./bench -only GROUP -check`.
-QUICK_BENCH := compile,build,context,start,parallel,process,report,explain,guard
+QUICK_BENCH := compile,build,context,start,parallel,process,report,explain,guard,bundle
 
 .PHONY: run test lint test-oldest unit testenv-up testenv-down testenv-status testenv-check bench
 

@@ -1,4 +1,10 @@
-// Command lading manages lading's build engine.
+// Command lading manages lading's build engine and reads what builds made.
+//
+//	lading explain OLD NEW  which steps of a build run again and why
+//	lading lint PROGRAM     lint a pipeline program's images, offline
+//	lading lock             update or check a pipeline program's lading.lock
+//	lading inspect IMAGE    an image's config, platforms, provenance and SBOM
+//	lading bundle …         offline bundles: create, ls, verify, push
 //
 //	lading engine start    start the local engine (or report the running one)
 //	lading engine stop     stop the local engine lading started
