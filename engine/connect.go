@@ -112,7 +112,7 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 
 func newEngine(c *client.Client, addr string, origin Origin, s settings) *Engine {
 	if s.log != nil {
-		fmt.Fprintf(s.log, "lading: using engine %s (%s)\n", addr, origin)
+		fmt.Fprintf(s.log, "lading: using engine %s (%s%s)\n", addr, origin, modeNote(origin, addr))
 	}
 	return &Engine{c: c, addr: addr, origin: origin, s: s}
 }

@@ -28,7 +28,7 @@ var ErrNoEngine = errors.New("no build engine")
 
 // noEngineHelp lists the ways to get an engine; it ends every ErrNoEngine.
 const noEngineHelp = `to get an engine, do one of:
-  - run "lading engine start" to start the local engine (needs root and runc: apt-get install runc)
+  - run "lading engine start" to start the local engine (as root it needs runc: apt-get install runc; as another user it runs rootless and needs rootlesskit and uidmap: apt-get install rootlesskit uidmap runc)
   - set BUILDKIT_HOST to a running buildkitd (unix:///run/buildkit/buildkitd.sock, tcp://host:1234, docker-container://name, kube-pod://name, ssh://user@host)
   - pass engine.WithAddress(...) to engine.Connect`
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -37,6 +36,9 @@ type LocalEngine struct {
 	// build cache use, as written in ConfigFile when it started (0 when not
 	// known). See [WithDiskBudget].
 	DiskBudget int64
+	// Rootless reports whether it runs rootless: started by a non-root
+	// user, under rootlesskit, with no process running as root.
+	Rootless bool
 }
 
 // localPaths are the files of the local engine.
@@ -44,13 +46,14 @@ type localPaths struct {
 	runDir, socket, pidFile, lock string
 	cacheDir, root, config, log   string
 	binary                        string
+	mode                          localMode
 }
 
 // localEnginePaths derives the local engine's files from the XDG variables:
 // the socket and pid file under $XDG_RUNTIME_DIR/lading (or /run/lading),
 // state under $XDG_CACHE_HOME/lading (or ~/.cache/lading).
 func localEnginePaths() localPaths {
-	runDir := "/run/lading"
+	runDir := defaultRunDir()
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
 		runDir = filepath.Join(d, "lading")
 	}
@@ -88,6 +91,7 @@ func (p localPaths) info(pid int, running bool) *LocalEngine {
 		Address: p.address(), PID: pid, Running: running,
 		Root: p.root, ConfigFile: p.config, LogFile: p.log,
 		DiskBudget: configuredBudget(p.config),
+		Rootless:   running && runsRootless(pid),
 	}
 }
 
@@ -117,23 +121,16 @@ func StartLocal(ctx context.Context, opts ...Option) (*LocalEngine, error) {
 	return startLocal(ctx, &s)
 }
 
-// errNeedRoot says how to get an engine without root.
-var errNeedRoot = errors.New("starting the local engine needs root (it runs containers with runc): " +
-	"run as root, or start a rootless buildkitd (rootlesskit buildkitd) or a remote one and set BUILDKIT_HOST to its address")
-
 func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 	p := localEnginePaths()
 	if err := os.MkdirAll(p.runDir, 0o700); err != nil {
-		if os.Geteuid() != 0 {
-			return nil, errNeedRoot
-		}
-		return nil, fmt.Errorf("creating %s: %w", p.runDir, err)
+		return nil, fmt.Errorf("creating %s: %w (set XDG_RUNTIME_DIR to a directory of yours)", p.runDir, err)
+	}
+	if err := checkRunDir(p.runDir); err != nil {
+		return nil, err
 	}
 	unlock, err := lockFile(ctx, p.lock)
 	if err != nil {
-		if os.Geteuid() != 0 && errors.Is(err, os.ErrPermission) {
-			return nil, errNeedRoot
-		}
 		return nil, err
 	}
 	defer unlock()
@@ -148,12 +145,8 @@ func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 		return nil, fmt.Errorf("the local engine (pid %d) does not answer on %s; stop it with \"lading engine stop\" (log: %s)", pid, p.address(), p.log)
 	}
 
-	if os.Geteuid() != 0 {
-		return nil, errNeedRoot
-	}
-	if _, err := exec.LookPath("runc"); err != nil {
-		return nil, errors.New("starting the local engine needs runc on PATH: install it (apt-get install runc), " +
-			"or set BUILDKIT_HOST to a running buildkitd")
+	if p.mode, err = detectLocalMode(); err != nil {
+		return nil, err
 	}
 
 	bin, err := findBuildkitd(s, p)
@@ -190,15 +183,7 @@ func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 	defer logf.Close()
 	fmt.Fprintf(logf, "--- lading: starting %s at %s\n", bin, time.Now().Format(time.RFC3339))
 
-	cmd := exec.Command(bin,
-		"--config", p.config,
-		"--root", p.root,
-		"--addr", p.address(),
-		"--oci-worker=true",
-		"--oci-worker-snapshotter=overlayfs",
-		"--oci-worker-binary=runc",
-		"--containerd-worker=false",
-	)
+	cmd := p.mode.command(bin, p)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -219,6 +204,7 @@ func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 	}
 	info := p.info(pid, true)
 	info.Binary = bin
+	info.Rootless = p.mode.rootless
 	return info, nil
 }
 
@@ -312,7 +298,7 @@ func readPID(p localPaths) (int, bool) {
 		return pid, false
 	}
 	args := strings.Split(string(cmdline), "\x00")
-	if len(args) == 0 || !strings.Contains(filepath.Base(args[0]), "buildkitd") || !slices.Contains(args, p.address()) {
+	if len(args) == 0 || !isEngineCommand(args[0]) || !slices.Contains(args, p.address()) {
 		return pid, false
 	}
 	return pid, true
@@ -393,7 +379,7 @@ func buildkitdConfig(s *settings, p localPaths, budget diskBudget) string {
 	// deletes it, and the first one's steps then fail to start. Each engine
 	// keeps its own, beside its gRPC socket.
 	fmt.Fprintf(&b, "[otel]\n  socketPath = %q\n\n", p.traceSocket())
-	b.WriteString("[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n  binary = \"runc\"\n")
+	b.WriteString(p.mode.workerSection())
 	b.WriteString(gcSection(budget))
 	b.WriteString("[worker.containerd]\n  enabled = false\n\n")
 	for _, sec := range registrySections(s) {

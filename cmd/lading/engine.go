@@ -80,7 +80,7 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "engine ready at %s (pid %d, %s)\n", le.Address, le.PID, time.Since(started).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "engine ready at %s (pid %d, %s, %s)\n", le.Address, le.PID, localMode(le), time.Since(started).Round(time.Millisecond))
 		if le.DiskBudget > 0 {
 			fmt.Fprintf(stdout, "disk budget: %s\n", bytesString(le.DiskBudget))
 		}
@@ -116,7 +116,7 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintf(stdout, "address:  %s (%s)\n", st.Address, st.Origin)
 		if le, _ := engine.LocalStatus(ctx); le.Running && le.Address == st.Address {
-			fmt.Fprintf(stdout, "pid:      %d\nroot:     %s\nlog:      %s\n", le.PID, le.Root, le.LogFile)
+			fmt.Fprintf(stdout, "pid:      %d\nmode:     %s\nroot:     %s\nlog:      %s\n", le.PID, localMode(le), le.Root, le.LogFile)
 			if le.DiskBudget > 0 {
 				fmt.Fprintf(stdout, "budget:   %s of disk for the build cache\n", bytesString(le.DiskBudget))
 			}
