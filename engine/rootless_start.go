@@ -53,6 +53,12 @@ func (m localMode) command(bin string, p localPaths) *exec.Cmd {
 		bin, "--rootless", "--oci-worker-binary=" + m.runc,
 	}
 	cmd := exec.Command(m.rootlesskit, append(kit, args...)...)
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		// runc keeps its state in $XDG_RUNTIME_DIR/runc, else in
+		// /run/runc, which a non-root user cannot write: every step
+		// would fail with "lstat /run/runc/…: permission denied".
+		cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+p.runDir)
+	}
 	// rootlesskit refuses a state directory that is left from an engine
 	// that was killed.
 	os.RemoveAll(filepath.Join(p.runDir, "rootlesskit"))
