@@ -58,6 +58,7 @@ var metrics = []metric{
 	{"attest", runAttest},
 	{"service-start", runServiceStart},
 	{"bundle", runBundle},
+	{"rootless", runRootless},
 }
 
 func metricNames() []string {

@@ -66,16 +66,12 @@ func (m localMode) command(bin string, p localPaths) *exec.Cmd {
 }
 
 // defaultRunDir is where the local engine's socket lives without
-// XDG_RUNTIME_DIR: /run/lading for root; for another user their
-// /run/user/UID when the system made one, else a directory of their own
-// in the temporary directory.
+// XDG_RUNTIME_DIR: /run/lading for root, and for another user a directory
+// of their own in the temporary directory ($TMPDIR/lading-UID).
 func defaultRunDir() string {
 	uid := os.Geteuid()
 	if uid == 0 {
 		return "/run/lading"
-	}
-	if fi, err := os.Stat(fmt.Sprintf("/run/user/%d", uid)); err == nil && fi.IsDir() && ownedBy(fi, uid) {
-		return fmt.Sprintf("/run/user/%d/lading", uid)
 	}
 	return filepath.Join(os.TempDir(), "lading-"+strconv.Itoa(uid))
 }
