@@ -167,3 +167,16 @@ func TestIsEngineCommand(t *testing.T) {
 		assert.Equal(t, want, isEngineCommand(argv0), argv0)
 	}
 }
+
+// Connect's error for a machine that cannot run rootless holds the
+// RootlessError and ErrNoEngine both.
+func TestRootlessErrorThroughConnect(t *testing.T) {
+	t.Parallel()
+	err := noEngineError("unix:///tmp/lading-1000/buildkitd.sock", OriginStarted,
+		&RootlessError{Missing: "runc is not installed", Fix: "install it as root: apt-get install runc"})
+	var re *RootlessError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "runc is not installed", re.Missing)
+	require.ErrorIs(t, err, ErrNoEngine)
+	assert.Contains(t, err.Error(), "runc is not installed: install it as root: apt-get install runc; or set BUILDKIT_HOST")
+}

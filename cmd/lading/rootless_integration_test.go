@@ -138,6 +138,10 @@ func rootlessChild(t *testing.T) {
 	var out, errOut bytes.Buffer
 	require.NoError(t, run(ctx, []string{"engine", "status"}, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), "mode:     rootless\n")
+	assert.Contains(t, out.String(), "snapshotter=overlayfs") // Linux 5.11 and later
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"engine", "start"}, &out, &errOut), errOut.String())
+	assert.Regexp(t, fmt.Sprintf(`^engine ready at %s \(pid %d, rootless, [\d.]+m?s\)\n`, regexp.QuoteMeta(le.Address), le.PID), out.String())
 
 	// A RUN step, as root of the user namespace, which maps to the user;
 	// a cache volume keeps its files from one build to the next.
