@@ -33,7 +33,8 @@ const rootlessChildEnv = "LADING_TEST_ROOTLESS_CHILD"
 // binary runs itself again as LADING_TEST_ROOTLESS_USER, with a fresh HOME
 // and XDG dirs, and that copy starts the engine through Connect, builds
 // with RUN steps and a cache volume, runs engine status, du, prune and
-// stop, and checks that no process of the engine runs as root. du prints
+// stop, and checks that no process of the engine runs as root and that
+// kill -9 of rootlesskit leaves no step running. du prints
 // the same fields as on the rootful test engine. Before the rootless mode,
 // Connect as a non-root user failed with "needs root".
 func TestRootlessEngine(t *testing.T) {
@@ -172,6 +173,32 @@ func rootlessChild(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"engine", "prune", "--volume", vol}, &out, &errOut), errOut.String())
 	assert.Regexp(t, `removed 1 records, reclaimed 20\d\.\d KiB`, out.String())
+	// kill -9 of rootlesskit ends the whole engine, a running step
+	// included, and the next Connect starts a new one on the same state.
+	home := os.Getenv("HOME") // in the engine's command lines, not in this test's
+	ofEngine := func(p procInfo) bool { return p.uid == os.Geteuid() && strings.Contains(p.cmdline, home) }
+	nap := strconv.Itoa(300000 + os.Getpid()%10000) // a sleep no other process runs
+	sleeping := func(p procInfo) bool { return p.uid == os.Geteuid() && p.cmdline == "sleep "+nap+" " }
+	buildErr := make(chan error, 1)
+	go func() {
+		_, err := eng.Build(ctx, sdk.From("debian:bookworm-slim").WithExec([]string{"sleep", nap}))
+		buildErr <- err
+	}()
+	require.Eventually(t, func() bool { return len(liveProcesses(t, sleeping)) == 1 }, time.Minute, 20*time.Millisecond,
+		"the step never started")
+	require.NoError(t, syscall.Kill(le.PID, syscall.SIGKILL))
+	require.Eventually(t, func() bool { return len(liveProcesses(t, sleeping))+len(liveProcesses(t, ofEngine)) == 0 },
+		10*time.Second, 20*time.Millisecond, "processes of the engine outlived kill -9 of rootlesskit")
+	require.Error(t, <-buildErr)
+	log.Reset()
+	again, err := engine.Connect(ctx, engine.WithLogOutput(&log), engine.WithRegistryMirror("docker.io", reg), engine.WithInsecureRegistry(reg))
+	require.NoError(t, err, log.String())
+	defer again.Close()
+	assert.Contains(t, log.String(), "(local engine, started, rootless)")
+	le, err = engine.LocalStatus(ctx)
+	require.NoError(t, err)
+	require.True(t, le.Rootless)
+
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"engine", "prune", "--all"}, &out, &errOut), errOut.String())
 	assert.Regexp(t, `removed [1-9]\d* records, reclaimed `, out.String())
@@ -183,9 +210,7 @@ func rootlessChild(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"engine", "stop"}, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), fmt.Sprintf("stopped the local engine (pid %d)", le.PID))
-	home := os.Getenv("HOME") // in the engine's command lines, not in this test's
-	assert.Empty(t, liveProcesses(t, func(p procInfo) bool { return p.uid == os.Geteuid() && strings.Contains(p.cmdline, home) }),
-		"processes of the engine still running after stop")
+	assert.Empty(t, liveProcesses(t, ofEngine), "processes of the engine still running after stop")
 }
 
 // rootlessUser is the non-root user the test environment made.
