@@ -162,6 +162,21 @@ func rootlessChild(t *testing.T) {
 		"the step runs as root of a user namespace that maps root to the user")
 	assert.Equal(t, "one\ntwo", lastLines(step("two"), 2))
 
+	// Outputs: a file to the host, owned by the user; an image pushed to
+	// the registry on loopback.
+	made := sdk.From("debian:bookworm-slim").WithExec([]string{"sh", "-c", "id -u > /uid"})
+	dst := filepath.Join(t.TempDir(), "uid")
+	require.NoError(t, eng.Export(ctx, made.File("/uid"), dst))
+	dt, err := os.ReadFile(dst)
+	require.NoError(t, err)
+	assert.Equal(t, "0\n", string(dt))
+	fi, err := os.Stat(dst)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(os.Geteuid()), fi.Sys().(*syscall.Stat_t).Uid) //nolint:forcetypeassert // Linux
+	dgst, err := eng.Publish(ctx, made, fmt.Sprintf("%s/lading-test/rootless:%d", reg, time.Now().UnixNano()))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(dgst, "sha256:"), dgst)
+
 	// du and prune, as on the rootful engine.
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"engine", "du", "-v"}, &out, &errOut), errOut.String())
