@@ -114,9 +114,14 @@ func (h hostView) rootlessMode() (localMode, error) {
 			Fix: "install it as root: apt-get install rootlesskit uidmap (Debian 12 and later, Ubuntu 22.04 and later)"}
 	}
 	for _, prog := range []string{"newuidmap", "newgidmap"} {
-		if _, err := h.lookPath(prog); err != nil {
+		path, err := h.lookPath(prog)
+		if err != nil {
 			return m, &RootlessError{Missing: prog + " is not installed",
 				Fix: "install it as root: apt-get install uidmap"}
+		}
+		if !h.privileged(path) {
+			return m, &RootlessError{Missing: path + " is neither setuid root nor given capabilities, so it cannot map the ids",
+				Fix: "as root, reinstall it (apt-get install --reinstall uidmap) or run chmod u+s " + path}
 		}
 	}
 	for _, file := range []string{"/etc/subuid", "/etc/subgid"} {
@@ -133,6 +138,23 @@ func (h hostView) rootlessMode() (localMode, error) {
 	}
 	m.snapshotter = h.rootlessSnapshotter()
 	return m, nil
+}
+
+// privileged reports whether the program at path may map ids for the
+// user: it is setuid, or has file capabilities (some distributions give
+// newuidmap CAP_SETUID instead). A file that cannot be examined counts
+// as privileged: rootlesskit's own error will say more.
+func (h hostView) privileged(path string) bool {
+	full := filepath.Join(h.root, path)
+	fi, err := os.Stat(full)
+	if err != nil {
+		return true
+	}
+	if fi.Mode()&os.ModeSetuid != 0 {
+		return true
+	}
+	_, err = syscall.Getxattr(full, "security.capability", nil)
+	return err == nil
 }
 
 // checkSubIDs checks that file (/etc/subuid or /etc/subgid) gives the

@@ -64,6 +64,8 @@ func TestRootlessModeSaysWhatIsMissing(t *testing.T) {
 			"rootlesskit is not installed", "apt-get install rootlesskit uidmap"},
 		{"no newuidmap", ids, []string{"rootlesskit", "runc"},
 			"newuidmap is not installed", "apt-get install uidmap"},
+		{"newgidmap not setuid", with(map[string]string{"/usr/bin/newgidmap": "#!/bin/true\n"}), all,
+			"/usr/bin/newgidmap is neither setuid root nor given capabilities", "chmod u+s /usr/bin/newgidmap"},
 		{"no subuid range", with(map[string]string{"/etc/subuid": "other:100000:65536\nthird:165536:65536\n"}), all,
 			"/etc/subuid has no range of subordinate ids for dev",
 			`add the line "dev:231072:65536" to /etc/subuid (usermod --add-subuids 231072-296607 dev)`},
@@ -100,7 +102,9 @@ func TestRootlessModeReady(t *testing.T) {
 	t.Parallel()
 	ids := map[string]string{"/etc/subuid": "dev:100000:65536\n", "/etc/subgid": "dev:100000:65536\n",
 		"/proc/sys/kernel/unprivileged_userns_clone": "1\n", "/proc/sys/user/max_user_namespaces": "63000\n"}
+	ids["/usr/bin/newuidmap"] = "#!/bin/true\n"
 	h := fakeHost(t, ids, "rootlesskit", "newuidmap", "newgidmap", "runc")
+	require.NoError(t, os.Chmod(filepath.Join(h.root, "/usr/bin/newuidmap"), 0o755|os.ModeSetuid))
 	m, err := h.rootlessMode()
 	require.NoError(t, err)
 	assert.Equal(t, localMode{rootless: true, rootlesskit: "/usr/bin/rootlesskit", runc: "/usr/bin/runc", snapshotter: "overlayfs"}, m)
