@@ -50,8 +50,9 @@ type localPaths struct {
 }
 
 // localEnginePaths derives the local engine's files from the XDG variables:
-// the socket and pid file under $XDG_RUNTIME_DIR/lading (or /run/lading),
-// state under $XDG_CACHE_HOME/lading (or ~/.cache/lading).
+// the socket and pid file under $XDG_RUNTIME_DIR/lading (or, unset,
+// /run/lading for root and $TMPDIR/lading-UID for another user), state
+// under $XDG_CACHE_HOME/lading (or ~/.cache/lading).
 func localEnginePaths() localPaths {
 	runDir := defaultRunDir()
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
