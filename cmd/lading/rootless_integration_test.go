@@ -44,12 +44,45 @@ func TestRootlessEngine(t *testing.T) {
 	}
 	env := testenv.Require(t)
 	bin := testenv.Buildkitd(t)
-	u := rootlessUser(t)
+	u := rootlessUser(t, "LADING_TEST_ROOTLESS_USER")
+	uid, _ := strconv.Atoi(u.Uid)
+	home := runAsUser(t, u, bin, "LADING_TEST_REGISTRY="+env.Registry)
+
+	// Nothing of the engine outlives stop.
+	assert.Empty(t, liveProcesses(t, func(p procInfo) bool { return p.uid == uid && strings.Contains(p.cmdline, home) }),
+		"processes of the rootless engine still running after engine stop")
+
+	// du reports the same fields as on the rootful engine.
+	rootless, err := os.ReadFile(filepath.Join(home, "du.txt"))
+	require.NoError(t, err)
+	var rootful, errOut bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"engine", "du", "-v", "--addr", env.BuildkitHost}, &rootful, &errOut))
+	assert.Equal(t, duFields(rootful.String()), duFields(string(rootless)))
+}
+
+// A user with no range in /etc/subuid (the test environment makes one)
+// gets, from Connect, a RootlessError that names the file and the line to
+// add, and no engine starts.
+func TestRootlessEngineWithoutSubordinateIDs(t *testing.T) {
+	if os.Getenv(rootlessChildEnv) != "" {
+		rootlessChildWithoutIDs(t)
+		return
+	}
+	testenv.Require(t)
+	bin := testenv.Buildkitd(t)
+	u := rootlessUser(t, "LADING_TEST_ROOTLESS_USER_NO_IDS")
+	runAsUser(t, u, bin)
+}
+
+// runAsUser runs the calling test again, as the user u, from a copy of
+// the test binary, with a fresh HOME (which it returns), TMPDIR and
+// XDG_CACHE_HOME in a directory the user can read, and buildkitd bin
+// there too; env adds variables. The test fails unless that run passes.
+func runAsUser(t *testing.T, u *user.User, bin string, env ...string) string {
+	t.Helper()
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-
-	// A directory the user can read (the test binary and buildkitd) with
-	// a home of its own inside; short, for the socket path.
+	// Short, for the socket path.
 	dir, err := os.MkdirTemp("", "ld-rl-") //nolint:usetesting // unix socket paths must be short
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(dir, 0o755))
@@ -76,9 +109,9 @@ func TestRootlessEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "setpriv", "--reuid", u.Uid, "--regid", u.Gid, "--init-groups",
-		testBin, "-test.run=^TestRootlessEngine$", "-test.v", "-test.count=1")
+		testBin, "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
 	cmd.Dir = home
-	cmd.Env = []string{
+	cmd.Env = append([]string{
 		rootlessChildEnv + "=1",
 		"HOME=" + home, "USER=" + u.Username, "LOGNAME=" + u.Username,
 		"PATH=/usr/local/bin:/usr/bin:/bin", // no sbin: runc must be found there anyway
@@ -88,24 +121,29 @@ func TestRootlessEngine(t *testing.T) {
 		"TMPDIR=" + filepath.Join(home, "tmp"),
 		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
 		"LADING_BUILDKITD=" + kitBin,
-		"LADING_TEST_REGISTRY=" + env.Registry,
 		"LADING_REQUIRE_ENGINE=1",
-	}
+	}, env...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("as %s (uid %d):\n%s", u.Username, uid, out)
-	require.NoError(t, err, "the rootless run failed; see its output above")
-	require.Contains(t, string(out), "--- PASS: TestRootlessEngine")
+	require.NoError(t, err, "the run as %s failed; see its output above", u.Username)
+	require.Contains(t, string(out), "--- PASS: "+t.Name())
+	return home
+}
 
-	// Nothing of the engine outlives stop.
-	assert.Empty(t, liveProcesses(t, func(p procInfo) bool { return p.uid == uid && strings.Contains(p.cmdline, home) }),
-		"processes of the rootless engine still running after engine stop")
-
-	// du reports the same fields as on the rootful engine.
-	rootless, err := os.ReadFile(filepath.Join(home, "du.txt"))
+// rootlessChildWithoutIDs is the run as the user without a range.
+func rootlessChildWithoutIDs(t *testing.T) {
+	require.NotZero(t, os.Geteuid(), "the rootless run must not be root")
+	name := os.Getenv("USER")
+	_, err := engine.Connect(t.Context(), engine.Silent())
+	var re *engine.RootlessError
+	require.ErrorAs(t, err, &re)
+	require.ErrorIs(t, err, engine.ErrNoEngine)
+	assert.Equal(t, "/etc/subuid has no range of subordinate ids for "+name, re.Missing)
+	assert.Regexp(t, `^as root, add the line "`+name+`:\d+:65536" to /etc/subuid \(usermod --add-subuids \d+-\d+ `+name+`\)$`, re.Fix)
+	le, err := engine.LocalStatus(t.Context())
 	require.NoError(t, err)
-	var rootful, errOut bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"engine", "du", "-v", "--addr", env.BuildkitHost}, &rootful, &errOut))
-	assert.Equal(t, duFields(rootful.String()), duFields(string(rootless)))
+	assert.False(t, le.Running)
+	assert.NoFileExists(t, filepath.Join(os.TempDir(), fmt.Sprintf("lading-%d", os.Geteuid()), "buildkitd.pid"))
 }
 
 // rootlessChild is the run as the non-root user.
@@ -228,8 +266,9 @@ func rootlessChild(t *testing.T) {
 	assert.Empty(t, liveProcesses(t, ofEngine), "processes of the engine still running after stop")
 }
 
-// rootlessUser is the non-root user the test environment made.
-func rootlessUser(t *testing.T) *user.User {
+// rootlessUser is the non-root user the test environment made and named
+// in the variable envVar.
+func rootlessUser(t *testing.T, envVar string) *user.User {
 	t.Helper()
 	missing := func(msg string) {
 		t.Helper()
@@ -238,13 +277,13 @@ func rootlessUser(t *testing.T) *user.User {
 		}
 		t.Skip(msg)
 	}
-	name := os.Getenv("LADING_TEST_ROOTLESS_USER")
+	name := os.Getenv(envVar)
 	if name == "" {
-		missing("LADING_TEST_ROOTLESS_USER is not set: run hack/testenv.sh up and eval \"$(hack/testenv.sh env)\"")
+		missing(envVar + " is not set: run hack/testenv.sh up and eval \"$(hack/testenv.sh env)\"")
 	}
 	u, err := user.Lookup(name)
 	if err != nil {
-		missing(fmt.Sprintf("LADING_TEST_ROOTLESS_USER=%s: %v (hack/testenv.sh up creates the user)", name, err))
+		missing(fmt.Sprintf("%s=%s: %v (hack/testenv.sh up creates the user)", envVar, name, err))
 	}
 	for _, prog := range []string{"setpriv", "rootlesskit", "newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(prog); err != nil {
