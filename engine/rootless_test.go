@@ -184,3 +184,17 @@ func TestRootlessErrorThroughConnect(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoEngine)
 	assert.Contains(t, err.Error(), "runc is not installed: install it as root: apt-get install runc; or set BUILDKIT_HOST")
 }
+
+// runc is found in /usr/sbin even when PATH lacks it, as a non-root
+// user's PATH often does.
+func TestLookPathOrSbin(t *testing.T) {
+	if _, err := os.Stat("/usr/sbin/runc"); err != nil {
+		t.Skip("no /usr/sbin/runc here")
+	}
+	t.Setenv("PATH", t.TempDir())
+	p, err := lookPathOrSbin("runc")
+	require.NoError(t, err)
+	assert.Equal(t, "/usr/sbin/runc", p)
+	_, err = lookPathOrSbin("no-such-program-anywhere")
+	require.ErrorIs(t, err, exec.ErrNotFound)
+}
