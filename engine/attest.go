@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -43,7 +44,8 @@ func (p Provenance) String() string {
 	return fmt.Sprintf("Provenance(%d)", uint8(p))
 }
 
-// DefaultSBOMScanner is the scanner image [WithSBOM] runs when given "":
+// DefaultSBOMScanner is the scanner image that makes the SBOMs of
+// published images by default, and the one [WithSBOM] runs when given "":
 // BuildKit's syft scanner, the one buildx uses.
 const DefaultSBOMScanner = "docker/buildkit-syft-scanner:stable-1"
 
@@ -53,6 +55,31 @@ type attestSettings struct {
 	provenanceSet bool
 	sbom          string // scanner image; "" means no SBOM
 	sbomSet       bool
+	// defaultScanner replaces DefaultSBOMScanner for the default SBOM
+	// (tests: a scanner that cannot be resolved).
+	defaultScanner string
+}
+
+// sbomMode is what the settings say about SBOMs.
+type sbomMode struct {
+	// scanner is the scanner image; "" means no SBOM.
+	scanner string
+	// asked: the user asked for SBOMs (WithSBOM, LADING_SBOM=on or an
+	// image), so a scanner that cannot run fails the build, and OCI
+	// tarballs get one too. Without it the SBOM is the default: made for
+	// registry pushes only, and left out with a warning when the scanner
+	// cannot be resolved or run.
+	asked bool
+}
+
+func (m sbomMode) String() string {
+	switch {
+	case m.scanner == "":
+		return ""
+	case m.asked:
+		return m.scanner
+	}
+	return "default:" + m.scanner
 }
 
 // WithProvenance sets how much SLSA v1 provenance (BuildKit's own) is
@@ -75,12 +102,19 @@ func WithProvenance(mode Provenance) Option {
 }
 
 // WithSBOM attaches an SPDX SBOM to every image a build pushes or writes
-// as an OCI tarball, one per platform, as buildx does: BuildKit runs the
-// scanner image on the image's root filesystem (BuildKit's scanner
-// protocol) and attaches what it writes as an in-toto attestation.
-// scanner "" means [DefaultSBOMScanner]. Without the option,
-// LADING_SBOM decides: "on" (the default scanner), "off", or a scanner
-// image reference. A build option: Connect and With.
+// as an OCI tarball, one per platform, as buildx does: the scanner image
+// runs on the image's root filesystem (BuildKit's scanner protocol) and
+// what it writes is attached as an in-toto attestation. scanner "" means
+// [DefaultSBOMScanner]. A scanner asked for this way must run: a build
+// whose scanner cannot be pulled fails, naming it.
+//
+// Without the option, LADING_SBOM decides: "on" (the default scanner,
+// asked for), "off", or a scanner image reference. Without either,
+// images pushed to a registry ([Registry], [Engine.Publish]) get an SBOM
+// from [DefaultSBOMScanner] by default; when that scanner cannot be
+// resolved or run (an air-gapped site), the image is pushed without one
+// and the build warns ([Summary.Warnings]). A build option: Connect and
+// With.
 func WithSBOM(scanner string) Option {
 	return func(s *settings) {
 		s.only("WithSBOM", forBuilds, "it is a build option")
@@ -106,10 +140,9 @@ func WithoutSBOM() Option {
 	}
 }
 
-// attestModes resolves the options against LADING_PROVENANCE and
-// LADING_SBOM.
-func (a attestSettings) modes() (Provenance, string, error) {
-	prov, sbom := a.provenance, a.sbom
+// modes resolves the options against LADING_PROVENANCE and LADING_SBOM.
+func (a attestSettings) modes() (Provenance, sbomMode, error) {
+	prov, sbom := a.provenance, sbomMode{scanner: a.sbom, asked: a.sbom != ""}
 	if !a.provenanceSet {
 		switch v := strings.TrimSpace(os.Getenv("LADING_PROVENANCE")); strings.ToLower(v) {
 		case "", "min", "1", "true", "on":
@@ -119,20 +152,22 @@ func (a attestSettings) modes() (Provenance, string, error) {
 		case "off", "0", "false", "none":
 			prov = ProvenanceOff
 		default:
-			return 0, "", fmt.Errorf("LADING_PROVENANCE=%s: want min, max or off", quote(v))
+			return 0, sbomMode{}, fmt.Errorf("LADING_PROVENANCE=%s: want min, max or off", quote(v))
 		}
 	}
 	if !a.sbomSet {
 		switch v := strings.TrimSpace(os.Getenv("LADING_SBOM")); strings.ToLower(v) {
-		case "", "off", "0", "false", "none":
-			sbom = ""
+		case "":
+			sbom = sbomMode{scanner: cmp.Or(a.defaultScanner, DefaultSBOMScanner)}
+		case "off", "0", "false", "none":
+			sbom = sbomMode{}
 		case "on", "1", "true":
-			sbom = DefaultSBOMScanner
+			sbom = sbomMode{scanner: DefaultSBOMScanner, asked: true}
 		default:
 			if err := checkScanner(v); err != nil {
-				return 0, "", fmt.Errorf("LADING_SBOM=%s: want on, off or a scanner image: %w", quote(v), err)
+				return 0, sbomMode{}, fmt.Errorf("LADING_SBOM=%s: want on, off or a scanner image: %w", quote(v), err)
 			}
-			sbom = v
+			sbom = sbomMode{scanner: v, asked: true}
 		}
 	}
 	return prov, sbom, nil
@@ -178,16 +213,20 @@ func (r *run) preflight(ctx context.Context) error {
 	return r.checkEngine(ctx)
 }
 
-// requestAttestations asks the engine for the attestations the settings want: it sets
-// BuildKit's attest:provenance and attest:sbom frontend attributes, and
-// hashes the host directories for the statement [run.attested] attaches
-// beside the provenance.
+// requestAttestations decides the attestations the settings want: it sets
+// BuildKit's attest:provenance frontend attribute, hashes the host
+// directories for the statement [run.attested] attaches beside the
+// provenance, and says which scanner makes the SBOM ([run.attested] runs
+// it in the gateway: attest_sbom.go).
 func (r *run) requestAttestations(ctx context.Context) error {
 	prov, sbom, err := r.e.s.attest.modes()
 	if err != nil {
 		return err
 	}
-	if prov == ProvenanceOff && sbom == "" {
+	if sbom.scanner != "" && !sbom.asked && !pushes(r.exports) {
+		sbom = sbomMode{} // the default SBOM is for published images
+	}
+	if prov == ProvenanceOff && sbom.scanner == "" {
 		return nil
 	}
 	ok, reason := attestable(r.exports)
@@ -209,16 +248,25 @@ func (r *run) requestAttestations(ctx context.Context) error {
 		}
 		r.attest.hosts = hostDirectories(digests)
 	}
-	if sbom != "" {
-		attrs := "generator=" + sbom
+	if sbom.scanner != "" {
+		r.attest.sbom = &sbomRun{mode: sbom, params: map[string]string{}}
 		if r.epoch != nil {
 			// The scanner sees BUILDKIT_SCAN_SOURCE_DATE_EPOCH: lading's
 			// test scanner dates the document with it; others ignore it.
-			attrs += ",SOURCE_DATE_EPOCH=" + strconv.FormatInt(r.epoch.Unix(), 10)
+			r.attest.sbom.params["SOURCE_DATE_EPOCH"] = strconv.FormatInt(r.epoch.Unix(), 10)
 		}
-		r.opt.FrontendAttrs["attest:sbom"] = attrs
 	}
 	return nil
+}
+
+// pushes says whether one of the exports pushes an image to a registry.
+func pushes(exports []*export) bool {
+	for _, x := range exports {
+		if x.entry.Type == client.ExporterImage {
+			return true
+		}
+	}
+	return false
 }
 
 // attestKey describes the attestation settings, for the result key of a
@@ -230,5 +278,5 @@ func (a attestSettings) attestKey() string {
 	if err != nil {
 		return "attest " + err.Error()
 	}
-	return "attest provenance=" + prov.String() + " sbom=" + sbom
+	return "attest provenance=" + prov.String() + " sbom=" + sbom.String()
 }

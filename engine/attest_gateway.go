@@ -43,11 +43,14 @@ type HostDirectory struct {
 type attestRun struct {
 	// hosts is the host directories statement to attach, or nil.
 	hosts *HostDirectories
+	// sbom is the SBOM to make (attest_sbom.go), or nil.
+	sbom *sbomRun
 }
 
 // attested wraps the build function: before anything is solved it checks
-// the capabilities the engine reports, and it attaches the host
-// directories statement to every platform's image of the result.
+// the capabilities the engine reports and starts resolving the SBOM
+// scanner; it attaches the host directories statement and the SBOM to
+// every platform's image of the result.
 func (r *run) attested(fn gateway.BuildFunc) gateway.BuildFunc {
 	return func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		fail := func(err error) (*gateway.Result, error) {
@@ -59,12 +62,20 @@ func (r *run) attested(fn gateway.BuildFunc) gateway.BuildFunc {
 		if err := r.checkCaps(ctx, c); err != nil {
 			return fail(err)
 		}
+		scanner := r.resolveScanner(ctx, c)
 		res, err := fn(ctx, c)
-		if err != nil || r.attest.hosts == nil || res == nil {
+		if err != nil || res == nil {
 			return res, err
 		}
-		if err := r.attachHosts(ctx, c, res); err != nil {
-			return fail(err)
+		if scanner != nil {
+			if err := r.attachSBOM(ctx, c, scanner, res); err != nil {
+				return fail(err)
+			}
+		}
+		if r.attest.hosts != nil {
+			if err := r.attachHosts(ctx, c, res); err != nil {
+				return fail(err)
+			}
 		}
 		return res, nil
 	}

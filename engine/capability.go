@@ -54,15 +54,14 @@ var (
 )
 
 // features lists what this build needs from the engine: every build runs
-// evaluated gateway solves; the attestations it asked for (the attest:
-// frontend attributes set by [run.attest]); timestamps rewritten to the
-// epoch.
+// evaluated gateway solves; the attestations preflight decided on
+// ([run.requestAttestations]); timestamps rewritten to the epoch.
 func (r *run) features() []feature {
 	fs := []feature{featureGatewayEvaluate}
 	if _, ok := r.opt.FrontendAttrs["attest:provenance"]; ok {
 		fs = append(fs, featureProvenance)
 	}
-	if _, ok := r.opt.FrontendAttrs["attest:sbom"]; ok {
+	if r.attest.sbom != nil {
 		fs = append(fs, featureSBOM)
 	}
 	if r.epoch != nil && len(r.exports) > 0 {

@@ -96,20 +96,22 @@ func TestAttestable(t *testing.T) {
 
 func TestSBOMEnv(t *testing.T) {
 	for _, tc := range []struct {
-		env, want string
+		env  string
+		want sbomMode
+		err  string
 	}{
-		{"", ""},
-		{"off", ""},
-		{"on", DefaultSBOMScanner},
-		{"registry.example.com/scanner:1", "registry.example.com/scanner:1"},
-		{"Not A Ref", ""},
+		{"", sbomMode{scanner: DefaultSBOMScanner}, ""},
+		{"off", sbomMode{}, ""},
+		{"on", sbomMode{scanner: DefaultSBOMScanner, asked: true}, ""},
+		{"registry.example.com/scanner:1", sbomMode{scanner: "registry.example.com/scanner:1", asked: true}, ""},
+		{"Not A Ref", sbomMode{}, `LADING_SBOM="Not A Ref": want on, off or a scanner image`},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv("LADING_SBOM", tc.env)
 			_, got, err := attestSettings{}.modes()
-			if tc.want == "" && tc.env == "Not A Ref" {
+			if tc.err != "" {
 				require.Error(t, err)
-				assert.Contains(t, err.Error(), `LADING_SBOM="Not A Ref": want on, off or a scanner image`)
+				assert.Contains(t, err.Error(), tc.err)
 				return
 			}
 			require.NoError(t, err)
@@ -119,7 +121,13 @@ func TestSBOMEnv(t *testing.T) {
 	t.Setenv("LADING_SBOM", "on")
 	_, got, err := attestSettings{sbomSet: true}.modes()
 	require.NoError(t, err)
-	assert.Empty(t, got, "WithoutSBOM wins over the env")
+	assert.Equal(t, sbomMode{}, got, "WithoutSBOM wins over the env")
+	s := defaultSettings()
+	WithSBOM("")(&s)
+	t.Setenv("LADING_SBOM", "off")
+	_, got, err = s.attest.modes()
+	require.NoError(t, err)
+	assert.Equal(t, sbomMode{scanner: DefaultSBOMScanner, asked: true}, got, "WithSBOM wins over the env and is asked for")
 }
 
 func TestWithSBOMRefusesABadScanner(t *testing.T) {

@@ -16,11 +16,17 @@ import (
 )
 
 // testEngine connects to the shared test environment's engine, skipping
-// (or failing in CI) when it is not configured.
+// (or failing in CI) when it is not configured. Its pushes carry no SBOM
+// unless LADING_SBOM or an option asks for one (a scan per publishing
+// test would cost minutes; the default is tested in attest_sbom tests).
 func testEngine(t *testing.T, opts ...Option) (*Engine, testenv.Env) {
 	t.Helper()
 	env := testenv.Require(t)
-	opts = append([]Option{WithAddress(env.BuildkitHost), Silent(), WithProgress(ProgressQuiet), WithInsecureRegistry(env.Registry)}, opts...)
+	base := []Option{WithAddress(env.BuildkitHost), Silent(), WithProgress(ProgressQuiet), WithInsecureRegistry(env.Registry)}
+	if os.Getenv("LADING_SBOM") == "" {
+		base = append(base, WithoutSBOM())
+	}
+	opts = append(base, opts...)
 	e, err := Connect(t.Context(), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
