@@ -35,9 +35,10 @@ const (
 	serviceLogLines = 15
 )
 
-// solveWithServices starts the services p's steps are bound to, solves p
-// once they are healthy and stops them when the solve ends, however it
-// ends.
+// solveWithServices solves p; when its steps are bound to services, it
+// solves them in stages (service_stages.go): each service is started
+// before the first of its steps and stopped as soon as the last of them
+// ends, however it ends, before the rest of the graph is solved.
 func (r *run) solveWithServices(ctx context.Context, c gateway.Client, p *lllb.Program) (gateway.Reference, error) {
 	if len(p.Services) == 0 {
 		ref, err := r.solve(ctx, c, p)
@@ -48,29 +49,14 @@ func (r *run) solveWithServices(ctx context.Context, c gateway.Client, p *lllb.P
 		}
 		return ref, err
 	}
-	var started []*service
-	defer func() {
-		for _, s := range started {
-			s.stop(ctx)
-		}
-	}()
-	for _, spec := range p.Services {
-		s, err := r.startService(ctx, c, spec)
-		if s != nil {
-			started = append(started, s)
-		}
-		if err != nil {
-			return nil, err
-		}
+	st := &stages{r: r, c: c, p: p}
+	defer st.stopAll(ctx)
+	if err := st.run(ctx); err != nil {
+		return nil, err
 	}
 	ref, err := r.solve(ctx, c, p)
 	if err != nil {
-		r.debugShell(ctx, c, err) // the services are still up
-		for _, s := range started {
-			if exited, why := s.exited(); exited {
-				return nil, s.fail("exited while the step ran: "+why, err)
-			}
-		}
+		r.debugShell(ctx, c, err)
 		return nil, err
 	}
 	return ref, r.terminal(ctx, c, ref, p)
