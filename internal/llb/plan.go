@@ -22,6 +22,7 @@ type PlanStep struct {
 	Mounts    []PlanMount
 	Proxy     bool
 	NoNetwork bool
+	Services  []PlanService // bound to the step, sorted by alias
 	ExitCodes []int
 	Platform  string
 	Location  string
@@ -199,6 +200,7 @@ func (pb *planner) exec(s *PlanStep, op *ExecOp) {
 		s.Mounts = append(s.Mounts, pm)
 	}
 	s.ExitCodes = op.ExitCodes
+	s.Services = planServices(op)
 	if op.TargetEnv {
 		s.Env = append(s.Env, "TARGET*=<target platform>")
 	}
@@ -245,6 +247,9 @@ func (s PlanStep) String() string {
 	}
 	if s.NoNetwork {
 		b.WriteString(" network=none")
+	}
+	for _, svc := range s.Services {
+		b.WriteString(" service=" + svc.String())
 	}
 	if len(s.ExitCodes) > 0 {
 		fmt.Fprintf(&b, " exitcodes=%v", s.ExitCodes)

@@ -38,6 +38,9 @@ type Step struct {
 	Proxy bool
 	// NoNetwork reports an exec step without network (sdk.NoNetwork).
 	NoNetwork bool
+	// Services are the services bound to an exec step
+	// (WithServiceBinding), sorted by alias.
+	Services []Binding
 	// ExitCodes are the exit codes accepted as success; empty means 0.
 	ExitCodes []int
 	// Platform is the step's platform ("linux/arm64", "build"), empty for
@@ -63,6 +66,31 @@ type Mount struct {
 	Input int
 	// Path is the path inside Input that is mounted.
 	Path string
+}
+
+// Binding is a service bound to an exec step.
+type Binding struct {
+	// Alias is the host name the step reaches the service at.
+	Alias string
+	// Command is what the service's container runs: its entrypoint and
+	// default args.
+	Command []string
+	// Ports are the TCP ports it listens on (sdk.ServicePorts).
+	Ports []int
+	// Check is its health check command (sdk.HealthCheck), if any.
+	Check []string
+	// Location is the Go call site of AsService, "dir/file.go:line".
+	Location string
+}
+
+// Binding returns the service bound to the step under alias.
+func (s Step) Binding(alias string) (Binding, bool) {
+	for _, b := range s.Services {
+		if b.Alias == alias {
+			return b, true
+		}
+	}
+	return Binding{}, false
 }
 
 // Image is the image config a container value sets on top of its base
@@ -108,6 +136,10 @@ func newStep(s llb.PlanStep) Step {
 	for _, m := range s.Mounts {
 		out.Mounts = append(out.Mounts, Mount(m))
 	}
+	for _, b := range s.Services {
+		out.Services = append(out.Services, Binding{Alias: b.Alias, Command: slices.Clone(b.Command), Ports: slices.Clone(b.Ports),
+			Check: slices.Clone(b.Check), Location: b.Location})
+	}
 	return out
 }
 
@@ -116,6 +148,9 @@ func (s Step) model() llb.PlanStep {
 		Workdir: s.Workdir, User: s.User, Proxy: s.Proxy, NoNetwork: s.NoNetwork, ExitCodes: s.ExitCodes, Platform: s.Platform, Location: s.Location}
 	for _, m := range s.Mounts {
 		out.Mounts = append(out.Mounts, m.model())
+	}
+	for _, b := range s.Services {
+		out.Services = append(out.Services, llb.PlanService(b))
 	}
 	return out
 }
