@@ -73,6 +73,10 @@ type service struct {
 	pending chan *prober // the prober being made, if any
 	// noProber: the image cannot host a probe container (no cat).
 	noProber bool
+	// dial: lading shares the engine's network, so it can dial the
+	// service's ports itself (service_dial.go).
+	dial     bool
+	released chan struct{} // closed when the container is released
 	log      *tailBuffer
 	done     chan struct{} // closed when the process exits
 	err      error         // why it exited, once done is closed
@@ -83,7 +87,7 @@ type service struct {
 // waits until it is healthy. A service that started is returned even
 // with an error, so that it is stopped.
 func (r *run) startService(ctx context.Context, c gateway.Client, spec *lllb.ServiceRun) (*service, error) {
-	s := &service{spec: spec, c: c, log: &tailBuffer{}, done: make(chan struct{})}
+	s := &service{spec: spec, c: c, log: &tailBuffer{}, done: make(chan struct{}), dial: r.e.sharesNetwork()}
 	var err error
 	if s.ref, err = r.solve(ctx, c, spec.Program); err != nil {
 		return nil, s.fail("building its container failed", err)
@@ -110,7 +114,8 @@ func (r *run) startService(ctx context.Context, c gateway.Client, spec *lllb.Ser
 }
 
 // waitHealthy probes the service until it is healthy, exits or runs out
-// of time.
+// of time. The in-container probes run apart from the wait, so that a
+// quicker look at the ports (service_dial.go) is not held up by one.
 func (s *service) waitHealthy(ctx context.Context) error {
 	timeout := s.spec.Timeout
 	if timeout == 0 {
@@ -118,23 +123,57 @@ func (s *service) waitHealthy(ctx context.Context) error {
 	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	for {
-		ok, probeErr := s.healthy(ctx)
-		if ok {
-			return nil
+	dialed := s.dialPorts(ctx)
+	type probe struct {
+		ok  bool
+		err error
+	}
+	probes, quit := make(chan probe), make(chan struct{})
+	pctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			ok, err := s.healthy(pctx)
+			select {
+			case probes <- probe{ok, err}:
+			case <-quit:
+				return
+			}
+			if ok {
+				return
+			}
+			select {
+			case <-time.After(healthInterval):
+			case <-quit:
+				return
+			}
 		}
+	})
+	defer func() {
+		cancel()
+		close(quit)
+		wg.Wait()
+	}()
+	var last error
+	for {
 		select {
+		case p := <-probes:
+			if p.ok {
+				return nil
+			}
+			last = p.err
+		case <-dialed:
+			return nil
 		case <-s.done:
 			return s.fail("exited before it was healthy: "+exitReason(s.err), nil)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
 			why := "not healthy after " + timeout.String()
-			if probeErr != nil {
-				why += " (last probe: " + probeErr.Error() + ")"
+			if last != nil {
+				why += " (last probe: " + last.Error() + ")"
 			}
 			return s.fail(why, nil)
-		case <-time.After(healthInterval):
 		}
 	}
 }
@@ -187,23 +226,40 @@ func (s *service) exited() (bool, string) {
 	}
 }
 
-// stop kills the service's process and releases its container, within
-// serviceStopTimeout, even when ctx is cancelled.
+// stop kills the service's process and waits until it has exited (its
+// ports are closed then), within serviceStopTimeout, even when ctx is
+// cancelled; its containers are released in the background
+// ([service.wait] waits for that).
 func (s *service) stop(ctx context.Context) {
 	s.once.Do(func() {
+		s.released = make(chan struct{})
 		if s.ctr == nil {
+			close(s.released)
 			return
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceStopTimeout)
-		defer cancel()
-		var wg sync.WaitGroup
-		wg.Go(func() { s.dropProber(ctx) })
 		if s.proc != nil {
 			_ = s.proc.Signal(sctx, syscall.SIGKILL)
+			select {
+			case <-s.done:
+			case <-sctx.Done():
+			}
 		}
-		_ = s.ctr.Release(sctx)
-		wg.Wait()
+		go func() {
+			defer close(s.released)
+			defer cancel()
+			var wg sync.WaitGroup
+			wg.Go(func() { s.dropProber(ctx) })
+			_ = s.ctr.Release(sctx)
+			wg.Wait()
+		}()
 	})
+}
+
+// wait stops the service and waits until its containers are released.
+func (s *service) wait(ctx context.Context) {
+	s.stop(ctx)
+	<-s.released
 }
 
 // fail makes the service's error: its alias, Go line, reason and log.

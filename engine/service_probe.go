@@ -80,8 +80,12 @@ func (s *service) dropProber(ctx context.Context) {
 // run runs one probe, making the probe container first if there is none.
 func (s *service) run(ctx context.Context, args []string, out *tailBuffer) error {
 	if s.pending != nil {
-		s.probe = <-s.pending
-		s.pending = nil
+		select {
+		case s.probe = <-s.pending:
+			s.pending = nil
+		case <-ctx.Done():
+			return ctx.Err() // dropProber takes the one being made
+		}
 	}
 	if s.probe == nil {
 		if s.noProber {

@@ -110,10 +110,14 @@ func (st *stages) start(ctx context.Context, spec *lllb.ServiceRun) (*service, e
 	return s, err
 }
 
-// stopAll stops every service still running.
+// stopAll stops every service still running and waits until all their
+// containers are released.
 func (st *stages) stopAll(ctx context.Context) {
 	for _, s := range st.order {
 		s.stop(ctx)
+	}
+	for _, s := range st.order {
+		s.wait(ctx)
 	}
 }
 
