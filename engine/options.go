@@ -51,6 +51,7 @@ type settings struct {
 	dockerConfig     string
 	platforms        []ocispecs.Platform
 	attest           attestSettings
+	noServiceDial    bool // services are probed from inside only (tests of the probes: service_dial.go)
 	run              runSettings
 	disk             string
 	explain          explainSettings

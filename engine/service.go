@@ -92,7 +92,7 @@ func (r *run) startService(ctx context.Context, c gateway.Client, spec *lllb.Ser
 	if s.ref, err = r.solve(ctx, c, spec.Program); err != nil {
 		return nil, s.fail("building its container failed", err)
 	}
-	if len(spec.Check) > 0 || len(spec.Ports) > 0 {
+	if len(spec.Check) > 0 || (len(spec.Ports) > 0 && !s.dials()) {
 		s.prepareProber(ctx) // made while the service starts
 	}
 	if s.ctr, err = s.container(ctx, false); err != nil {
@@ -132,6 +132,16 @@ func (s *service) waitHealthy(ctx context.Context) error {
 	pctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		if s.dials() {
+			// The dials usually see the ports first; a probe container
+			// is made only for a service slower than dialGrace (or an
+			// engine whose network lading does not share after all).
+			select {
+			case <-time.After(dialGrace):
+			case <-quit:
+				return
+			}
+		}
 		for {
 			ok, err := s.healthy(pctx)
 			select {

@@ -17,13 +17,25 @@ import (
 // have other networks, where the service's loopback address means
 // something else, so only the in-container probe counts there.
 
-// dialInterval is the pause between two rounds of dials.
-const dialInterval = 10 * time.Millisecond
+const (
+	// dialInterval is the pause between two rounds of dials.
+	dialInterval = 10 * time.Millisecond
+	// dialGrace is how long the dials run alone before in-container
+	// probes start too.
+	dialGrace = 250 * time.Millisecond
+)
+
+// dials says whether the service's health is looked at by dialing its
+// ports: lading shares the engine's network, and the service has ports
+// and no health check command.
+func (s *service) dials() bool {
+	return s.dial && len(s.spec.Check) == 0 && len(s.spec.Ports) > 0
+}
 
 // sharesNetwork says whether lading shares the engine's network: its
 // address is a local unix socket.
 func (e *Engine) sharesNetwork() bool {
-	return strings.HasPrefix(e.addr, "unix://")
+	return strings.HasPrefix(e.addr, "unix://") && !e.s.noServiceDial
 }
 
 // dialPorts dials the service's ports until all accept, then closes the
@@ -31,7 +43,7 @@ func (e *Engine) sharesNetwork() bool {
 // command or without ports, or when lading cannot see its network.
 func (s *service) dialPorts(ctx context.Context) <-chan struct{} {
 	ch := make(chan struct{})
-	if !s.dial || len(s.spec.Check) > 0 || len(s.spec.Ports) == 0 {
+	if !s.dials() {
 		return ch
 	}
 	go func() {

@@ -40,3 +40,12 @@ func TestServicesRunForTheirOwnSteps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "PONG\none-stopped\n", out)
 }
+
+// Without the dials (an engine whose network lading does not share), the
+// in-container probes alone find the service healthy.
+func TestServiceHealthyByProbesAlone(t *testing.T) {
+	e, _ := testEngine(t, func(s *settings) { s.noServiceDial = true })
+	out, err := e.Stdout(t.Context(), redisClient(redisService(sdk.ServiceEnv("RUN", uniqueTag(t))), "redis-cli -h db PING"))
+	require.NoError(t, err)
+	assert.Equal(t, "PONG\n", out)
+}
