@@ -61,19 +61,43 @@ func (st *stages) run(ctx context.Context) error {
 	return nil
 }
 
-// solveStep starts the services step is bound to, solves the graph up to
-// step and stops the services whose steps are all solved.
+// solveStep starts the services step is bound to while the steps it
+// reads are built, solves the graph up to step and stops the services
+// whose steps are all solved.
 func (st *stages) solveStep(ctx context.Context, step string) error {
-	var bound []*service
+	var specs []*lllb.ServiceRun
+	var inputs []string
 	for _, spec := range st.p.Services {
 		if !slices.Contains(spec.Steps, step) {
 			continue
 		}
+		specs = append(specs, spec)
+		for _, in := range spec.Inputs[step] {
+			if !slices.Contains(inputs, in) {
+				inputs = append(inputs, in)
+			}
+		}
+	}
+	// The step's inputs are built beside the services' start: they
+	// do not need them (a step bound to a service is an input only once
+	// solved, with its own service up).
+	built := make(chan error, 1)
+	go func() { built <- st.solveInputs(ctx, inputs) }()
+	var bound []*service
+	var startErr error
+	for _, spec := range specs {
 		s, err := st.start(ctx, spec)
 		if err != nil {
-			return err
+			startErr = err
+			break
 		}
 		bound = append(bound, s)
+	}
+	if err := <-built; startErr == nil && err != nil {
+		return err
+	}
+	if startErr != nil {
+		return startErr
 	}
 	def, err := upTo(st.def, digest.Digest(step))
 	if err != nil {
@@ -92,6 +116,20 @@ func (st *stages) solveStep(ctx context.Context, step string) error {
 	for spec, s := range st.started {
 		if !slices.ContainsFunc(spec.Steps, func(d string) bool { return !st.solved[d] }) {
 			s.stop(ctx)
+		}
+	}
+	return nil
+}
+
+// solveInputs builds the ops a bound step reads.
+func (st *stages) solveInputs(ctx context.Context, inputs []string) error {
+	for _, in := range inputs {
+		def, err := upTo(st.def, digest.Digest(in))
+		if err != nil {
+			return err
+		}
+		if _, err := st.r.solveDef(ctx, st.c, def); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -93,11 +93,12 @@ func (c *Container) AsService(opts ...ServiceOption) *Service {
 // aliasRE is a host name label: what a step can resolve.
 var aliasRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
-// WithServiceBinding binds svc to later exec steps: each starts the
-// service before its command runs, waits until it is healthy, reaches it
-// at alias (a host name in the step's hosts file) on the service's ports,
-// and stops it when the build's solve ends. A bound step runs every time:
-// it is never served from the cache (docs/services.md).
+// WithServiceBinding binds svc to later exec steps: the service starts
+// before the first of them runs, each waits until it is healthy and
+// reaches it at alias (a host name in the step's hosts file) on the
+// service's ports, and the service stops when the last of them ends. A
+// bound step is cached like any other, with the service part of its cache
+// key (docs/services.md).
 func (c *Container) WithServiceBinding(alias string, svc *Service) *Container {
 	loc := caller()
 	return c.with(loc, "WithServiceBinding", func(m *llb.Container) error {

@@ -247,7 +247,13 @@ func (c *compiler) exec(n *Node, op *ExecOp) (*vertex, error) {
 		return nil, err
 	}
 	v.name = name
-	c.boundStep(hosts, string(v.dgst))
+	if len(hosts) > 0 {
+		inputs := make([]string, 0, len(v.deps))
+		for _, d := range v.deps {
+			inputs = append(inputs, string(d.dgst))
+		}
+		c.boundStep(hosts, string(v.dgst), inputs)
+	}
 	return v, nil
 }
 

@@ -87,9 +87,18 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 		if !ok || len(op.Services) == 0 {
 			continue
 		}
-		dgst, _, _, _, err := st.Output().Vertex(ctx, def.Constraints).Marshal(ctx, def.Constraints)
+		vtx := st.Output().Vertex(ctx, def.Constraints)
+		dgst, _, _, _, err := vtx.Marshal(ctx, def.Constraints)
 		if err != nil {
 			return nil, err
+		}
+		var inputs []string
+		for _, in := range vtx.Inputs() {
+			d, _, _, _, err := in.Vertex(ctx, def.Constraints).Marshal(ctx, def.Constraints)
+			if err != nil {
+				return nil, err
+			}
+			inputs = append(inputs, string(d))
 		}
 		if _, ok := def.Metadata[dgst]; !ok {
 			continue // not in the definition (after the step read)
@@ -98,7 +107,7 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.boundStep(hosts, string(dgst))
+		c.boundStep(hosts, string(dgst), inputs)
 	}
 	c.facts(prog, finalExec)
 	prog.FinalExitCodes = c.finalCodes

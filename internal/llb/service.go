@@ -48,6 +48,9 @@ type ServiceRun struct {
 	Program  *Program // the service's container
 	// Steps are the vertex digests of the steps bound to it, sorted.
 	Steps []string
+	// Inputs are, for each of Steps, the vertex digests of the ops whose
+	// outputs it reads: the engine builds them while the service starts.
+	Inputs map[string][]string
 }
 
 // serviceID is the identity of a service: its container's root identity
@@ -154,13 +157,21 @@ func (c *compiler) serviceRun(b ServiceBinding, id, addr string) (*ServiceRun, e
 	return run, nil
 }
 
-// boundStep records that the step with op digest dgst is bound to the
-// services at hosts.
-func (c *compiler) boundStep(hosts []*pb.HostIP, dgst string) {
+// boundStep records that the step with op digest dgst, reading the
+// outputs of the ops inputs, is bound to the services at hosts.
+func (c *compiler) boundStep(hosts []*pb.HostIP, dgst string, inputs []string) {
 	for _, h := range hosts {
 		for _, r := range c.services {
 			if r.Addr == h.IP && !slices.Contains(r.Steps, dgst) {
 				r.Steps = append(r.Steps, dgst)
+				if r.Inputs == nil {
+					r.Inputs = map[string][]string{}
+				}
+				for _, d := range inputs {
+					if !slices.Contains(r.Inputs[dgst], d) {
+						r.Inputs[dgst] = append(r.Inputs[dgst], d)
+					}
+				}
 			}
 		}
 	}
