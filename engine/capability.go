@@ -9,6 +9,7 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/apicaps"
 )
 
@@ -27,6 +28,10 @@ type feature struct {
 	// says (forks number their releases their own way).
 	gatewayCaps []apicaps.CapID
 	llbCaps     []apicaps.CapID
+	// typed, when set, makes the feature's own error instead of a
+	// *CapabilityError (version is "of unknown version" when the engine
+	// does not say).
+	typed func(version, addr string) error
 }
 
 // The features lading's builds may need. Versions are from BuildKit's
@@ -45,6 +50,17 @@ var (
 	// featureRewriteTimestamp: the exporters' rewrite-timestamp, which
 	// builds with an epoch (reproducible digests) set.
 	featureRewriteTimestamp = feature{name: "reproducible timestamps (source-date-epoch with rewrite-timestamp)", minVersion: "v0.13.0"}
+	// featureSourcePolicy: BuildKit's source policy session, which a
+	// source policy (engine.WithSourcePolicy) and Git refs pinned by the
+	// lock need; its error is a *PolicyUnsupportedError.
+	featureSourcePolicy = feature{
+		name:       "source policy",
+		minVersion: "v0.26.0",
+		llbCaps:    []apicaps.CapID{pb.CapSourcePolicySession},
+		typed: func(version, addr string) error {
+			return &PolicyUnsupportedError{Version: version, Address: addr}
+		},
+	}
 	// featureGatewayEvaluate: the gateway solves lading's builds run in.
 	featureGatewayEvaluate = feature{
 		name:        "evaluated gateway solves",
@@ -66,6 +82,9 @@ func (r *run) features() []feature {
 	}
 	if r.epoch != nil && len(r.exports) > 0 {
 		fs = append(fs, featureRewriteTimestamp)
+	}
+	if r.guard != nil && r.guard.policy != nil {
+		fs = append(fs, featureSourcePolicy)
 	}
 	return fs
 }
@@ -132,7 +151,7 @@ func (e *Engine) require(ctx context.Context, fs ...feature) error {
 	v := e.engineVersion(ctx)
 	for _, f := range fs {
 		if olderThan(v, f.minVersion) {
-			return &CapabilityError{Feature: f.name, Needs: f.minVersion, Address: e.Address(), Version: v}
+			return f.error(v, e.Address(), nil)
 		}
 	}
 	return nil
@@ -144,11 +163,25 @@ func (e *Engine) checkCaps(ctx context.Context, c gateway.Client, fs ...feature)
 	opts := c.BuildOpts()
 	for _, f := range fs {
 		if missing := missingCaps(f, opts.Caps, opts.LLBCaps); len(missing) > 0 {
-			return &CapabilityError{Feature: f.name, Needs: f.minVersion, Address: e.Address(), Version: e.engineVersion(ctx), Missing: missing}
+			return f.error(e.engineVersion(ctx), e.Address(), missing)
 		}
 	}
 	return nil
 }
+
+// error is the error of an engine at addr, of version v, without f.
+func (f feature) error(v, addr string, missing []string) error {
+	if f.typed != nil {
+		if v == "" {
+			v = "of unknown version"
+		}
+		return f.typed(v, addr)
+	}
+	return &CapabilityError{Feature: f.name, Needs: f.minVersion, Address: addr, Version: v, Missing: missing}
+}
+
+// forgetVersion drops the cached version of the connection c: it is closed.
+func forgetVersion(c any) { versions.Delete(c) }
 
 // missingCaps lists the capabilities of f that the engine's gateway and
 // LLB cap sets do not have.

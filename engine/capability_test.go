@@ -6,6 +6,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/apicaps"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,4 +137,56 @@ func TestWithSBOMRefusesABadScanner(t *testing.T) {
 	WithSBOM("UPPER CASE")(&s)
 	require.Error(t, s.err)
 	assert.Contains(t, s.err.Error(), `engine.WithSBOM: scanner image "UPPER CASE"`)
+}
+
+// A source policy is one more feature on the shared capability path: an
+// engine whose version predates the policy session is refused before
+// solving, with the policy's own error; one that does not report the
+// session's cap is refused inside the build.
+func TestSourcePolicyIsAFeature(t *testing.T) {
+	t.Parallel()
+	e := &Engine{c: &client.Client{}, addr: "unix:///run/buildkit.sock"}
+	versions.Store(e.c, &versionOnce{known: true, version: "v0.25.1"})
+	t.Cleanup(func() { forgetVersion(e.c) })
+	err := e.require(t.Context(), featureGatewayEvaluate, featureSourcePolicy)
+	var pu *PolicyUnsupportedError
+	require.ErrorAs(t, err, &pu)
+	assert.Equal(t, "v0.25.1", pu.Version)
+	assert.Contains(t, err.Error(), "source policy needs BuildKit ≥ v0.26; this engine is v0.25.1 at unix:///run/buildkit.sock")
+
+	var llbWithout []*apicaps.PBCap
+	for _, c := range pb.Caps.All() {
+		if c.ID != string(pb.CapSourcePolicySession) {
+			llbWithout = append(llbWithout, c)
+		}
+	}
+	gw := gatewaypb.Caps.CapSet(gatewaypb.Caps.All())
+	assert.Empty(t, missingCaps(featureSourcePolicy, gw, pb.Caps.CapSet(pb.Caps.All())))
+	assert.Equal(t, []string{string(pb.CapSourcePolicySession)}, missingCaps(featureSourcePolicy, gw, pb.Caps.CapSet(llbWithout)))
+	err = featureSourcePolicy.error("", e.addr, nil)
+	require.ErrorAs(t, err, &pu)
+	assert.Equal(t, "of unknown version", pu.Version)
+
+	names := func(fs []feature) (out []string) {
+		for _, f := range fs {
+			out = append(out, f.name)
+		}
+		return out
+	}
+	r := &run{e: e, guard: &guard{policy: &policyState{}}}
+	assert.Contains(t, names(r.features()), featureSourcePolicy.name)
+	r.guard = &guard{}
+	assert.NotContains(t, names(r.features()), featureSourcePolicy.name)
+}
+
+// Close forgets the connection's engine version.
+func TestCloseForgetsTheVersion(t *testing.T) {
+	t.Parallel()
+	c, err := client.New(t.Context(), "unix:///nonexistent/buildkitd.sock")
+	require.NoError(t, err)
+	e := &Engine{c: c}
+	versions.Store(c, &versionOnce{known: true, version: "v0.34.2"})
+	require.NoError(t, e.Close())
+	_, ok := versions.Load(c)
+	assert.False(t, ok, "the closed connection's version is gone")
 }

@@ -183,6 +183,7 @@ func (e *Engine) Close() error {
 	if e == nil || e.c == nil {
 		return errZeroEngine
 	}
+	forgetVersion(e.c) // capability.go
 	return e.c.Close()
 }
 

@@ -21,36 +21,11 @@ func (r *run) policyAttachable() session.Attachable {
 	return r.guard.policy.provider()
 }
 
-// resolver is the gateway resolver of the build: base images pinned by the
-// lock, and, with a source policy, an engine that can enforce it (checked
-// before anything is solved).
-func (r *run) resolver(ctx context.Context, c gateway.Client) (*gatewayResolver, error) {
-	if r.guard != nil && r.guard.policy != nil {
-		caps := c.BuildOpts().LLBCaps
-		if err := policyCapable(caps.Supports(pb.CapSourcePolicySession) == nil, func() string { return r.e.version(ctx) }, r.e.addr); err != nil {
-			return nil, err
-		}
-	}
+// resolver is the gateway resolver of the build: base images pinned by
+// the lock. An engine without the source policy session a policy needs is
+// refused before anything is solved (featureSourcePolicy, capability.go).
+func (r *run) resolver(_ context.Context, c gateway.Client) (*gatewayResolver, error) {
 	return &gatewayResolver{c: c, pin: r.guard.pin}, nil
-}
-
-// policyCapable fails when the engine lacks the source policy session:
-// has says whether its capabilities list it, version reports its version
-// (asked only then), addr is where it is.
-func policyCapable(has bool, version func() string, addr string) error {
-	if has {
-		return nil
-	}
-	return &PolicyUnsupportedError{Version: version(), Address: addr}
-}
-
-// version is the engine's BuildKit version, or "of unknown version".
-func (e *Engine) version(ctx context.Context) string {
-	info, err := e.c.Info(ctx)
-	if err != nil || info.BuildkitVersion.Version == "" {
-		return "of unknown version"
-	}
-	return info.BuildkitVersion.Version
 }
 
 // policyError is the policy's denial behind a failed solve, or nil.

@@ -10,7 +10,6 @@ import (
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
-	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
@@ -66,8 +65,7 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 	}
 	_, err = e.c.Build(ctx, opt, "lading-lock", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		if pol != nil {
-			caps := c.BuildOpts().LLBCaps
-			if err := policyCapable(caps.Supports(pb.CapSourcePolicySession) == nil, func() string { return e.version(ctx) }, e.addr); err != nil {
+			if err := e.checkCaps(ctx, c, featureSourcePolicy); err != nil {
 				fnErr = err
 				return nil, err
 			}

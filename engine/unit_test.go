@@ -176,22 +176,6 @@ func TestAtomicFile(t *testing.T) {
 	assert.Len(t, ents, 1)
 }
 
-// TestPolicyCapable: an engine whose capabilities lack the source policy
-// session is refused with its version and address; the version is asked
-// only then.
-func TestPolicyCapable(t *testing.T) {
-	t.Parallel()
-	asked := false
-	version := func() string { asked = true; return "v0.25.1" }
-	require.NoError(t, policyCapable(true, version, "unix:///run/buildkit.sock"))
-	assert.False(t, asked)
-	err := policyCapable(false, version, "unix:///run/buildkit.sock")
-	var pu *PolicyUnsupportedError
-	require.ErrorAs(t, err, &pu)
-	assert.Equal(t, "v0.25.1", pu.Version)
-	assert.Contains(t, err.Error(), "source policy needs BuildKit ≥ v0.26; this engine is v0.25.1 at unix:///run/buildkit.sock")
-}
-
 func TestGitRemote(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
