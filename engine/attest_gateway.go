@@ -65,6 +65,7 @@ func (r *run) attested(fn gateway.BuildFunc) gateway.BuildFunc {
 		scanner := r.resolveScanner(ctx, c)
 		res, err := fn(ctx, c)
 		if err != nil || res == nil {
+			scanner.abandon()
 			return res, err
 		}
 		if scanner != nil {

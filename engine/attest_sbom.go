@@ -33,8 +33,19 @@ type sbomRun struct {
 // pendingScanner is the scanner, resolved in the background.
 type pendingScanner struct {
 	done    chan struct{}
+	cancel  context.CancelFunc
 	scanner sbom.Scanner
 	err     error
+}
+
+// abandon stops resolving the scanner (the build failed) and waits until
+// it has stopped; nil does nothing.
+func (s *pendingScanner) abandon() {
+	if s == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
 }
 
 // resolveScanner starts resolving the scanner image in the build's
@@ -44,7 +55,8 @@ func (r *run) resolveScanner(ctx context.Context, c gateway.Client) *pendingScan
 	if r.attest.sbom == nil {
 		return nil
 	}
-	s := &pendingScanner{done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &pendingScanner{done: make(chan struct{}), cancel: cancel}
 	p := scannerPlatform(c)
 	go func() {
 		defer close(s.done)
@@ -71,6 +83,7 @@ func scannerPlatform(c gateway.Client) ocispecs.Platform {
 // fails the build.
 func (r *run) attachSBOM(ctx context.Context, c gateway.Client, s *pendingScanner, res *gateway.Result) error {
 	<-s.done
+	defer s.cancel()
 	err := s.err
 	if err == nil {
 		err = r.scan(ctx, c, s.scanner, res)
