@@ -91,3 +91,28 @@ func TestSBOMFallsBackWhenTheScannerIsMissing(t *testing.T) {
 	assert.Contains(t, err.Error(), missing)
 	assert.Contains(t, err.Error(), "engine.WithoutSBOM")
 }
+
+// Each platform of a multi-platform push gets its own SBOM, scanned by
+// the scanner on the engine's platform; with provenance off, the SBOM is
+// still attached.
+func TestMultiPlatformSBOM(t *testing.T) {
+	scanner := sbomScanner(t)
+	e, env := defaultsEngine(t, WithPlatforms("linux/amd64", "linux/arm64"), WithProvenance(ProvenanceOff), WithSBOM(scanner))
+	ref := env.Registry + "/lading-test/attest-sbom-multi:" + uniqueTag(t)
+	_, err := e.Publish(t.Context(), ltContainer(t).WithNewFile("/x", uniqueTag(t)), ref)
+	require.NoError(t, err)
+	img, err := inspect.Read(t.Context(), ref)
+	require.NoError(t, err)
+	var platforms []string
+	for _, p := range img.Platforms {
+		platforms = append(platforms, p.Platform)
+		assert.Nil(t, p.Provenance, p.Platform)
+		require.NotNil(t, p.SBOM, p.Platform)
+		var purls []string
+		for _, pkg := range p.SBOM.Packages {
+			purls = append(purls, pkg.PURL)
+		}
+		assert.Contains(t, purls, "pkg:golang/github.com/ladingbuild/lading", p.Platform)
+	}
+	assert.ElementsMatch(t, []string{"linux/amd64", "linux/arm64"}, platforms)
+}
