@@ -39,6 +39,10 @@ type LocalEngine struct {
 	// Rootless reports whether it runs rootless: started by a non-root
 	// user, under rootlesskit, with no process running as root.
 	Rootless bool
+	// Source says where the running buildkitd came from (the image and
+	// digest it was taken from, or the Go module it was built from); nil
+	// when not known. See [WithEngineImage].
+	Source *BinarySource
 }
 
 // localPaths are the files of the local engine.
@@ -93,6 +97,7 @@ func (p localPaths) info(pid int, running bool) *LocalEngine {
 		Root: p.root, ConfigFile: p.config, LogFile: p.log,
 		DiskBudget: configuredBudget(p.config),
 		Rootless:   running && runsRootless(pid),
+		Source:     runningSource(p, pid, running),
 	}
 }
 
@@ -150,15 +155,9 @@ func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 		return nil, err
 	}
 
-	bin, err := findBuildkitd(s, p)
+	bin, src, err := provideBuildkitd(ctx, s, p) // binary.go
 	if err != nil {
 		return nil, err
-	}
-	if bin == "" {
-		bin = p.binary
-		if err := buildBuildkitd(ctx, bin, s.log); err != nil {
-			return nil, err
-		}
 	}
 
 	// A previous engine may have died (kill -9): clear its socket, pid
@@ -204,7 +203,7 @@ func startLocal(ctx context.Context, s *settings) (*LocalEngine, error) {
 		return nil, fmt.Errorf("starting the local engine: %w\n%s", err, logTail(p.log, 15))
 	}
 	info := p.info(pid, true)
-	info.Binary = bin
+	info.Binary, info.Source = bin, src
 	info.Rootless = p.mode.rootless
 	return info, nil
 }

@@ -44,6 +44,7 @@ type settings struct {
 	mirrors          map[string][]string
 	insecure         []string
 	binary           string
+	engineImage      string // WithEngineImage (engineimage.go)
 	cacheFrom        []Cache
 	cacheTo          []Cache
 	caches           []Cache // WithCache: layers and volumes (cache.go)

@@ -81,6 +81,9 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		fmt.Fprintf(stdout, "engine ready at %s (pid %d, %s, %s)\n", le.Address, le.PID, localMode(le), time.Since(started).Round(time.Millisecond))
+		if le.Source != nil {
+			fmt.Fprintf(stdout, "binary: %s\n", le.Source)
+		}
 		if le.DiskBudget > 0 {
 			fmt.Fprintf(stdout, "disk budget: %s\n", bytesString(le.DiskBudget))
 		}
@@ -117,6 +120,9 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "address:  %s (%s)\n", st.Address, st.Origin)
 		if le, _ := engine.LocalStatus(ctx); le.Running && le.Address == st.Address {
 			fmt.Fprintf(stdout, "pid:      %d\nmode:     %s\nroot:     %s\nlog:      %s\n", le.PID, localMode(le), le.Root, le.LogFile)
+			if le.Source != nil {
+				fmt.Fprintf(stdout, "binary:   %s\n", le.Source)
+			}
 			if le.DiskBudget > 0 {
 				fmt.Fprintf(stdout, "budget:   %s of disk for the build cache\n", bytesString(le.DiskBudget))
 			}
