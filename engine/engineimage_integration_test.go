@@ -131,6 +131,7 @@ func TestEngineFirstStartFromImage(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, st.Source, "LocalStatus reads the record of the running binary")
 	assert.Equal(t, digest, st.Source.Digest)
+	assert.Equal(t, registry, st.Source.Registry)
 
 	e, err := Connect(ctx, Silent(), WithoutAutoStart())
 	require.NoError(t, err)

@@ -106,10 +106,6 @@ func pullEngineBinaries(ctx context.Context, s *settings, img engineImage, p loc
 	for _, h := range engineImageHosts(s, img) {
 		src, err := pullFrom(ctx, h, img, kc, p)
 		if err == nil {
-			src.Registry = h.repo.RegistryStr()
-			if src.Registry == name.DefaultRegistry {
-				src.Registry = "docker.io"
-			}
 			return src, nil
 		}
 		if ctx.Err() != nil {
@@ -172,7 +168,10 @@ func pullFrom(ctx context.Context, h registryHost, img engineImage, kc authn.Key
 	src := &BinarySource{
 		From: BinaryFromImage, Binary: p.binary, Version: version,
 		Image: img.String(), Digest: desc.Digest.String(), Manifest: manifest.String(), Platform: platform,
-		Time: time.Now().UTC().Truncate(time.Second),
+		Registry: h.repo.RegistryStr(), Time: time.Now().UTC().Truncate(time.Second),
+	}
+	if src.Registry == name.DefaultRegistry {
+		src.Registry = "docker.io"
 	}
 	// buildctl first: the record and buildkitd, which a later start looks
 	// for, come last.

@@ -3,6 +3,7 @@ package untar_test
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ type eofReader struct {
 
 func (e *eofReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		e.eof = true
 	}
 	return n, err

@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseEngineImage(t *testing.T) {
+	t.Parallel()
+	d := "sha256:" + strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		ref, want, pinned string
+	}{
+		{"moby/buildkit:v0.34.2", "docker.io/moby/buildkit:v0.34.2", ""},
+		{"docker.io/moby/buildkit:v0.34.2", "docker.io/moby/buildkit:v0.34.2", ""},
+		{"moby/buildkit@" + d, "docker.io/moby/buildkit@" + d, d},
+		{"moby/buildkit:v0.34.2@" + d, "docker.io/moby/buildkit@" + d, d},
+		{"registry.example.com:5000/tools/buildkit:v0.34.2", "registry.example.com:5000/tools/buildkit:v0.34.2", ""},
+	} {
+		img, err := parseEngineImage(tc.ref, "test")
+		require.NoError(t, err, tc.ref)
+		assert.Equal(t, tc.want, img.String(), tc.ref)
+		assert.Equal(t, tc.pinned, img.pinned, tc.ref)
+	}
+	for _, bad := range []string{"", " ", "Moby/BuildKit:v1", "moby/buildkit@sha256:abc", "moby/buildkit:v 1"} {
+		_, err := parseEngineImage(bad, "LADING_ENGINE_IMAGE")
+		require.Error(t, err, "%q", bad)
+		assert.Contains(t, err.Error(), "LADING_ENGINE_IMAGE: engine image")
+		assert.Contains(t, err.Error(), "moby/buildkit@sha256:<64 hex digits>", "the error shows a good reference")
+	}
+}
+
+func TestWithEngineImageBadReference(t *testing.T) {
+	t.Parallel()
+	_, err := applyOptions(atStartLocal, []Option{WithEngineImage("moby/buildkit@sha256:abc")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "engine.WithEngineImage: engine image")
+	_, err = applyOptions(atWith, []Option{WithEngineImage("moby/buildkit:v0.34.2")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "engine.WithEngineImage has no effect in Engine.With")
+}
+
+func TestEngineImageHosts(t *testing.T) {
+	t.Parallel()
+	s := defaultSettings()
+	s.mirrors = map[string][]string{"docker.io": {"mirror.corp:5000", "http://plain.corp/dockerhub/"}}
+	s.insecure = []string{"plain.corp", "own.corp:5000"}
+	img, err := parseEngineImage("moby/buildkit:v0.34.2", "test")
+	require.NoError(t, err)
+	var got []string
+	for _, h := range engineImageHosts(&s, img) {
+		got = append(got, h.label+" -> "+h.repo.Scheme()+"://"+img.in(h.repo).Name())
+	}
+	assert.Equal(t, []string{
+		"mirror.corp:5000 (mirror of docker.io) -> https://mirror.corp:5000/moby/buildkit:v0.34.2",
+		"plain.corp/dockerhub (mirror of docker.io) -> http://plain.corp/dockerhub/moby/buildkit:v0.34.2",
+		"docker.io -> https://index.docker.io/moby/buildkit:v0.34.2",
+	}, got, "the mirrors in order, then the registry itself")
+
+	own, err := parseEngineImage("own.corp:5000/buildkit@sha256:"+strings.Repeat("0", 64), "test")
+	require.NoError(t, err)
+	hosts := engineImageHosts(&s, own)
+	require.Len(t, hosts, 1)
+	assert.Equal(t, "own.corp:5000 (no mirror set)", hosts[0].label)
+	assert.Equal(t, "http", hosts[0].repo.Scheme(), "an insecure registry is reached over HTTP")
+}
+
+func TestUsableCache(t *testing.T) {
+	t.Parallel()
+	v := buildkitVersion()
+	d := "sha256:" + strings.Repeat("1", 64)
+	tagged, err := parseEngineImage(defaultEngineImage(), "the default")
+	require.NoError(t, err)
+	explicitTag := tagged
+	explicitTag.explicit = true
+	explicitPin, err := parseEngineImage("moby/buildkit@"+d, "test")
+	require.NoError(t, err)
+	explicitPin.explicit = true
+	otherPin, err := parseEngineImage("moby/buildkit@sha256:"+strings.Repeat("2", 64), "test")
+	require.NoError(t, err)
+	otherPin.explicit = true
+	fromImage := &BinarySource{From: BinaryFromImage, Version: v, Image: "docker.io/moby/buildkit:" + v, Digest: d}
+	for _, tc := range []struct {
+		name  string
+		rec   *BinarySource
+		img   engineImage
+		ok    bool
+		stale string
+	}{
+		{"no record, default image", nil, tagged, true, ""},
+		{"no record, image set", nil, explicitTag, false, "unknown origin"},
+		{"other version", &BinarySource{From: BinaryFromModule, Version: "v0.1.0"}, tagged, false, "cached buildkitd v0.1.0"},
+		{"module build, default image", &BinarySource{From: BinaryFromModule, Version: v}, tagged, true, ""},
+		{"module build, image set", &BinarySource{From: BinaryFromModule, Version: v}, explicitTag, false, "built from the Go module"},
+		{"same image", fromImage, explicitTag, true, ""},
+		{"pinned digest taken by tag", fromImage, explicitPin, true, ""},
+		{"another pinned digest", fromImage, otherPin, false, "from image docker.io/moby/buildkit:" + v},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := localPaths{binary: filepath.Join(t.TempDir(), "buildkitd")}
+			require.NoError(t, os.WriteFile(p.binary, []byte("#!/bin/sh\n"), 0o755))
+			if tc.rec != nil {
+				require.NoError(t, writeSource(p.binary, tc.rec))
+			}
+			ok, _, stale := usableCache(p, tc.img)
+			assert.Equal(t, tc.ok, ok)
+			if tc.stale == "" {
+				assert.Empty(t, stale)
+			} else {
+				assert.Contains(t, stale, tc.stale)
+			}
+		})
+	}
+}
+
+// fakeBinary is a script that prints BuildKit's version line for version.
+func fakeBinary(name, version string) string {
+	return "#!/bin/sh\necho '" + name + " github.com/moby/buildkit " + version + " 0123abcd'\n"
+}
+
+// layer is an image layer holding files (path -> content).
+func layer(t *testing.T, files map[string]string) v1.Layer {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for name, content := range files {
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(content))}))
+		_, err := tw.Write([]byte(content))
+		require.NoError(t, err)
+	}
+	require.NoError(t, tw.Close())
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b.Bytes())), nil })
+	require.NoError(t, err)
+	return l
+}
+
+// image is an image for platform with the given layers, bottom first.
+func image(t *testing.T, platform string, layers ...v1.Layer) v1.Image {
+	t.Helper()
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	require.NoError(t, err)
+	cf, err := img.ConfigFile()
+	require.NoError(t, err)
+	p, err := platforms.Parse(platform)
+	require.NoError(t, err)
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
+	img, err = mutate.ConfigFile(img, cf)
+	require.NoError(t, err)
+	return img
+}
+
+// TestPullEngineBinaries pulls from an in-memory registry: it takes the
+// host's platform from an index, the highest layer's copy of a file,
+// honours whiteouts, and checks the version each binary reports.
+func TestPullEngineBinaries(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	v := buildkitVersion()
+	hostPlatform := platforms.Format(platforms.Normalize(platforms.DefaultSpec()))
+	otherPlatform := map[bool]string{true: "linux/arm64", false: "linux/amd64"}[strings.HasSuffix(hostPlatform, "amd64")]
+	good := map[string]string{"usr/bin/buildkitd": fakeBinary("buildkitd", v), "./usr/bin/buildctl": fakeBinary("buildctl", v)}
+
+	push := func(tag string, img v1.Image) {
+		ref, err := name.ParseReference(host + "/moby/buildkit:" + tag)
+		require.NoError(t, err)
+		require.NoError(t, remote.Write(ref, img))
+	}
+	// An index with another platform first, whose buildkitd is the wrong
+	// version: picking it fails the version check.
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: image(t, otherPlatform, layer(t, map[string]string{
+			"usr/bin/buildkitd": fakeBinary("buildkitd", "v0.0.1"), "usr/bin/buildctl": fakeBinary("buildctl", "v0.0.1")})),
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: strings.TrimPrefix(otherPlatform, "linux/")}}},
+		mutate.IndexAddendum{Add: image(t, hostPlatform,
+			layer(t, map[string]string{"usr/bin/buildkitd": fakeBinary("buildkitd", "v0.0.2")}), // overridden above
+			layer(t, good)),
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: strings.TrimPrefix(hostPlatform, "linux/")}}},
+	)
+	ref, err := name.ParseReference(host + "/moby/buildkit:index")
+	require.NoError(t, err)
+	require.NoError(t, remote.WriteIndex(ref, idx))
+	push("whiteout", image(t, hostPlatform, layer(t, good), layer(t, map[string]string{"usr/bin/.wh.buildkitd": ""})))
+	push("opaque", image(t, hostPlatform, layer(t, good), layer(t, map[string]string{"usr/bin/.wh..wh..opq": "", "usr/bin/buildctl": fakeBinary("buildctl", v)})))
+	push("old", image(t, hostPlatform, layer(t, map[string]string{
+		"usr/bin/buildkitd": fakeBinary("buildkitd", "v0.33.1"), "usr/bin/buildctl": fakeBinary("buildctl", "v0.33.1")})))
+	push("other-platform", image(t, otherPlatform, layer(t, good)))
+	push("no-buildctl", image(t, hostPlatform, layer(t, map[string]string{"usr/bin/buildkitd": fakeBinary("buildkitd", v)})))
+	push("not-buildkit", image(t, hostPlatform, layer(t, map[string]string{
+		"usr/bin/buildkitd": "#!/bin/sh\necho hello\n", "usr/bin/buildctl": fakeBinary("buildctl", v)})))
+
+	for _, tc := range []struct {
+		tag, want string
+	}{
+		{"index", ""},
+		{"whiteout", "the image has no /usr/bin/buildkitd"},
+		{"opaque", "the image has no /usr/bin/buildkitd"},
+		{"old", "its /usr/bin/buildkitd reports version v0.33.1, and lading needs " + v},
+		{"other-platform", "the image is for " + otherPlatform},
+		{"no-buildctl", "the image has no /usr/bin/buildctl"},
+		{"not-buildkit", "not BuildKit's version line"},
+	} {
+		t.Run(tc.tag, func(t *testing.T) {
+			t.Parallel()
+			s := defaultSettings()
+			s.log = nil
+			s.dockerConfig = t.TempDir()
+			img, err := parseEngineImage(host+"/moby/buildkit:"+tc.tag, "test")
+			require.NoError(t, err)
+			p := localPaths{binary: filepath.Join(t.TempDir(), "bin", "buildkitd")}
+			src, err := pullEngineBinaries(t.Context(), &s, img, p)
+			if tc.want != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.want)
+				assert.Contains(t, err.Error(), "engine image "+host+"/moby/buildkit:"+tc.tag+" (test): "+host+" (no mirror set)")
+				assert.NoFileExists(t, p.binary)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, hostPlatform, src.Platform)
+			assert.Equal(t, v, src.Version)
+			assert.Equal(t, host, src.Registry)
+			d, err := idx.Digest()
+			require.NoError(t, err)
+			assert.Equal(t, d.String(), src.Digest)
+			assert.Equal(t, src, readSource(p.binary))
+			got, err := os.ReadFile(p.binary)
+			require.NoError(t, err)
+			assert.Equal(t, good["usr/bin/buildkitd"], string(got), "the highest layer's copy")
+			assert.FileExists(t, filepath.Join(filepath.Dir(p.binary), "buildctl"))
+		})
+	}
+}
