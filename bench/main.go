@@ -59,6 +59,7 @@ var metrics = []metric{
 	{"service-start", runServiceStart},
 	{"bundle", runBundle},
 	{"rootless", runRootless},
+	{"engine-first-start", runFirstStart},
 }
 
 func metricNames() []string {
