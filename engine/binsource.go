@@ -69,7 +69,11 @@ func (b *BinarySource) String() string {
 		if b.Registry != "" {
 			via = ", via " + b.Registry
 		}
-		return fmt.Sprintf("%s (buildkitd %s) from image %s@%s (%s%s)", b.Binary, b.Version, b.Image, b.Digest, b.Platform, via)
+		ref := b.Image
+		if !strings.Contains(ref, "@") {
+			ref += "@" + b.Digest
+		}
+		return fmt.Sprintf("%s (buildkitd %s) from image %s (%s%s)", b.Binary, b.Version, ref, b.Platform, via)
 	case BinaryFromModule:
 		return fmt.Sprintf("%s (buildkitd %s) built from the Go module %s@%s", b.Binary, b.Version, buildkitModule, b.Version)
 	case BinaryFromPath:

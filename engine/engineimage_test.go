@@ -251,3 +251,24 @@ func TestPullEngineBinaries(t *testing.T) {
 		})
 	}
 }
+
+func TestBinarySourceString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		src  *BinarySource
+		want string
+	}{
+		{&BinarySource{From: BinaryFromImage, Binary: "/c/bin/buildkitd", Version: "v0.34.2", Image: "docker.io/moby/buildkit:v0.34.2",
+			Digest: "sha256:aa", Platform: "linux/amd64", Registry: "127.0.0.1:5000"},
+			"/c/bin/buildkitd (buildkitd v0.34.2) from image docker.io/moby/buildkit:v0.34.2@sha256:aa (linux/amd64, via 127.0.0.1:5000)"},
+		{&BinarySource{From: BinaryFromImage, Binary: "/c/bin/buildkitd", Version: "v0.34.2", Image: "docker.io/moby/buildkit@sha256:aa",
+			Digest: "sha256:aa", Platform: "linux/amd64"},
+			"/c/bin/buildkitd (buildkitd v0.34.2) from image docker.io/moby/buildkit@sha256:aa (linux/amd64)"},
+		{&BinarySource{From: BinaryFromModule, Binary: "/c/bin/buildkitd", Version: "v0.34.2"},
+			"/c/bin/buildkitd (buildkitd v0.34.2) built from the Go module github.com/moby/buildkit@v0.34.2"},
+		{&BinarySource{From: BinaryFromPath, Binary: "/usr/bin/buildkitd"}, "/usr/bin/buildkitd (found on PATH)"},
+		{nil, "unknown"},
+	} {
+		assert.Equal(t, tc.want, tc.src.String())
+	}
+}

@@ -114,11 +114,12 @@ func LocalStatus(ctx context.Context) (*LocalEngine, error) {
 
 // StartLocal starts the local engine unless it already runs, and returns it
 // once it answers. The buildkitd binary is found on PATH or in lading's
-// cache, or built once from source. Options for registry mirrors and
-// insecure registries go into its buildkitd.toml. It takes the local
-// engine options ([WithRegistryMirror], [WithInsecureRegistry],
-// [WithBuildkitd], [WithLogOutput], [Silent]); any other option is an
-// error naming it and where it belongs.
+// cache, or taken once from the engine image ([WithEngineImage]), or built
+// once from source when no registry serves it. Options for registry
+// mirrors and insecure registries go into its buildkitd.toml. It takes the
+// local engine options ([WithRegistryMirror], [WithInsecureRegistry],
+// [WithBuildkitd], [WithEngineImage], [WithLogOutput], [Silent]); any
+// other option is an error naming it and where it belongs.
 func StartLocal(ctx context.Context, opts ...Option) (*LocalEngine, error) {
 	s, err := applyOptions(atStartLocal, opts)
 	if err != nil {

@@ -226,8 +226,9 @@ func WithInsecureRegistry(hosts ...string) Option {
 
 // WithBuildkitd sets the buildkitd binary used to start the local engine;
 // the default is buildkitd on PATH, then $XDG_CACHE_HOME/lading/bin/buildkitd,
-// else one built from source with the Go toolchain. For Connect and
-// StartLocal.
+// else one taken from the engine image ([WithEngineImage]) or, when no
+// registry serves it, built from source with the Go toolchain. For Connect
+// and StartLocal.
 func WithBuildkitd(path string) Option {
 	return func(s *settings) {
 		s.only("WithBuildkitd", forLocal, "it selects the binary that starts the local engine")
