@@ -21,6 +21,7 @@ var (
 	localOptions = map[string]Option{
 		"WithRegistryMirror": WithRegistryMirror("docker.io", "mirror.example.com"),
 		"WithBuildkitd":      WithBuildkitd("/usr/local/bin/buildkitd"),
+		"WithEngineImage":    WithEngineImage("moby/buildkit:v0.34.2"),
 		"WithLogOutput":      WithLogOutput(io.Discard),
 		"Silent":             Silent(),
 	}
