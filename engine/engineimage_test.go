@@ -168,11 +168,21 @@ func image(t *testing.T, platform string, layers ...v1.Layer) v1.Image {
 	return img
 }
 
-// TestPullEngineBinaries pulls from an in-memory registry: it takes the
-// host's platform from an index, the highest layer's copy of a file,
-// honours whiteouts, and checks the version each binary reports.
-func TestPullEngineBinaries(t *testing.T) {
-	t.Parallel()
+// testImages is an in-memory registry holding moby/buildkit images whose
+// binaries are scripts that print a version line: "index" (an index with
+// another platform first, whose binaries are of the wrong version, and the
+// host's, whose buildkitd is overridden by a higher layer), and images
+// that are wrong in one way each.
+type testImages struct {
+	host         string // host:port of the registry
+	index        v1.Hash
+	good         map[string]string
+	hostPlatform string
+	other        string // the other platform
+}
+
+func newTestImages(t *testing.T) testImages {
+	t.Helper()
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
@@ -209,6 +219,18 @@ func TestPullEngineBinaries(t *testing.T) {
 	push("not-buildkit", image(t, hostPlatform, layer(t, map[string]string{
 		"usr/bin/buildkitd": "#!/bin/sh\necho hello\n", "usr/bin/buildctl": fakeBinary("buildctl", v)})))
 
+	d, err := idx.Digest()
+	require.NoError(t, err)
+	return testImages{host: host, index: d, good: good, hostPlatform: hostPlatform, other: otherPlatform}
+}
+
+// TestPullEngineBinaries pulls from an in-memory registry: it takes the
+// host's platform from an index, the highest layer's copy of a file,
+// honours whiteouts, and checks the version each binary reports.
+func TestPullEngineBinaries(t *testing.T) {
+	t.Parallel()
+	ti := newTestImages(t)
+	host, v, hostPlatform, otherPlatform, good := ti.host, buildkitVersion(), ti.hostPlatform, ti.other, ti.good
 	for _, tc := range []struct {
 		tag, want string
 	}{
@@ -240,9 +262,7 @@ func TestPullEngineBinaries(t *testing.T) {
 			assert.Equal(t, hostPlatform, src.Platform)
 			assert.Equal(t, v, src.Version)
 			assert.Equal(t, host, src.Registry)
-			d, err := idx.Digest()
-			require.NoError(t, err)
-			assert.Equal(t, d.String(), src.Digest)
+			assert.Equal(t, ti.index.String(), src.Digest)
 			assert.Equal(t, src, readSource(p.binary))
 			got, err := os.ReadFile(p.binary)
 			require.NoError(t, err)
@@ -271,4 +291,54 @@ func TestBinarySourceString(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, tc.src.String())
 	}
+}
+
+// TestProvideBuildkitdOrder walks provideBuildkitd's order with the
+// in-memory registry: buildkitd on PATH wins unless an image is set; an
+// image set is pulled once and then served from the cache, also for a pin
+// of the digest it resolved to; an image that fails falls back to the
+// build, whose error then carries both reasons.
+func TestProvideBuildkitdOrder(t *testing.T) {
+	ti := newTestImages(t)
+	onPath := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(onPath, "buildkitd"), []byte(fakeBinary("buildkitd", "v0.0.9")), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(onPath, "go"), []byte("#!/bin/sh\necho 'fake go: no module proxy' >&2\nexit 1\n"), 0o755))
+	t.Setenv("PATH", onPath+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("LADING_ENGINE_IMAGE", "")
+	p := localPaths{binary: filepath.Join(t.TempDir(), "bin", "buildkitd")}
+	start := func(image string) (string, *BinarySource, string, error) {
+		var log logBuffer
+		s := defaultSettings()
+		s.log, s.dockerConfig, s.engineImage, s.binary = &log, t.TempDir(), image, ""
+		bin, src, err := provideBuildkitd(t.Context(), &s, p)
+		return bin, src, log.String(), err
+	}
+
+	bin, src, _, err := start("")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(onPath, "buildkitd"), bin)
+	assert.Equal(t, BinaryFromPath, src.From)
+
+	tagged := ti.host + "/moby/buildkit:index"
+	bin, src, log, err := start(tagged)
+	require.NoError(t, err)
+	assert.Equal(t, p.binary, bin, "an image set: PATH is not used")
+	assert.Equal(t, BinaryFromImage, src.From)
+	assert.Contains(t, log, "from image "+tagged)
+
+	for _, image := range []string{tagged, ti.host + "/moby/buildkit@" + ti.index.String()} {
+		_, src, log, err = start(image)
+		require.NoError(t, err)
+		assert.Equal(t, ti.index.String(), src.Digest, image)
+		assert.Empty(t, log, "%s: served from the cache", image)
+	}
+
+	_, _, log, err = start(ti.host + "/moby/buildkit:old")
+	require.Error(t, err)
+	assert.Contains(t, log, "reports version v0.33.1")
+	assert.Contains(t, log, "replacing the cached buildkitd from")
+	assert.Contains(t, log, "building buildkitd "+buildkitVersion()+" from the Go module")
+	assert.Contains(t, err.Error(), "fake go: no module proxy")
+	assert.Contains(t, err.Error(), "reports version v0.33.1", "the error carries the image's reason too")
+	assert.Contains(t, err.Error(), "engine.WithRegistryMirror or LADING_REGISTRY_MIRROR")
 }
