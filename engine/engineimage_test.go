@@ -3,8 +3,10 @@ package engine
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/base64"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -341,4 +344,66 @@ func TestProvideBuildkitdOrder(t *testing.T) {
 	assert.Contains(t, err.Error(), "fake go: no module proxy")
 	assert.Contains(t, err.Error(), "reports version v0.33.1", "the error carries the image's reason too")
 	assert.Contains(t, err.Error(), "engine.WithRegistryMirror or LADING_REGISTRY_MIRROR")
+}
+
+// The engine image is pulled with the Docker config's credentials for the
+// registry, and they never show in errors, logs or the record.
+func TestEngineImageCredentials(t *testing.T) {
+	t.Parallel()
+	const sentinel = "s3ntinel-pw-7f3a"
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, pw, ok := r.BasicAuth(); !ok || u != "ci" || pw != sentinel {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	v := buildkitVersion()
+	ref, err := name.ParseReference(host + "/moby/buildkit:" + v)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref, image(t, platforms.Format(platforms.Normalize(platforms.DefaultSpec())),
+		layer(t, map[string]string{"usr/bin/buildkitd": fakeBinary("buildkitd", v), "usr/bin/buildctl": fakeBinary("buildctl", v)})),
+		remote.WithAuth(&authn.Basic{Username: "ci", Password: sentinel})))
+
+	withCreds := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte("ci:" + sentinel))
+	require.NoError(t, os.WriteFile(filepath.Join(withCreds, "config.json"),
+		[]byte(`{"auths":{"`+host+`":{"auth":"`+auth+`"}}}`), 0o600))
+
+	pull := func(t *testing.T, ref, dockerConfig string) (*BinarySource, localPaths, error) {
+		s := defaultSettings()
+		s.log, s.dockerConfig = nil, dockerConfig
+		img, err := parseEngineImage(ref, "test")
+		require.NoError(t, err)
+		p := localPaths{binary: filepath.Join(t.TempDir(), "bin", "buildkitd")}
+		src, err := pullEngineBinaries(t.Context(), &s, img, p)
+		return src, p, err
+	}
+	t.Run("with the Docker config's credentials", func(t *testing.T) {
+		t.Parallel()
+		src, p, err := pull(t, host+"/moby/buildkit:"+v, withCreds)
+		require.NoError(t, err)
+		rec, err := os.ReadFile(sourceFile(p.binary))
+		require.NoError(t, err)
+		assert.NotContains(t, string(rec), sentinel)
+		assert.NotContains(t, src.String(), sentinel)
+	})
+	t.Run("without credentials", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := pull(t, host+"/moby/buildkit:"+v, t.TempDir())
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "UNAUTHORIZED")
+	})
+	t.Run("a missing tag, with credentials", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := pull(t, host+"/moby/buildkit:nope", withCreds)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "MANIFEST_UNKNOWN")
+		assert.NotContains(t, err.Error(), sentinel)
+		assert.NotContains(t, err.Error(), auth)
+	})
 }
