@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/containerd/platforms"
@@ -176,17 +177,32 @@ func image(t *testing.T, platform string, layers ...v1.Layer) v1.Image {
 // another platform first, whose binaries are of the wrong version, and the
 // host's, whose buildkitd is overridden by a higher layer), and images
 // that are wrong in one way each.
+// "tampered" is served with another layer's bytes in place of its own.
 type testImages struct {
 	host         string // host:port of the registry
 	index        v1.Hash
+	lower        v1.Hash // the host image's lower layer in index, never needed
 	good         map[string]string
 	hostPlatform string
-	other        string // the other platform
+	other        string    // the other platform
+	fetched      *sync.Map // blob digests the registry served
 }
 
 func newTestImages(t *testing.T) testImages {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	fetched := &sync.Map{}
+	tamper := map[string][]byte{} // written before the server serves pulls
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, dg, ok := strings.Cut(r.URL.Path, "/blobs/"); ok && r.Method == http.MethodGet {
+			fetched.Store(dg, true)
+			if b, ok := tamper[dg]; ok {
+				_, _ = w.Write(b)
+				return
+			}
+		}
+		reg.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	v := buildkitVersion()
@@ -199,15 +215,16 @@ func newTestImages(t *testing.T) testImages {
 		require.NoError(t, err)
 		require.NoError(t, remote.Write(ref, img))
 	}
+	lower := layer(t, map[string]string{"usr/bin/buildkitd": fakeBinary("buildkitd", "v0.0.2")}) // overridden above
+	lowerDigest, err := lower.Digest()
+	require.NoError(t, err)
 	// An index with another platform first, whose buildkitd is the wrong
 	// version: picking it fails the version check.
 	idx := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: image(t, otherPlatform, layer(t, map[string]string{
 			"usr/bin/buildkitd": fakeBinary("buildkitd", "v0.0.1"), "usr/bin/buildctl": fakeBinary("buildctl", "v0.0.1")})),
 			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: strings.TrimPrefix(otherPlatform, "linux/")}}},
-		mutate.IndexAddendum{Add: image(t, hostPlatform,
-			layer(t, map[string]string{"usr/bin/buildkitd": fakeBinary("buildkitd", "v0.0.2")}), // overridden above
-			layer(t, good)),
+		mutate.IndexAddendum{Add: image(t, hostPlatform, lower, layer(t, good)),
 			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: strings.TrimPrefix(hostPlatform, "linux/")}}},
 	)
 	ref, err := name.ParseReference(host + "/moby/buildkit:index")
@@ -222,9 +239,23 @@ func newTestImages(t *testing.T) testImages {
 	push("not-buildkit", image(t, hostPlatform, layer(t, map[string]string{
 		"usr/bin/buildkitd": "#!/bin/sh\necho hello\n", "usr/bin/buildctl": fakeBinary("buildctl", v)})))
 
+	// The registry serves the layer with one byte of its gzip header's
+	// MTIME changed: the same size and the same files once decompressed,
+	// but another digest, which only the digest check sees.
+	real := layer(t, map[string]string{"usr/bin/buildkitd": fakeBinary("buildkitd", v), "usr/bin/buildctl": fakeBinary("buildctl", v), "etc/tampered": "1"})
+	push("tampered", image(t, hostPlatform, real))
+	realDigest, err := real.Digest()
+	require.NoError(t, err)
+	rc, err := real.Compressed()
+	require.NoError(t, err)
+	bad, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	bad[4] ^= 0xff
+	tamper[realDigest.String()] = bad
+
 	d, err := idx.Digest()
 	require.NoError(t, err)
-	return testImages{host: host, index: d, good: good, hostPlatform: hostPlatform, other: otherPlatform}
+	return testImages{host: host, index: d, lower: lowerDigest, good: good, hostPlatform: hostPlatform, other: otherPlatform, fetched: fetched}
 }
 
 // TestPullEngineBinaries pulls from an in-memory registry: it takes the
@@ -244,6 +275,7 @@ func TestPullEngineBinaries(t *testing.T) {
 		{"other-platform", "the image is for " + otherPlatform},
 		{"no-buildctl", "the image has no /usr/bin/buildctl"},
 		{"not-buildkit", "not BuildKit's version line"},
+		{"tampered", "layer 1: error verifying sha256 checksum"},
 	} {
 		t.Run(tc.tag, func(t *testing.T) {
 			t.Parallel()
@@ -256,6 +288,7 @@ func TestPullEngineBinaries(t *testing.T) {
 			src, err := pullEngineBinaries(t.Context(), &s, img, p)
 			if tc.want != "" {
 				require.Error(t, err)
+				t.Log(err)
 				assert.Contains(t, err.Error(), tc.want)
 				assert.Contains(t, err.Error(), "engine image "+host+"/moby/buildkit:"+tc.tag+" (test): "+host+" (no mirror set)")
 				assert.NoFileExists(t, p.binary)
@@ -270,6 +303,8 @@ func TestPullEngineBinaries(t *testing.T) {
 			got, err := os.ReadFile(p.binary)
 			require.NoError(t, err)
 			assert.Equal(t, good["usr/bin/buildkitd"], string(got), "the highest layer's copy")
+			_, ok := ti.fetched.Load(ti.lower.String())
+			assert.False(t, ok, "a layer below the binaries is not downloaded")
 			assert.FileExists(t, filepath.Join(filepath.Dir(p.binary), "buildctl"))
 		})
 	}
