@@ -105,7 +105,7 @@ func provideBuildkitd(ctx context.Context, s *settings, p localPaths) (string, *
 	os.Remove(p.binary)
 	os.Remove(sourceFile(p.binary))
 	why := fmt.Sprintf("no registry served a usable engine image (%v)%s", imgErr, stale)
-	if err := buildBuildkitd(ctx, p.binary, s.log, why); err != nil {
+	if err := buildBuildkitd(ctx, p.binary, s.log, why, img.String()); err != nil {
 		return "", nil, fmt.Errorf("%w\n(first, %s; a registry mirror that serves %s makes the first start take seconds: engine.WithRegistryMirror or LADING_REGISTRY_MIRROR)",
 			err, why, img)
 	}
@@ -170,8 +170,9 @@ func logf(s *settings, format string, args ...any) {
 // buildBuildkitd builds buildkitd at the pinned version into dest with the
 // Go toolchain, from a temporary module (go install pkg@version refuses
 // BuildKit because its go.mod has exclude directives). why says why it
-// builds, on the one line logged to logw. The caller holds dest's lock.
-func buildBuildkitd(ctx context.Context, dest string, logw io.Writer, why string) error {
+// builds, on the one line logged to logw, which also names the image a
+// mirror should serve. The caller holds dest's lock.
+func buildBuildkitd(ctx context.Context, dest string, logw io.Writer, why, image string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return errors.New("no buildkitd binary found and no Go toolchain to build one: " +
@@ -179,7 +180,8 @@ func buildBuildkitd(ctx context.Context, dest string, logw io.Writer, why string
 	}
 	version := buildkitVersion()
 	if logw != nil {
-		fmt.Fprintf(logw, "lading: %s: building buildkitd %s from the Go module with %s (first run only, a few minutes)\n", why, version, goBin)
+		fmt.Fprintf(logw, "lading: %s: building buildkitd %s from the Go module with %s (first run only, a few minutes; "+
+			"a registry mirror that serves %s makes it seconds: engine.WithRegistryMirror or LADING_REGISTRY_MIRROR)\n", why, version, goBin, image)
 	}
 	dir, err := os.MkdirTemp("", "lading-buildkitd-")
 	if err != nil {

@@ -277,6 +277,7 @@ func TestEngineImageUnreachableFallsBackToModuleBuild(t *testing.T) {
 		"docker.io/moby/buildkit:" + buildkitVersion(),
 		dead + " (mirror of docker.io)",
 		"building buildkitd " + buildkitVersion() + " from the Go module",
+		"a registry mirror that serves docker.io/moby/buildkit:" + buildkitVersion() + " makes it seconds",
 	} {
 		assert.Contains(t, lines[0], w)
 	}
