@@ -40,7 +40,7 @@ GOTEST := go test -race -count=1
 # QUICK_BENCH are the bench groups `make test` smoke-runs. runner, attest and
 # service-start build cold on fresh engines (minutes each): run them with
 # `go run ./bench -only GROUP -check`.
-QUICK_BENCH := compile,build,context,start,parallel,process,report,explain,guard,bundle
+QUICK_BENCH := compile,build,context,start,parallel,process,report,explain,guard,bundle,engine-first-start
 
 .PHONY: run test lint test-oldest unit testenv-up testenv-down testenv-status testenv-check bench
 
@@ -63,7 +63,7 @@ test: testenv-up
 	@$(ENV) && \
 	echo "== go test ./... against BuildKit $$LADING_TEST_BUILDKIT_VERSION (BUILDKIT_HOST=$$BUILDKIT_HOST LADING_TEST_REGISTRY=$$LADING_TEST_REGISTRY)" && \
 	$(GOTEST) -timeout 45m ./...
-	@echo "== timing budgets, without the race detector" && go test -count=1 -run 'IsFast$$' ./...
+	@$(ENV) && echo "== timing budgets, without the race detector" && go test -count=1 -run 'IsFast$$' ./...
 	@$(MAKE) --no-print-directory test-oldest-run
 	@$(ENV) && echo "== benchmarks, quick smoke run (no target check: small sizes are noisy)" && \
 	go run ./bench -quick -only $(QUICK_BENCH)
