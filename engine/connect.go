@@ -51,6 +51,7 @@ type Engine struct {
 	addr   string
 	origin Origin
 	s      settings
+	fleet  *fleet // several engines behind this one (fleet.go); nil for one engine
 }
 
 // Connect returns an engine, trying in order: the address given with
@@ -65,6 +66,9 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 	}
 	if _, err := progressMode(s.progress); err != nil {
 		return nil, err
+	}
+	if eng, ok, err := connectFleet(ctx, &s); ok { // fleet.go: WithFleet, LADING_FLEET
+		return eng, err
 	}
 	var (
 		addr   string
@@ -182,6 +186,9 @@ func (e *Engine) Origin() Origin {
 func (e *Engine) Close() error {
 	if e == nil || e.c == nil {
 		return errZeroEngine
+	}
+	if e.fleet != nil {
+		return e.fleet.close() // fleet.go
 	}
 	forgetVersion(e.c) // capability.go
 	return e.c.Close()

@@ -57,6 +57,7 @@ type settings struct {
 	disk             string
 	explain          explainSettings
 	guard            guardSettings
+	fleet            fleetSettings
 	interactive      bool  // a shell at a failed step (debug.go)
 	at               place // where the options are being applied
 	err              error // a bad or misplaced option, reported by Connect and builds

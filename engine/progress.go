@@ -138,6 +138,9 @@ type Summary struct {
 	// nothing changed since the last successful one ([WithSkipUnchanged]):
 	// the reason. Steps is then empty.
 	Skipped string
+	// Route says which engine of a fleet ran the build, and whether it
+	// moved there from one that went away ([WithFleet]); nil otherwise.
+	Route *Route
 }
 
 // StepSummary is one step of a [Summary].
@@ -184,6 +187,9 @@ func (s Summary) String() string {
 		if st.Why != "" {
 			fmt.Fprintf(&b, "  %15s why: %s\n", "", st.Why)
 		}
+	}
+	if s.Route != nil {
+		fmt.Fprintf(&b, "  %s\n", s.Route)
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "  warning: %s\n", w)

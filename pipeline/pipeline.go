@@ -215,7 +215,7 @@ func (p *Pipeline) execute(ctx context.Context, eng *engine.Engine, plan []strin
 				return
 			}
 			r.start = time.Now()
-			r.err = runTarget(ctx, t, eng)
+			r.err = runTarget(ctx, t, eng.With(engine.WithFleetKey(p.name+"/"+t.name))) // a fleet routes by target
 			r.duration = time.Since(r.start)
 			if r.err != nil {
 				cancel()
