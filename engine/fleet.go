@@ -254,3 +254,19 @@ func (e *Engine) on(m *member) *Engine {
 	c.c, c.addr, c.origin, c.fleet = m.c, m.addr, e.fleet.origin, nil
 	return &c
 }
+
+// RouteFor returns the address of the engine that a build with the given
+// key ([WithFleetKey]) goes to now: the first engine of the key's order
+// that is not known to be down. On an Engine that is not a fleet it is
+// [Engine.Address]; it is "" when no engine of the fleet answers.
+func (e *Engine) RouteFor(key string) string {
+	if e == nil || e.fleet == nil {
+		return e.Address()
+	}
+	for _, m := range e.fleet.order(key) {
+		if m.state() == nil {
+			return m.addr
+		}
+	}
+	return ""
+}
