@@ -68,7 +68,9 @@ func startDaemons(t *testing.T, env testenv.Env, n int) []*daemon {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
-		wg.Go(func() { ds[i], errs[i] = startDaemon(t.Context(), bin, filepath.Join(dir, fmt.Sprint(i)), env.Registry) })
+		wg.Go(func() {
+			ds[i], errs[i] = startDaemon(t.Context(), bin, filepath.Join(dir, fmt.Sprint(i)), env.Registry)
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
