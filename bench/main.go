@@ -60,6 +60,7 @@ var metrics = []metric{
 	{"bundle", runBundle},
 	{"rootless", runRootless},
 	{"engine-first-start", runFirstStart},
+	{"fleet-route", runFleetRoute},
 }
 
 func metricNames() []string {

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/testenv"
+	"github.com/ladingbuild/lading/sdk"
+)
+
+func TestFleetOptionErrors(t *testing.T) {
+	dead := "unix://" + t.TempDir() + "/dead.sock"
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		env  string
+		want string
+	}{
+		{"address and fleet", []Option{WithAddress(dead), WithFleet(dead)}, "", "WithAddress and engine.WithFleet were both given"},
+		{"empty fleet", []Option{WithFleet()}, "", "WithFleet was given no address"},
+		{"empty LADING_FLEET", nil, " , ", "LADING_FLEET holds no address"},
+		{"repeated address", []Option{WithFleet(dead, dead)}, "", "lists the engine " + quote(dead) + " twice"},
+		{"bad address", []Option{WithFleet("nope")}, "", `invalid engine address "nope"`},
+		{"plaintext remote tcp", []Option{WithFleet("tcp://192.0.2.1:1234")}, "", "refusing plaintext"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LADING_FLEET", tc.env)
+			e, err := Connect(t.Context(), append([]Option{Silent(), WithoutAutoStart()}, tc.opts...)...)
+			require.Error(t, err)
+			assert.Nil(t, e)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	t.Run("a misplaced option", func(t *testing.T) {
+		c := (&Engine{s: defaultSettings()}).With(WithFleet(dead))
+		require.ErrorContains(t, c.s.err, "engine.WithFleet has no effect in Engine.With")
+	})
+}
+
+// TestFleetNoneAnswers: a fleet whose engines are all down is ErrNoEngine,
+// naming each address and why, within the health check's bound.
+func TestFleetNoneAnswers(t *testing.T) {
+	dir := t.TempDir()
+	a, b := "unix://"+dir+"/a.sock", "unix://"+dir+"/b.sock"
+	for _, env := range []bool{false, true} {
+		t.Run(fmt.Sprint("env=", env), func(t *testing.T) {
+			opts := []Option{Silent()}
+			if env {
+				t.Setenv("LADING_FLEET", a+","+b)
+				t.Setenv("BUILDKIT_HOST", "unix://"+dir+"/not-used.sock")
+			} else {
+				opts = append(opts, WithFleet(a, b))
+			}
+			start := time.Now()
+			_, err := Connect(t.Context(), opts...)
+			require.ErrorIs(t, err, ErrNoEngine)
+			assert.Less(t, time.Since(start), healthTimeout+time.Second)
+			assert.Contains(t, err.Error(), "none of the fleet's 2 engines")
+			assert.Contains(t, err.Error(), a+": ")
+			assert.Contains(t, err.Error(), b+": ")
+			assert.NotContains(t, err.Error(), "not-used", "LADING_FLEET comes before BUILDKIT_HOST")
+		})
+	}
+}
+
+// TestFleetSkipsAnUnreachableEngine: with one engine down, Connect says so
+// once, builds whose key prefers the dead engine go to the live one, and
+// exactly one build's summary carries the warning.
+func TestFleetSkipsAnUnreachableEngine(t *testing.T) {
+	env := testenv.Require(t)
+	dead := "unix://" + t.TempDir() + "/dead.sock"
+	var log strings.Builder
+	e, err := Connect(t.Context(), WithFleet(env.BuildkitHost, dead), WithLogOutput(&log),
+		WithProgress(ProgressQuiet), WithInsecureRegistry(env.Registry), WithoutExplanations())
+	require.NoError(t, err)
+	defer e.Close()
+	assert.Equal(t, env.BuildkitHost+","+dead, e.Address())
+	assert.Equal(t, OriginOption, e.Origin())
+	assert.Equal(t, 1, strings.Count(log.String(), "warning: engine "+dead+" is unreachable, skipped"), log.String())
+	require.Len(t, e.Members(), 2)
+	assert.Equal(t, dead, e.Members()[1].Address())
+
+	// Keys that prefer the dead engine.
+	var keys []string
+	for i := 0; len(keys) < 3; i++ {
+		k := fmt.Sprint("key-", i)
+		if e.fleet.order(k)[0].addr == dead {
+			keys = append(keys, k)
+		}
+	}
+	warnings := 0
+	for _, k := range keys {
+		assert.Equal(t, env.BuildkitHost, e.RouteFor(k))
+		res, err := e.With(WithFleetKey(k)).Build(t.Context(), sdk.From("debian:bookworm-slim").WithNewFile("/k", k))
+		require.NoError(t, err)
+		require.NotNil(t, res.Summary.Route)
+		assert.Equal(t, Route{Key: k, Engine: env.BuildkitHost}, *res.Summary.Route)
+		for _, w := range res.Summary.Warnings {
+			if strings.Contains(w, dead+" is unreachable, skipped") {
+				warnings++
+			}
+		}
+	}
+	assert.Equal(t, 1, warnings, "one warning for the engine that is down")
+}
+
+// TestFleetDefaultKey: without WithFleetKey, a build's key is the Go line
+// that made the value, the same for every build of that line.
+func TestFleetDefaultKey(t *testing.T) {
+	t.Parallel()
+	e := &Engine{}
+	mk := func(s string) *sdk.Container { return sdk.From("debian:bookworm-slim").WithNewFile("/f", s) } // this line
+	k1 := e.routeKey(request{value: mk("a")})
+	k2 := e.routeKey(request{value: mk("b")})
+	assert.Equal(t, k1, k2)
+	assert.Contains(t, k1, "fleet_test.go:")
+	assert.NotEqual(t, k1, e.routeKey(request{value: sdk.Scratch()}))
+	e.s.fleet.key = "mine"
+	assert.Equal(t, "mine", e.routeKey(request{value: mk("a")}))
+}
