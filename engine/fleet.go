@@ -62,6 +62,13 @@ func connectFleet(ctx context.Context, s *settings) (_ *Engine, ok bool, _ error
 		}
 	}
 	if len(addrs) == 0 {
+		single := s.address
+		if single == "" {
+			single = os.Getenv("BUILDKIT_HOST")
+		}
+		if strings.HasPrefix(single, kubeScheme+"://") {
+			return nil, true, errKubeInAddress
+		}
 		return nil, false, nil
 	}
 	f, err := dialFleet(ctx, s, addrs, origin)
@@ -84,6 +91,10 @@ func connectFleet(ctx context.Context, s *settings) (_ *Engine, ok bool, _ error
 // It fails when an address is invalid or repeated, or when no engine
 // answers.
 func dialFleet(ctx context.Context, s *settings, addrs []string, origin Origin) (*fleet, error) {
+	addrs, err := discover(ctx, addrs, s.log) // fleet_discovery.go
+	if err != nil {
+		return nil, fmt.Errorf("the fleet (%s): %w", origin, err)
+	}
 	f := &fleet{origin: origin}
 	seen := map[string]bool{}
 	for _, a := range addrs {

@@ -26,6 +26,8 @@ func TestFleetOptionErrors(t *testing.T) {
 		{"empty LADING_FLEET", nil, " , ", "LADING_FLEET holds no address"},
 		{"repeated address", []Option{WithFleet(dead, dead)}, "", "lists the engine " + quote(dead) + " twice"},
 		{"bad address", []Option{WithFleet("nope")}, "", `invalid engine address "nope"`},
+		{"kube:// without package kubefleet", []Option{WithFleet("kube://ci/statefulset/buildkitd")}, "", `import _ "github.com/ladingbuild/lading/engine/kubefleet"`},
+		{"kube:// as one engine", []Option{WithAddress("kube://ci/statefulset/buildkitd")}, "", "give it to engine.WithFleet or LADING_FLEET"},
 		{"plaintext remote tcp", []Option{WithFleet("tcp://192.0.2.1:1234")}, "", "refusing plaintext"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
