@@ -142,7 +142,7 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	if e.s.err != nil {
 		return nil, e.s.err
 	}
-	if e.fleet != nil || e.s.fleet.cache != "" { // fleet_build.go: route to one engine of the fleet
+	if e.routes() { // fleet_build.go: route to one engine of the fleet
 		return e.routed(ctx, req)
 	}
 	mode, err := progressMode(e.s.progress)

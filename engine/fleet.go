@@ -263,7 +263,14 @@ func (e *Engine) Members() []*Engine {
 func (e *Engine) on(m *member) *Engine {
 	c := *e
 	c.c, c.addr, c.origin, c.fleet = m.c, m.addr, e.fleet.origin, nil
-	return &c
+	return c.onOne()
+}
+
+// onOne marks an Engine that is not a fleet as routed already: its
+// builds go straight to its engine, with the caches routed gave it.
+func (e *Engine) onOne() *Engine {
+	e.s.fleet.cache, e.s.fleet.routed = "", true
+	return e
 }
 
 // RouteFor returns the address of the engine that a build with the given

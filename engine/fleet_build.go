@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -32,22 +33,36 @@ func (r Route) String() string {
 	return fmt.Sprintf("ran on engine %s (key %s)", r.Engine, quote(r.Key))
 }
 
+// routes reports whether builds go through routed: on a fleet, or with a
+// cache per routing key.
+func (e *Engine) routes() bool {
+	return !e.s.fleet.routed && (e.fleet != nil || e.fleetCache() != "")
+}
+
+// fleetCache is the repository of the caches per routing key: the
+// option, else LADING_FLEET_CACHE.
+func (e *Engine) fleetCache() string {
+	if e.s.fleet.cache != "" {
+		return e.s.fleet.cache
+	}
+	return os.Getenv("LADING_FLEET_CACHE")
+}
+
 // routed runs a build through the fleet, or with the key's own cache
 // ([WithFleetCache]) on a single engine. It is build's first step for
 // such an Engine; the Engine it calls build on is neither.
 func (e *Engine) routed(ctx context.Context, req request) (*Result, error) {
 	key := e.routeKey(req)
 	base := *e
-	if repo := e.s.fleet.cache; repo != "" {
+	if repo := e.fleetCache(); repo != "" {
 		caches, err := e.travelCaches()
 		if err != nil {
 			return nil, err
 		}
 		base.s.caches = append(slices.Clip(caches), keyCache(repo, key))
-		base.s.fleet.cache = ""
 	}
 	if e.fleet == nil {
-		return base.build(ctx, req)
+		return base.onOne().build(ctx, req)
 	}
 	return e.fleet.build(ctx, &base, key, req)
 }

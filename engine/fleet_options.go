@@ -8,10 +8,11 @@ import (
 
 // fleetSettings are the options of a fleet of engines.
 type fleetSettings struct {
-	addrs []string // WithFleet
-	set   bool     // WithFleet was given (perhaps with no address)
-	key   string   // WithFleetKey; "" means the default key
-	cache string   // WithFleetCache: a registry repository
+	addrs  []string // WithFleet
+	set    bool     // WithFleet was given (perhaps with no address)
+	key    string   // WithFleetKey; "" means the default key
+	cache  string   // WithFleetCache: a registry repository
+	routed bool     // set on the Engine a routed build runs on: no second routing
 }
 
 // WithFleet makes Connect return one Engine backed by several engines, a
@@ -57,8 +58,9 @@ func WithFleetKey(key string) Option {
 // and cache volumes, never failing a build). Every engine of the fleet
 // reads the same tag, so a key moved to another engine finds its cache
 // there; and keys do not overwrite each other's cache, as builds exporting
-// to one shared tag would. It applies on any Engine, a fleet or not. A
-// build option: Connect and With.
+// to one shared tag would. It applies on any Engine, a fleet or not.
+// Without it, LADING_FLEET_CACHE is used (a repository). A build option:
+// Connect and With.
 func WithFleetCache(repo string) Option {
 	return func(s *settings) {
 		s.only("WithFleetCache", forBuilds, "it is a build option")

@@ -125,3 +125,22 @@ func TestFleetDefaultKey(t *testing.T) {
 	e.s.fleet.key = "mine"
 	assert.Equal(t, "mine", e.routeKey(request{value: mk("a")}))
 }
+
+// TestFleetCachePerKey: LADING_FLEET_CACHE gives each routing key its own
+// tag in the repository, also on a single engine, and the key's builds
+// export their cache there.
+func TestFleetCachePerKey(t *testing.T) {
+	e, env := testEngine(t, WithoutExplanations())
+	tok := testenv.Token(t)
+	repo := env.Registry + "/lading-test/fleet-cache-" + tok
+	t.Setenv("LADING_FLEET_CACHE", repo)
+	for _, key := range []string{"ci/a", "ci/b"} {
+		_, err := e.With(WithFleetKey(key)).Build(t.Context(), sdk.From("debian:bookworm-slim").WithNewFile("/key", key+tok))
+		require.NoError(t, err)
+	}
+	for _, key := range []string{"ci/a", "ci/b"} {
+		c := keyCache(repo, key)
+		_, tag, _ := strings.Cut(c.ref, "fleet-cache-"+tok+":")
+		testenv.RegistryGet(t, env.Registry, "/v2/lading-test/fleet-cache-"+tok+"/manifests/"+tag, "application/vnd.oci.image.manifest.v1+json")
+	}
+}
