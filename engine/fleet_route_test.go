@@ -121,3 +121,15 @@ func TestRouteLine(t *testing.T) {
 	assert.Contains(t, s.String(), `moved from engine unix:///a to unix:///b (key "ci/build"): no build engine: the engine at unix:///a went away during the build`+"\n")
 	assert.NotContains(t, s.String(), "hint")
 }
+
+// TestFleetOrderOfAddressesDoesNotMatter: the winner of a key depends on
+// the engines' addresses, not on the order they were given in.
+func TestFleetOrderOfAddressesDoesNotMatter(t *testing.T) {
+	t.Parallel()
+	seeds := fleetSeeds(4)
+	reversed := []uint64{seeds[3], seeds[2], seeds[1], seeds[0]}
+	for i := range 1000 {
+		key := fmt.Sprint("k", i)
+		assert.Equal(t, seeds[rank(key, seeds)[0]], reversed[rank(key, reversed)[0]], "key %s", key)
+	}
+}

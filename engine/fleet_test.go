@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -142,5 +144,48 @@ func TestFleetCachePerKey(t *testing.T) {
 		c := keyCache(repo, key)
 		_, tag, _ := strings.Cut(c.ref, "fleet-cache-"+tok+":")
 		testenv.RegistryGet(t, env.Registry, "/v2/lading-test/fleet-cache-"+tok+"/manifests/"+tag, "application/vnd.oci.image.manifest.v1+json")
+	}
+}
+
+// TestFleetRechecksADownEngine: an engine marked down is checked again,
+// in the background, once recheckAfter has passed, and takes its keys
+// back when it answers.
+func TestFleetRechecksADownEngine(t *testing.T) {
+	env := testenv.Require(t)
+	e, err := Connect(t.Context(), WithFleet(env.BuildkitHost), Silent())
+	require.NoError(t, err)
+	defer e.Close()
+	m := e.fleet.members[0]
+	m.markDown(ErrNoEngine)
+	assert.Empty(t, e.RouteFor("k"), "down, and checked just now")
+	m.mu.Lock()
+	m.checked = time.Now().Add(-recheckAfter - time.Second)
+	m.mu.Unlock()
+	assert.Empty(t, e.RouteFor("k"), "still down until the check answers")
+	require.Eventually(t, func() bool { return e.RouteFor("k") == env.BuildkitHost }, 5*time.Second, 10*time.Millisecond)
+}
+
+// TestEngineLost: only an engine that went away moves a build; a failed
+// step, a bad program, another error or a cancelled build do not.
+func TestEngineLost(t *testing.T) {
+	t.Parallel()
+	lost := (&Engine{addr: "unix:///x", origin: OriginOption}).lostError("during the build", errors.New("EOF"))
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"the engine went away", t.Context(), lost, true},
+		{"a step exited non-zero", t.Context(), &ExecError{ExitCode: 3, err: lost}, false},
+		{"a bad program", t.Context(), &sdk.ValidationError{Op: "WithExec", Problem: "no command given"}, false},
+		{"another failure", t.Context(), errors.New("build failed: registry said no"), false},
+		{"cancelled", cancelled, lost, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, engineLost(tc.ctx, tc.err))
+		})
 	}
 }
