@@ -30,6 +30,9 @@ type fleet struct {
 	members []*member
 	seeds   []uint64 // members' seeds, in order, for rank
 	origin  Origin
+	// attempt runs a build on one member's Engine: Engine.build, or a
+	// stand-in in tests of what the fleet does with each outcome.
+	attempt func(on *Engine, ctx context.Context, req request) (*Result, error)
 }
 
 // member is one engine of a fleet and what is known of its health.
@@ -95,7 +98,7 @@ func dialFleet(ctx context.Context, s *settings, addrs []string, origin Origin) 
 	if err != nil {
 		return nil, fmt.Errorf("the fleet (%s): %w", origin, err)
 	}
-	f := &fleet{origin: origin}
+	f := &fleet{origin: origin, attempt: (*Engine).attempt}
 	seen := map[string]bool{}
 	for _, a := range addrs {
 		if seen[a] {
@@ -288,3 +291,6 @@ func (e *Engine) RouteFor(key string) string {
 	}
 	return ""
 }
+
+// attempt is one try of a routed build on one engine.
+func (e *Engine) attempt(ctx context.Context, req request) (*Result, error) { return e.build(ctx, req) }

@@ -82,12 +82,11 @@ func (f *fleet) build(ctx context.Context, e *Engine, key string, req request) (
 			}
 			continue
 		}
-		res, err := e.on(m).build(ctx, req)
+		res, err := f.attempt(e.on(m), ctx, req)
 		if err == nil {
 			res.Summary.Route = &Route{Key: key, Engine: m.addr}
 			if from != nil {
 				res.Summary.Route.MovedFrom, res.Summary.Route.Why = from.addr, lost.Error()
-				warnings = append(warnings, res.Summary.Route.String())
 			}
 			e.fleetWarn(res, warnings)
 			return res, nil
