@@ -79,15 +79,19 @@ func TestFleetSkipsAnUnreachableEngine(t *testing.T) {
 	env := testenv.Require(t)
 	dead := "unix://" + t.TempDir() + "/dead.sock"
 	var log strings.Builder
-	e, err := Connect(t.Context(), WithFleet(env.BuildkitHost, dead), WithLogOutput(&log),
+	e, err := Connect(t.Context(), WithFleet(dead, env.BuildkitHost), WithLogOutput(&log),
 		WithProgress(ProgressQuiet), WithInsecureRegistry(env.Registry), WithoutExplanations())
 	require.NoError(t, err)
 	defer e.Close()
-	assert.Equal(t, env.BuildkitHost+","+dead, e.Address())
+	assert.Equal(t, dead+","+env.BuildkitHost, e.Address())
 	assert.Equal(t, OriginOption, e.Origin())
 	assert.Equal(t, 1, strings.Count(log.String(), "warning: engine "+dead+" is unreachable, skipped"), log.String())
 	require.Len(t, e.Members(), 2)
-	assert.Equal(t, dead, e.Members()[1].Address())
+	assert.Equal(t, dead, e.Members()[0].Address())
+	_, err = e.Status(t.Context())
+	require.NoError(t, err, "the fleet's own calls go to the first engine that answered")
+	_, err = e.Members()[0].Status(t.Context())
+	require.ErrorIs(t, err, ErrNoEngine, "the member that is down")
 
 	// Keys that prefer the dead engine.
 	var keys []string
