@@ -5,6 +5,7 @@
 //	lading lock             update or check a pipeline program's lading.lock
 //	lading inspect IMAGE    an image's config, platforms, provenance and SBOM
 //	lading bundle …         offline bundles: create, ls, verify, push
+//	lading fleet [KEY …]    a fleet's engines, up or down, and where keys go
 //
 //	lading engine start    start the local engine (or report the running one)
 //	lading engine stop     stop the local engine lading started

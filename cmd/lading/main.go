@@ -25,6 +25,7 @@ var commands = []command{
 	{"lock", "update or check a pipeline program's lading.lock", runLock},
 	{"inspect", "show an image's config, provenance and SBOM (registry or OCI tarball)", runInspect},
 	{"bundle", "offline bundles: several images in one OCI layout; ls, verify, push", runBundle},
+	{"fleet", "check a fleet of engines and say where keys are routed", runFleet},
 }
 
 func main() {

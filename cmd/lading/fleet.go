@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ladingbuild/lading/engine"
+)
+
+const fleetUsage = `usage: lading fleet [-engines ADDR,ADDR,...] [KEY ...]
+
+Checks each engine of a fleet (the -engines list, else LADING_FLEET) and
+says, for each KEY, which engine its builds go to. A pipeline target's key
+is PIPELINE/TARGET ("ci/build"). kube:// addresses need a program that
+imports engine/kubefleet; list the pods' addresses here instead.
+See docs/fleet.md.
+`
+
+func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("lading fleet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, fleetUsage) }
+	list := fs.String("engines", "", "the fleet's engine addresses, comma-separated (default: $LADING_FLEET)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	opts := []engine.Option{engine.Silent()}
+	switch {
+	case *list != "":
+		opts = append(opts, engine.WithFleet(strings.Split(*list, ",")...))
+	case os.Getenv("LADING_FLEET") == "":
+		fmt.Fprint(stderr, fleetUsage)
+		return fmt.Errorf("%w: no fleet: set LADING_FLEET or pass -engines", errUsage)
+	}
+	eng, err := engine.Connect(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENGINE\tSTATE\tVERSION")
+	for _, m := range eng.Members() {
+		st, err := m.Status(ctx)
+		switch {
+		case err != nil && errors.Is(err, engine.ErrNoEngine):
+			fmt.Fprintf(tw, "%s\tdown\t%s\n", m.Address(), downReason(err))
+		case err != nil:
+			fmt.Fprintf(tw, "%s\terror\t%s\n", m.Address(), firstLine(err))
+		default:
+			fmt.Fprintf(tw, "%s\tup\t%s\n", m.Address(), st.Version)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, key := range fs.Args() {
+		to := eng.RouteFor(key)
+		if to == "" {
+			to = "(no engine answers)"
+		}
+		fmt.Fprintf(stdout, "%s -> %s\n", key, to)
+	}
+	return nil
+}
+
+// downReason is the cause at the end of a down engine's error: gRPC's
+// description of the failed dial, else the error's first line.
+func downReason(err error) string {
+	msg := firstLine(err)
+	if i := strings.LastIndex(msg, "desc = "); i >= 0 {
+		msg = strings.Trim(msg[i+len("desc = "):], `"`)
+		msg = strings.TrimPrefix(msg, "transport: Error while dialing: ")
+	}
+	return msg
+}
+
+// firstLine is the first line of an error's message.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
