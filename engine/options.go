@@ -50,6 +50,7 @@ type settings struct {
 	caches           []Cache // WithCache: layers and volumes (cache.go)
 	epoch            *time.Time
 	dockerConfig     string
+	dockerHost       string // WithDockerHost (daemon_client.go)
 	platforms        []ocispecs.Platform
 	attest           attestSettings
 	noServiceDial    bool // services are probed from inside only (tests of the probes: service_dial.go)
