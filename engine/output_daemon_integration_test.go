@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -152,4 +153,17 @@ func TestDockerLoadOfADirectoryIsRefused(t *testing.T) {
 	_, err := e.Build(t.Context(), ltContainer(t).Directory("/bin"), DockerLoad("app:1"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "only a container can be loaded")
+}
+
+// The tags appear in the daemon only when the build succeeded.
+func TestDockerLoadOfAFailedBuildTagsNothing(t *testing.T) {
+	d := testenv.Docker(t)
+	e, _ := testEngine(t, WithDockerHost(d.Host))
+	ref := "lading-test/failed:" + uniqueTag(t)
+	_, err := e.Build(t.Context(), ltContainer(t).WithExec([]string{"/bin/lt", "exit", "3"}), DockerLoad(ref))
+	var xe *ExecError
+	require.ErrorAs(t, err, &xe)
+	out, err := exec.CommandContext(t.Context(), d.CLI, "-H", d.Host, "image", "inspect", ref).CombinedOutput()
+	require.Error(t, err, "the failed build's image is in the daemon: %s", out)
+	assert.Contains(t, string(out), "No such image")
 }
