@@ -135,25 +135,19 @@ func init() {
 }
 
 // The runner pattern of GitLab and Jenkins: the pipeline program itself
-// runs in a container and reaches the engine through its socket, mounted
-// into the container and named by BUILDKIT_HOST. The host directory the
-// program sends is the container's own (a volume of the job).
+// runs in the job's container (here debian:bookworm-slim, which dockerd
+// pulls through its mirror, the local registry) and reaches the engine
+// through its socket, mounted into the container and named by
+// BUILDKIT_HOST. The program is mounted too, as a runner mounts the
+// job's checkout; the host directory it sends is the container's own.
 func TestPipelineInContainerReachesEngineThroughSocket(t *testing.T) {
 	d := testenv.Docker(t)
-	eng, env := connect(t, engine.WithDockerHost(d.Host))
+	env := testenv.Require(t)
 	sock, ok := strings.CutPrefix(env.BuildkitHost, "unix://")
 	require.True(t, ok, "BUILDKIT_HOST %s is not a unix socket", env.BuildkitHost)
-
-	// The pipeline program in an image, loaded into dockerd with lading.
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	ref := "lading-test/runner:" + strings.ToLower(testenv.Token(t))
-	_, err = eng.Build(t.Context(), sdk.From("debian:bookworm-slim").
-		WithFile("/usr/local/bin/ci", sdk.Host(filepath.Dir(exe), sdk.Include(filepath.Base(exe))).File(filepath.Base(exe))).
-		WithEnv(runnerEnv, "1").
-		WithEntrypoint("/usr/local/bin/ci"), engine.DockerLoad(ref))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = exec.Command(d.CLI, "-H", d.Host, "image", "rm", "-f", ref).Run() })
+	d.Run(t, "pull", "-q", "debian:bookworm-slim")
 
 	job := t.TempDir()
 	token := testenv.Token(t)
@@ -163,8 +157,10 @@ func TestPipelineInContainerReachesEngineThroughSocket(t *testing.T) {
 	run := exec.CommandContext(ctx, d.CLI, "-H", d.Host, "run", "--rm", "--network", "host",
 		"-v", sock+":/run/buildkit/buildkitd.sock",
 		"-e", "BUILDKIT_HOST=unix:///run/buildkit/buildkitd.sock",
+		"-e", runnerEnv+"=1",
+		"-v", exe+":/usr/local/bin/ci:ro",
 		"-v", job+":/src:ro",
-		ref, "-src", "/src", "hello")
+		"debian:bookworm-slim", "/usr/local/bin/ci", "-src", "/src", "hello")
 	out, err := run.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "using engine unix:///run/buildkit/buildkitd.sock (BUILDKIT_HOST)")
