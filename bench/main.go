@@ -60,6 +60,7 @@ var metrics = []metric{
 	{"bundle", runBundle},
 	{"rootless", runRootless},
 	{"engine-first-start", runFirstStart},
+	{"docker-load", runDockerLoad}, // docker.go
 }
 
 func metricNames() []string {

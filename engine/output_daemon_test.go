@@ -129,3 +129,14 @@ func TestDockerContainerAddress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, opts, 1, "a dialer through Docker's API")
 }
+
+// TLS for a tcp:// daemon comes from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
+func TestDaemonTLSFromEnv(t *testing.T) {
+	certs := t.TempDir()
+	t.Setenv("DOCKER_TLS_VERIFY", "1")
+	t.Setenv("DOCKER_CERT_PATH", certs)
+	_, err := dialDaemon(t.Context(), kindDocker, "tcp://127.0.0.1:2376", "DOCKER_HOST")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `docker address "tcp://127.0.0.1:2376" (from DOCKER_HOST)`)
+	assert.Contains(t, err.Error(), certs, "the certificates were looked for where DOCKER_CERT_PATH says")
+}

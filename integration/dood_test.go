@@ -97,6 +97,13 @@ func TestDockerContainerEngineErrors(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrNoEngine)
 	assert.Contains(t, err.Error(), "no container lading-no-such-container in the Docker daemon at "+d.Host)
 
+	stopped := "lading-dood-stopped-" + strings.ToLower(testenv.Token(t))
+	d.Run(t, "create", "--name", stopped, d.BuildkitdImage)
+	t.Cleanup(func() { _ = exec.Command(d.CLI, "-H", d.Host, "rm", "-fv", stopped).Run() })
+	_, err = engine.Connect(ctx, engine.WithAddress("docker-container://"+stopped), engine.WithDockerHost(d.Host), engine.Silent())
+	require.ErrorIs(t, err, engine.ErrNoEngine)
+	assert.Contains(t, err.Error(), "container "+stopped+" in the Docker daemon at "+d.Host+" is created: start it")
+
 	_, err = engine.Connect(ctx, engine.WithAddress("docker-container://x?context=remote"), engine.Silent())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "does not read Docker CLI contexts")
