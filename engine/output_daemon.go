@@ -59,8 +59,12 @@ func PodmanLoad(ref string, moreTags ...string) *LoadOutput {
 
 // At returns a copy of the output that loads into the daemon at addr
 // ("unix:///run/user/1000/podman/podman.sock", "tcp://127.0.0.1:2375"),
-// whatever the environment says.
+// whatever the environment says. At on a nil *LoadOutput returns nil
+// (which a build refuses).
 func (o *LoadOutput) At(addr string) *LoadOutput {
+	if o == nil {
+		return nil
+	}
 	c := *o
 	c.refs = append([]string(nil), o.refs...)
 	c.host = addr

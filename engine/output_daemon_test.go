@@ -101,6 +101,11 @@ func TestLoadOutputRefusals(t *testing.T) {
 	assert.Empty(t, o.host, "At returns a copy")
 	assert.Equal(t, "unix:///x.sock", at.host)
 	assert.Equal(t, "docker load app:1", o.String())
+
+	var none *LoadOutput
+	assert.Nil(t, none.At("unix:///x.sock"))
+	_, err = none.prepare(&Engine{}, &lllb.Program{Kind: lllb.KindContainer})
+	require.Error(t, err)
 }
 
 func TestWithDockerHostPlace(t *testing.T) {
