@@ -23,7 +23,8 @@ import (
 //     StartLocal log ([WithLogOutput], [Silent]): Connect and StartLocal;
 //   - build options ([WithProgress], [WithProgressOutput], [WithEvents],
 //     [WithCacheFrom], [WithCacheTo], [WithPlatforms],
-//     [WithSourceDateEpoch], [WithDockerConfig]): Connect and With;
+//     [WithSourceDateEpoch], [WithDockerConfig], [WithDockerHost]):
+//     Connect and With;
 //   - [WithInsecureRegistry] applies everywhere.
 //
 // An option given where it has no effect is an error naming it and where
