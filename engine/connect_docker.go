@@ -22,7 +22,8 @@ import (
 // program is called docker on PATH. lading instead runs the same command
 // through Docker's API (an exec with a hijacked stream): it needs no
 // Docker CLI, cannot pick up another program of that name, reaches the
-// daemon of DOCKER_HOST or engine.WithDockerHost, and can say exactly
+// daemon of engine.WithDockerHost, DOCKER_HOST or the Docker context (the
+// address's ?context=NAME, else the one in use), and can say exactly
 // what is wrong (no daemon, no such container, not running, no buildctl).
 
 // dockerContainerOptions returns the client options for a
@@ -32,19 +33,19 @@ func dockerContainerOptions(s *settings, u *url.URL) ([]client.ClientOpt, error)
 	if name == "" {
 		return nil, fmt.Errorf("engine address %s names no container: want docker-container://NAME", quote(u.String()))
 	}
-	if ctxName := u.Query().Get("context"); ctxName != "" {
-		return nil, fmt.Errorf("engine address %s names the Docker context %s: lading does not read Docker CLI contexts; "+
-			"give the daemon's address with DOCKER_HOST or engine.WithDockerHost, and use docker-container://%s", quote(u.String()), quote(ctxName), name)
+	target, err := resolveDaemon(kindDocker, "", s, u.Query().Get("context"))
+	if err != nil {
+		return nil, fmt.Errorf("engine address %s: %w", quote(u.String()), err)
 	}
-	addr, from := daemonHost(kindDocker, "", s.dockerHost)
-	dc := &containerDialer{name: name, addr: addr, from: from}
+	dc := &containerDialer{name: name, target: target}
 	return []client.ClientOpt{client.WithContextDialer(dc.dial)}, nil
 }
 
 // containerDialer runs `buildctl dial-stdio` in a container for each
 // connection gRPC opens.
 type containerDialer struct {
-	name, addr, from string
+	name   string
+	target daemonTarget
 
 	mu sync.Mutex
 	d  *daemonConn // made on the first dial, then reused
@@ -57,7 +58,7 @@ func (c *containerDialer) daemon(ctx context.Context) (*daemonConn, error) {
 	if c.d != nil {
 		return c.d, nil
 	}
-	d, err := dialDaemon(ctx, kindDocker, c.addr, c.from)
+	d, err := dialDaemon(ctx, kindDocker, c.target)
 	if err != nil {
 		return nil, err
 	}

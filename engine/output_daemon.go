@@ -41,8 +41,9 @@ type LoadOutput struct {
 // extra tag. ref is a name with an optional tag ("app:1.0"; "app" means
 // "app:latest"); an extra tag is a tag of the same repository ("1.0",
 // "latest") or a full reference. The daemon is the one of
-// [WithDockerHost], else DOCKER_HOST, else /var/run/docker.sock; the API
-// version is negotiated (Docker 20.10, API 1.41, and later).
+// [WithDockerHost], else DOCKER_HOST, else the Docker CLI context in use,
+// else /var/run/docker.sock; the API version is negotiated (Docker 20.10,
+// API 1.41, and later).
 func DockerLoad(ref string, moreTags ...string) *LoadOutput {
 	return &LoadOutput{kind: kindDocker, refs: append([]string{ref}, moreTags...)}
 }
@@ -140,10 +141,13 @@ func (o *LoadOutput) prepare(e *Engine, p *lllb.Program) (*export, error) {
 		return nil, fmt.Errorf("%s: a build for %d platforms cannot be loaded into %s (its image store holds one platform per tag): "+
 			"load one platform (engine.WithPlatforms with one), or publish the image index with engine.Registry", o, len(e.s.platforms), o.kind)
 	}
-	addr, from := daemonHost(o.kind, o.host, e.s.dockerHost)
+	target, err := resolveDaemon(o.kind, o.host, &e.s, "")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o, err)
+	}
 	// prepare has no context: the daemon is asked once, briefly, before
 	// the build, so that a missing daemon fails now and not after it.
-	d, err := dialDaemon(context.Background(), o.kind, addr, from)
+	d, err := dialDaemon(context.Background(), o.kind, target)
 	if err != nil {
 		return nil, err
 	}

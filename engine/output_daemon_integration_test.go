@@ -167,3 +167,28 @@ func TestDockerLoadOfAFailedBuildTagsNothing(t *testing.T) {
 	require.Error(t, err, "the failed build's image is in the daemon: %s", out)
 	assert.Contains(t, string(out), "No such image")
 }
+
+// Without DOCKER_HOST, the Docker CLI context in use names the daemon, as
+// for Docker's CLI: here one made by Debian's docker CLI itself.
+func TestDockerLoadThroughDockerContext(t *testing.T) {
+	d := testenv.Docker(t)
+	e, _ := testEngine(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"context", "create", "lading-test", "--docker", "host=" + d.Host},
+		{"context", "use", "lading-test"},
+	} {
+		out, err := exec.CommandContext(t.Context(), d.CLI, append([]string{"--config", dir}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+	t.Setenv("DOCKER_HOST", "")
+	t.Setenv("DOCKER_CONTEXT", "")
+	ref := "lading-test/context:" + uniqueTag(t)
+	res, err := e.Build(t.Context(), ltContainer(t).WithEntrypoint("/bin/lt", "echo", "via context"), DockerLoad(ref))
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Run(t, "image", "rm", "-f", ref) })
+	require.Len(t, res.Loaded, 1)
+	assert.Equal(t, d.Host, res.Loaded[0].Host)
+	assert.Equal(t, "via context\n", runInDocker(t, d.Host, ref))
+}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,7 +48,9 @@ func TestLoadTags(t *testing.T) {
 	}
 }
 
-func TestDaemonHostOrder(t *testing.T) {
+func TestDaemonOrder(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no context in use
+	t.Setenv("DOCKER_CONTEXT", "")
 	t.Setenv("DOCKER_HOST", "unix:///env/docker.sock")
 	t.Setenv("CONTAINER_HOST", "unix:///env/podman.sock")
 	for _, tc := range []struct {
@@ -59,16 +63,43 @@ func TestDaemonHostOrder(t *testing.T) {
 		{kindDocker, "", "", "unix:///env/docker.sock", "DOCKER_HOST"},
 		{kindPodman, "", "unix:///opt.sock", "unix:///env/podman.sock", "CONTAINER_HOST"},
 	} {
-		addr, from := daemonHost(tc.kind, tc.explicit, tc.setting)
-		assert.Equal(t, tc.wantAddr, addr)
-		assert.Equal(t, tc.wantFrom, from)
+		got, err := resolveDaemon(tc.kind, tc.explicit, &settings{dockerHost: tc.setting}, "")
+		require.NoError(t, err)
+		assert.Equal(t, tc.wantAddr, got.addr)
+		assert.Equal(t, tc.wantFrom, got.from)
 	}
 	t.Setenv("DOCKER_HOST", "")
 	t.Setenv("CONTAINER_HOST", "")
-	addr, _ := daemonHost(kindDocker, "", "")
-	assert.Equal(t, "unix:///var/run/docker.sock", addr)
-	addr, _ = daemonHost(kindPodman, "", "")
-	assert.True(t, strings.HasSuffix(addr, "/podman/podman.sock"), addr)
+	got, err := resolveDaemon(kindDocker, "", &settings{}, "")
+	require.NoError(t, err)
+	assert.Equal(t, "unix:///var/run/docker.sock", got.addr)
+	got, err = resolveDaemon(kindPodman, "", &settings{}, "")
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(got.addr, "/podman/podman.sock"), got.addr)
+}
+
+// A Docker context that does not exist is an error naming it and how it
+// was chosen, never a silent fall back to another daemon.
+func TestDaemonMissingContext(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	t.Setenv("DOCKER_HOST", "")
+	t.Setenv("DOCKER_CONTEXT", "nowhere")
+	_, err := resolveDaemon(kindDocker, "", &settings{}, "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Docker context "nowhere" (DOCKER_CONTEXT): context "nowhere": context not found`)
+	assert.Contains(t, err.Error(), "docker context create")
+
+	t.Setenv("DOCKER_CONTEXT", "")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"currentContext":"gone"}`), 0o600))
+	_, err = resolveDaemon(kindDocker, "", &settings{}, "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Docker context "gone" (the Docker config's current context)`)
+
+	t.Setenv("DOCKER_HOST", "unix:///env/docker.sock")
+	got, err := resolveDaemon(kindDocker, "", &settings{}, "")
+	require.NoError(t, err, "DOCKER_HOST wins over the current context, as for Docker's CLI")
+	assert.Equal(t, "unix:///env/docker.sock", got.addr)
 }
 
 func TestReadLoadStream(t *testing.T) {
@@ -122,7 +153,7 @@ func TestDockerContainerAddress(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ addr, error string }{
 		{"docker-container://", "names no container"},
-		{"docker-container://bk?context=remote", "does not read Docker CLI contexts"},
+		{"docker-container://bk?context=lading-no-such-context", `Docker context "lading-no-such-context" (the address's context)`},
 	} {
 		u, err := url.Parse(tc.addr)
 		require.NoError(t, err)
@@ -140,7 +171,7 @@ func TestDaemonTLSFromEnv(t *testing.T) {
 	certs := t.TempDir()
 	t.Setenv("DOCKER_TLS_VERIFY", "1")
 	t.Setenv("DOCKER_CERT_PATH", certs)
-	_, err := dialDaemon(t.Context(), kindDocker, "tcp://127.0.0.1:2376", "DOCKER_HOST")
+	_, err := dialDaemon(t.Context(), kindDocker, daemonTarget{addr: "tcp://127.0.0.1:2376", from: "DOCKER_HOST"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `docker address "tcp://127.0.0.1:2376" (from DOCKER_HOST)`)
 	assert.Contains(t, err.Error(), certs, "the certificates were looked for where DOCKER_CERT_PATH says")

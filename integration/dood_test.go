@@ -104,9 +104,10 @@ func TestDockerContainerEngineErrors(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrNoEngine)
 	assert.Contains(t, err.Error(), "container "+stopped+" in the Docker daemon at "+d.Host+" is created: start it")
 
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	_, err = engine.Connect(ctx, engine.WithAddress("docker-container://x?context=remote"), engine.Silent())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "does not read Docker CLI contexts")
+	assert.Contains(t, err.Error(), `Docker context "remote" (the address's context)`)
 
 	sock := "unix://" + filepath.Join(t.TempDir(), "none.sock")
 	_, err = engine.Connect(ctx, engine.WithAddress("docker-container://x"), engine.WithDockerHost(sock), engine.Silent())
