@@ -25,12 +25,13 @@ import (
 // picks another daemon. What was loaded is in [Result.Loaded].
 //
 // The load happens while the engine exports, with the layers
-// uncompressed (the daemon unpacks them anyway); the tags appear in the
-// daemon only when the build succeeded. A multi-platform build cannot be
-// loaded (Docker's classic image store holds one platform per tag): load
-// one platform, or publish the index. Attestations are not attached to a
-// loaded image, as with a Docker tarball. A LoadOutput is immutable and
-// safe for concurrent use.
+// uncompressed (the daemon unpacks them anyway): a build that fails in a
+// step loads nothing, and a load the daemon refuses fails the build. A
+// failure after the export (a cache export, another output) leaves the
+// image loaded. A multi-platform build cannot be loaded (Docker's classic
+// image store holds one platform per tag): load one platform, or publish
+// the index. Attestations are not attached to a loaded image, as with a
+// Docker tarball. A LoadOutput is immutable and safe for concurrent use.
 type LoadOutput struct {
 	kind daemonKind
 	refs []string

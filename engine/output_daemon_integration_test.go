@@ -155,7 +155,7 @@ func TestDockerLoadOfADirectoryIsRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "only a container can be loaded")
 }
 
-// The tags appear in the daemon only when the build succeeded.
+// A failed step loads nothing into the daemon.
 func TestDockerLoadOfAFailedBuildTagsNothing(t *testing.T) {
 	d := testenv.Docker(t)
 	e, _ := testEngine(t, WithDockerHost(d.Host))
