@@ -100,7 +100,7 @@ podman_nproc() {
 	ulimit -Hu
 }
 
-ensure_podman_service() {
+ensure_podman_service() { # [again]: the restart that applies podman's own limit
 	local conf="$STATE/podman-containers.conf" reg="$STATE/podman-registries.conf" changed=0 nofile nproc
 	nofile="$(ulimit -Hn)"
 	nproc="$(readfile "$STATE/podman-nproc")"
@@ -140,8 +140,9 @@ insecure = true" && changed=1
 	pid_of podman "$PODMAN" || die "podman exited during startup (log: $STATE/podman.log)"
 	local got; got="$(podman_nproc "$PID")"
 	if [ "$got" != "$nproc" ]; then
+		[ "${1:-}" != again ] || die "podman's process limit moves between starts ($nproc, then $got; log: $STATE/podman.log)"
 		echo "$got" >"$STATE/podman-nproc"
-		ensure_podman_service
+		ensure_podman_service again
 	fi
 }
 
