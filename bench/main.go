@@ -61,6 +61,7 @@ var metrics = []metric{
 	{"rootless", runRootless},
 	{"engine-first-start", runFirstStart},
 	{"fleet-route", runFleetRoute},
+	{"docker-load", runDockerLoad}, // docker.go
 }
 
 func metricNames() []string {

@@ -39,6 +39,8 @@ type Result struct {
 	// out, so that what their steps print stays as private as the daemon
 	// allows (see docs/security.md).
 	BuildID string
+	// Loaded lists the images [DockerLoad] and [PodmanLoad] outputs loaded.
+	Loaded []LoadedImage
 
 	stdout, stderr string
 }
@@ -392,7 +394,7 @@ func (r *run) finish(ctx context.Context, resp *client.SolveResponse, took time.
 			}
 		}
 	}
-	res := &Result{Summary: r.mon.summary(took)}
+	res := &Result{Summary: r.mon.summary(took), Loaded: r.loadedImages()} // loadedImages: output_daemon.go
 	if !r.opt.Internal {
 		res.BuildID = r.opt.Ref
 	}

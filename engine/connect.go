@@ -277,7 +277,9 @@ func clientOptions(s *settings, addr string) ([]client.ClientOpt, error) {
 			return nil, fmt.Errorf("refusing plaintext %s: the host is not loopback, so anyone on the network could use the engine; "+
 				"set up mutual TLS with engine.WithTLS, or pass engine.AllowInsecureTCP() if the network is trusted", clip(addr, maxQuoted))
 		}
-	case "docker-container", "kube-pod", "ssh", "nerdctl-container", "podman-container":
+	case "docker-container":
+		return dockerContainerOptions(s, u) // connect_docker.go: through Docker's API, never a docker CLI on PATH
+	case "kube-pod", "ssh", "nerdctl-container", "podman-container":
 	default:
 		return nil, fmt.Errorf("unsupported engine address %s: want unix://, tcp://, docker-container://, kube-pod:// or ssh://", quote(addr))
 	}

@@ -84,7 +84,7 @@ func TestClientOptions(t *testing.T) {
 		{name: "tcp remote mTLS", addr: "tcp://buildkit.example.com:1234",
 			s:     settings{tls: &TLSConfig{CACert: "ca.pem", Cert: "cert.pem", Key: "key.pem", ServerName: "buildkit"}},
 			nopts: 2},
-		{name: "docker-container", addr: "docker-container://buildkitd"},
+		{name: "docker-container", addr: "docker-container://buildkitd", nopts: 1}, // a dialer through Docker's API (connect_docker.go)
 		{name: "kube-pod", addr: "kube-pod://buildkitd-0?namespace=ci"},
 		{name: "ssh", addr: "ssh://user@host"},
 		{name: "no scheme", addr: "/run/buildkit/buildkitd.sock", wantErr: "invalid engine address"},

@@ -12,7 +12,8 @@
 // and secrets served from there), shows progress through BuildKit's
 // progressui ([WithProgress], LADING_PROGRESS), and sends the result to
 // typed [Output]s: a registry ([Registry]), an OCI or Docker image tarball
-// ([OCITarball], [DockerTarball]) or a host path ([LocalPath]). The
+// ([OCITarball], [DockerTarball]), a local Docker or Podman daemon
+// ([DockerLoad], [PodmanLoad]) or a host path ([LocalPath]). The
 // shortcuts [Engine.Publish], [Engine.Export], [Engine.Stdout] and
 // [Engine.Stderr] cover the common cases. [Engine.With] derives an engine
 // with other build options: remote caches ([WithCacheFrom], [WithCacheTo]),

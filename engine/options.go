@@ -23,7 +23,8 @@ import (
 //     StartLocal log ([WithLogOutput], [Silent]): Connect and StartLocal;
 //   - build options ([WithProgress], [WithProgressOutput], [WithEvents],
 //     [WithCacheFrom], [WithCacheTo], [WithPlatforms],
-//     [WithSourceDateEpoch], [WithDockerConfig]): Connect and With;
+//     [WithSourceDateEpoch], [WithDockerConfig], [WithDockerHost]):
+//     Connect and With;
 //   - [WithInsecureRegistry] applies everywhere.
 //
 // An option given where it has no effect is an error naming it and where
@@ -50,6 +51,7 @@ type settings struct {
 	caches           []Cache // WithCache: layers and volumes (cache.go)
 	epoch            *time.Time
 	dockerConfig     string
+	dockerHost       string // WithDockerHost (daemon_client.go)
 	platforms        []ocispecs.Platform
 	attest           attestSettings
 	noServiceDial    bool // services are probed from inside only (tests of the probes: service_dial.go)

@@ -32,6 +32,7 @@ var (
 		"WithPlatforms":       WithPlatforms("linux/amd64"),
 		"WithSourceDateEpoch": WithSourceDateEpoch(time.Unix(1700000000, 0)),
 		"WithDockerConfig":    WithDockerConfig("/nonexistent"),
+		"WithDockerHost":      WithDockerHost("unix:///nonexistent/docker.sock"),
 	}
 )
 

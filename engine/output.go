@@ -32,6 +32,7 @@ type export struct {
 	commit  func() error
 	cleanup func()
 	publish bool
+	loaded  func() *LoadedImage // what a LoadOutput loaded (output_daemon.go)
 }
 
 // registryOutput pushes an image.
