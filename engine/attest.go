@@ -192,7 +192,7 @@ func attestable(exports []*export) (ok bool, reason string) {
 		case client.ExporterImage, client.ExporterOCI:
 			image = true
 		case client.ExporterDocker:
-			reason = "a Docker tarball cannot hold them"
+			reason = "a Docker tarball or DockerLoad/PodmanLoad cannot hold them"
 		case client.ExporterLocal:
 			reason = "a LocalPath output would receive them as files"
 		}

@@ -132,7 +132,7 @@ func TestAttestationsOff(t *testing.T) {
 	res, err := on.Build(t.Context(), c, OCITarball(filepath.Join(dir, "a.tar")), DockerTarball(filepath.Join(dir, "b.tar")))
 	require.NoError(t, err)
 	require.Len(t, res.Summary.Warnings, 1)
-	assert.Contains(t, res.Summary.Warnings[0], "a Docker tarball cannot hold them")
+	assert.Contains(t, res.Summary.Warnings[0], "a Docker tarball or DockerLoad/PodmanLoad cannot hold them")
 }
 
 // lllbLocal is the host directory sdk.Host(path) sends, with no patterns.

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
-	// Register BuildKit's connection helpers for these address schemes.
-	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	// Register BuildKit's connection helpers for these address schemes
+	// (docker-container:// goes through Docker's API: connect_docker.go).
 	_ "github.com/moby/buildkit/client/connhelper/kubepod"
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
 )

@@ -154,6 +154,10 @@ func (r *run) outputNames() []string {
 			out = append(out, o.kind+" tarball "+o.path)
 		case *localOutput:
 			out = append(out, "local "+o.path)
+		case *bundleOutput:
+			out = append(out, "bundle "+o.path+" "+o.ref)
+		case fmt.Stringer:
+			out = append(out, o.String())
 		default:
 			out = append(out, fmt.Sprintf("%T", o))
 		}
