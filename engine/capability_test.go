@@ -83,7 +83,7 @@ func TestAttestable(t *testing.T) {
 		{"registry and oci", []*export{x(client.ExporterImage), x(client.ExporterOCI)}, true, ""},
 		{"docker only", []*export{x(client.ExporterDocker)}, false, ""},
 		{"local only", []*export{x(client.ExporterLocal)}, false, ""},
-		{"oci and docker", []*export{x(client.ExporterOCI), x(client.ExporterDocker)}, false, "a Docker tarball cannot hold them"},
+		{"oci and docker", []*export{x(client.ExporterOCI), x(client.ExporterDocker)}, false, "a Docker tarball or DockerLoad/PodmanLoad cannot hold them"},
 		{"registry and local", []*export{x(client.ExporterImage), x(client.ExporterLocal)}, false, "a LocalPath output would receive them as files"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
