@@ -5,7 +5,12 @@
 // buildkitd it starts ([StartLocal]) — and returns an [Engine]. Addresses
 // use BuildKit's schemes: unix://, tcp:// (mutual TLS with [WithTLS];
 // plaintext only to loopback unless [AllowInsecureTCP]),
-// docker-container://, kube-pod:// and ssh://.
+// docker-container:// (through Docker's API), kube-pod:// and ssh://.
+// The local engine runs rootless when lading is not root, and takes its
+// binaries from the moby/buildkit image ([WithEngineImage]) before it
+// builds them. [WithFleet] (LADING_FLEET) puts several engines behind one
+// Engine: builds are routed by a key, sticky, and move once when their
+// engine dies (docs/fleet.md).
 //
 // [Engine.Build] compiles an sdk value, solves it on the daemon in one
 // gateway session (base image configs are resolved there, host directories
@@ -13,7 +18,8 @@
 // progressui ([WithProgress], LADING_PROGRESS), and sends the result to
 // typed [Output]s: a registry ([Registry]), an OCI or Docker image tarball
 // ([OCITarball], [DockerTarball]), a local Docker or Podman daemon
-// ([DockerLoad], [PodmanLoad]) or a host path ([LocalPath]). The
+// ([DockerLoad], [PodmanLoad]), an offline bundle ([Bundle]) or a host
+// path ([LocalPath]). The
 // shortcuts [Engine.Publish], [Engine.Export], [Engine.Stdout] and
 // [Engine.Stderr] cover the common cases. [Engine.With] derives an engine
 // with other build options: remote caches ([WithCacheFrom], [WithCacheTo]),
