@@ -98,7 +98,7 @@ func (f *fleet) build(ctx context.Context, e *Engine, key string, req request) (
 			return nil, err
 		}
 		m.markDown(err)
-		m.unwarned() // the move's message says it
+		_ = m.unwarned() // the move's message says it
 		from, lost = m, err
 		e.fleetProgressf("warning: engine %s went away during the build; running it again on the next engine\n", m.addr)
 	}

@@ -122,8 +122,11 @@ func (t target) discover(ctx context.Context, log io.Writer) ([]string, error) {
 		sel = d.Spec.Selector
 	}
 	selector, err := metav1.LabelSelectorAsSelector(sel)
-	if err != nil || selector.Empty() {
-		return nil, fmt.Errorf("the %s %s/%s has no usable pod selector (%v)", t.kind, t.namespace, t.name, err)
+	if err != nil {
+		return nil, fmt.Errorf("the %s %s/%s has no usable pod selector: %w", t.kind, t.namespace, t.name, err)
+	}
+	if selector.Empty() {
+		return nil, fmt.Errorf("the %s %s/%s has an empty pod selector: it would match every pod of the namespace", t.kind, t.namespace, t.name)
 	}
 	list, err := cs.CoreV1().Pods(t.namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 	if err != nil {

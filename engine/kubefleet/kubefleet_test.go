@@ -74,7 +74,7 @@ func apiServer(t *testing.T, pods ...corev1.Pod) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		require.NoError(t, json.NewEncoder(w).Encode(body))
+		assert.NoError(t, json.NewEncoder(w).Encode(body))
 	}))
 	t.Cleanup(srv.Close)
 	cfg := fmt.Sprintf(`apiVersion: v1
