@@ -501,6 +501,27 @@ cleanup_leftovers() {
 	done
 }
 
+# reap_test_engines — stop the buildkitd of tests whose test binary was
+# killed (a timeout, ^C): tests start their own engines under /tmp/l*-N
+# and stop them in t.Cleanup, which a killed binary never runs. No test
+# runs for an hour (make test's -timeout is 45m), so an engine of that age
+# is a leftover; younger ones may belong to a test running now.
+reap_test_engines() {
+	local pid age args dir
+	while read -r pid age args; do
+		[ "$age" -gt 3600 ] || continue
+		dir="$(sed -nE 's|.*--config (/tmp/l[a-z-]*-[0-9]+)/.*|\1|p' <<<"$args")"
+		[ -n "$dir" ] || continue
+		log "stopping leftover test engine pid $pid ($dir, up ${age}s)"
+		kill "$pid" 2>/dev/null || true
+		for _ in {1..100}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$pid" 2>/dev/null || true
+		grep -F " $dir/" /proc/self/mountinfo | awk '{print length($5), $5}' | sort -rn | cut -d' ' -f2- |
+			while read -r mp; do umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || true; done
+		rm -rf "$dir"
+	done < <(ps -eo pid=,etimes=,args= | awk '$3 ~ /buildkitd$/ && / --config \/tmp\/l[a-z-]*-[0-9]+\//')
+}
+
 # ---------------------------------------------------------------- stand-in images
 
 # The apt mirror this machine uses for Debian itself (not -security).
@@ -862,6 +883,7 @@ cmd_up() {
 	trap 'if [ -n "$ROOTFS_PID" ]; then wait "$ROOTFS_PID" 2>/dev/null || true; fi
 		for p in "${LATE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done' EXIT
 	ensure_packages
+	reap_test_engines
 	MIRROR="$(debian_mirror)"
 	start_rootfs_prefetch
 	ensure_binaries
