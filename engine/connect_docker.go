@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -108,6 +109,10 @@ type execConn struct {
 	h    dockerclient.HijackedResponse
 	name string
 	pr   *io.PipeReader
+	br   *bufio.Reader // over pr: the first frame is checked before gRPC reads it
+
+	first    sync.Once
+	firstErr error // set when the exec's first bytes are not an HTTP/2 frame
 
 	mu     sync.Mutex
 	stderr strings.Builder // the first bytes of its stderr, for errors
@@ -116,7 +121,7 @@ type execConn struct {
 
 func newExecConn(h dockerclient.HijackedResponse, name string) *execConn {
 	pr, pw := io.Pipe()
-	c := &execConn{h: h, name: name, pr: pr}
+	c := &execConn{h: h, name: name, pr: pr, br: bufio.NewReaderSize(pr, 4096)}
 	go func() {
 		_, err := stdcopy.StdCopy(pw, stderrTail{c}, h.Reader)
 		if err == nil {
@@ -148,7 +153,42 @@ func (c *execConn) stderrText() string {
 	return strings.TrimSpace(c.stderr.String())
 }
 
-func (c *execConn) Read(p []byte) (int, error)  { return c.pr.Read(p) }
+// Read returns the exec's stdout. The first read checks that it starts
+// with an HTTP/2 frame, as a gRPC server's connection preface does (a
+// SETTINGS frame, RFC 9113 §3.4): when the exec did not start (no
+// buildctl in the container), the Docker daemon writes its error as text
+// on the same stream, which gRPC would read as a frame "too large".
+func (c *execConn) Read(p []byte) (int, error) {
+	c.first.Do(func() { c.firstErr = c.checkPreface() })
+	if c.firstErr != nil {
+		return 0, c.firstErr
+	}
+	return c.br.Read(p)
+}
+
+// http2FrameSettings is the type of an HTTP/2 SETTINGS frame, the 4th byte
+// of its 9-byte header.
+const http2FrameSettings = 0x4
+
+// checkPreface peeks at the first frame header the exec sends.
+func (c *execConn) checkPreface() error {
+	hdr, err := c.br.Peek(9)
+	if err == nil && hdr[3] == http2FrameSettings {
+		return nil
+	}
+	if len(hdr) == 0 && err != nil {
+		return err // the stream ended or failed: its own error says why
+	}
+	// Not a frame: the daemon's (or the program's) text. Keep what came.
+	text, _ := c.br.Peek(c.br.Buffered())
+	msg := strings.TrimSpace(string(text))
+	if len(msg) > 512 {
+		msg = msg[:512] + "…"
+	}
+	return fmt.Errorf("buildctl dial-stdio in container %s did not start (%s): the container must run BuildKit's engine with buildctl on its PATH, "+
+		"e.g. docker run -d --name %s --privileged moby/buildkit", c.name, msg, c.name)
+}
+
 func (c *execConn) Write(p []byte) (int, error) { return c.h.Conn.Write(p) }
 
 // Close ends the exec's stdin and the connection.
