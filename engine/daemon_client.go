@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/docker/cli/cli/config"
@@ -164,7 +165,11 @@ func dialDaemon(ctx context.Context, kind daemonKind, t daemonTarget) (*daemonCo
 	}
 	c, err := dockerclient.New(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%s address %s (from %s): %w", kind, quote(t.addr), t.from, err)
+		fix := "an address is unix:///var/run/docker.sock (a socket) or tcp://HOST:2376"
+		if strings.HasPrefix(t.addr, "/") {
+			fix = "did you mean unix://" + t.addr + "? " + fix
+		}
+		return nil, fmt.Errorf("%s address %s (from %s): %w; %s", kind, quote(t.addr), t.from, err, fix)
 	}
 	pctx, cancel := context.WithTimeout(ctx, daemonPingTimeout)
 	defer cancel()
