@@ -57,6 +57,9 @@ func Push(ctx context.Context, path, registry string, opts ...Option) ([]Pushed,
 	if err != nil {
 		return nil, prefix(err)
 	}
+	if len(im.Manifests) == 0 {
+		return nil, fmt.Errorf("bundle %s holds no images: nothing to push; add images with lading bundle create -add (bundle.Add)", path)
+	}
 	// One image after the other, so that each blob is uploaded once and
 	// mounted into the other repositories that need it.
 	mnt := newMounts()
@@ -92,8 +95,11 @@ func checkRegistry(registry string) error {
 	if strings.Contains(registry, "://") {
 		return fmt.Errorf("bundle: registry %q has a scheme; %s (plain HTTP: bundle.Insecure, lading bundle push -insecure)", registry, fix)
 	}
-	if _, err := name.NewRepository(strings.TrimSuffix(registry, "/")+"/x", name.StrictValidation); err != nil || strings.ContainsAny(registry, "@") {
-		return fmt.Errorf("bundle: registry %q: not a registry host with an optional path; %s", registry, fix)
+	if strings.ContainsAny(registry, "@") {
+		return fmt.Errorf("bundle: registry %q names a digest: not a registry host with an optional path; %s", registry, fix)
+	}
+	if _, err := name.NewRepository(strings.TrimSuffix(registry, "/")+"/x", name.StrictValidation); err != nil {
+		return fmt.Errorf("bundle: registry %q: not a registry host with an optional path (%w); %s", registry, err, fix)
 	}
 	return nil
 }
@@ -103,7 +109,8 @@ func checkRegistry(registry string) error {
 func retarget(d v1.Descriptor, registry string, o *options) (name.Reference, error) {
 	ref := d.Annotations[AnnotationImageName]
 	if ref == "" {
-		return nil, fmt.Errorf("image %s has no %s annotation, so there is no repository to push it to; add it again with bundle.Add and a reference", d.Digest, AnnotationImageName)
+		return nil, fmt.Errorf("image %s has no %s annotation%s, so there is no repository to push it to; "+
+			"name it in a new bundle: lading bundle create OUT BUNDLE=REFERENCE (bundle.OCILayout with a reference from Go)", d.Digest, AnnotationImageName, tagNote(d))
 	}
 	n, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {

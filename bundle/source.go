@@ -144,7 +144,8 @@ func (s layoutSource) image(dir string) (*opened, error) {
 		ref = d.Annotations[AnnotationImageName]
 	}
 	if ref == "" {
-		return nil, fmt.Errorf("%s names no image (no %s annotation): give the reference to store it under", s.path, AnnotationImageName)
+		return nil, fmt.Errorf("%s names no image (no %s annotation%s): give the reference to store it under "+
+			"(lading bundle create OUT %s=REFERENCE)", s.path, AnnotationImageName, tagNote(d), s.path)
 	}
 	op, err := openEntry(top, d, ref)
 	if err != nil {
@@ -213,7 +214,9 @@ func (s bundleSource) open(ctx context.Context, _ *options) (_ []*opened, _ func
 	for i, d := range im.Manifests {
 		ref := d.Annotations[AnnotationImageName]
 		if ref == "" {
-			return nil, nil, fmt.Errorf("index.json entry %d (%s) has no %s annotation: no name to store it under", i+1, d.Digest, AnnotationImageName)
+			return nil, nil, fmt.Errorf("index.json entry %d (%s) has no %s annotation: no name to store it under%s; "+
+				"name it: lading bundle create OUT %s=REFERENCE, or bundle.OCILayout or bundle.OCITarball with a reference from Go",
+				i+1, d.Digest, AnnotationImageName, tagNote(d), s.path)
 		}
 		op, err := openEntry(top, d, ref)
 		if err != nil {
@@ -232,4 +235,13 @@ func extract(ctx context.Context, path, dir string) error {
 	}
 	defer f.Close()
 	return untar.Extract(ctx, f, dir, true)
+}
+
+// tagNote mentions the tag an entry has without a repository (what
+// skopeo's oci:DIR:TAG writes), for errors that ask for a reference.
+func tagNote(d v1.Descriptor) string {
+	if t := d.Annotations[AnnotationRefName]; t != "" {
+		return fmt.Sprintf(", only the tag %q", t)
+	}
+	return ""
 }
