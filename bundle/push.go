@@ -43,7 +43,7 @@ func Push(ctx context.Context, path, registry string, opts ...Option) ([]Pushed,
 	}
 	defer done()
 	if _, err := scanPath(ctx, dir, path, true); err != nil {
-		return nil, fmt.Errorf("bundle: not pushing %s: %w", path, err)
+		return nil, notPushing(path, err)
 	}
 	lp, err := layout.FromPath(dir)
 	if err != nil {
@@ -137,4 +137,14 @@ func taggable(top v1.ImageIndex, d v1.Descriptor) (remote.Taggable, error) {
 		return top.Image(d.Digest)
 	}
 	return nil, fmt.Errorf("a %s is neither an image nor an image index", d.MediaType)
+}
+
+// notPushing says a bundle that does not verify is not pushed.
+func notPushing(path string, err error) error {
+	var be *BlobError
+	if errors.As(err, &be) {
+		return fmt.Errorf("bundle: not pushing %s: %w", path, err)
+	}
+	// A bundle that is not one at all: its error says so, prefixed once.
+	return err
 }

@@ -45,7 +45,7 @@ func (s *scanner) err() error { return joinProblems(s.order) }
 func (s *scanner) scan() (*Contents, error) {
 	raw, err := fs.ReadFile(s.fsys, "index.json")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not a bundle: it has no index.json", s.name)
+		return nil, fmt.Errorf("%s is not a bundle: it has no index.json; name a bundle (a directory or a tar made by lading bundle create, or any OCI image layout)", s.name)
 	}
 	if err != nil {
 		return nil, err

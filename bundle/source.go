@@ -234,7 +234,10 @@ func extract(ctx context.Context, path, dir string) error {
 		return err
 	}
 	defer f.Close()
-	return untar.Extract(ctx, f, dir, true)
+	if err := untar.Extract(ctx, f, dir, true); err != nil {
+		return notATar(path, err)
+	}
+	return nil
 }
 
 // tagNote mentions the tag an entry has without a repository (what

@@ -42,7 +42,7 @@ func openTarFS(ctx context.Context, p string) (*tarFS, error) {
 		}
 		if err != nil {
 			f.Close()
-			return nil, err
+			return nil, notATar(p, err)
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue

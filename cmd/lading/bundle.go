@@ -186,7 +186,26 @@ func imageSource(arg string) (bundle.Source, error) {
 		}
 		return bundle.OCITarball(path, ref), nil
 	}
+	if looksLikePath(arg) {
+		return nil, fmt.Errorf("%w: image %q: no such file or directory (an image is a registry reference, e.g. registry.example.com/app:1.0, or the path of an OCI layout, tarball or bundle)", errUsage, arg)
+	}
 	return bundle.Remote(arg), nil
+}
+
+// looksLikePath reports an argument that can only mean a file: it starts
+// like a path or ends like an archive, which no registry reference does.
+func looksLikePath(arg string) bool {
+	for _, p := range []string{"/", "./", "../", "~"} {
+		if strings.HasPrefix(arg, p) {
+			return true
+		}
+	}
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz"} {
+		if strings.HasSuffix(arg, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 func insecureOption(insecure bool) []bundle.Option {

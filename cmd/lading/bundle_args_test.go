@@ -56,6 +56,8 @@ func TestBundleArgumentErrorsSayWhatIsWrong(t *testing.T) {
 		{[]string{"push", "a"}, "takes the BUNDLE and the REGISTRY (host[:port][/path]), got 1 arguments"},
 		{[]string{"-x"}, "unknown flag -x"},
 		{[]string{"ls", "-frob", "a"}, "flag provided but not defined: -frob"},
+		{[]string{"create", "out.tar", "./missing.tar"}, `image "./missing.tar": no such file or directory`},
+		{[]string{"create", "out.tar", "build/app.tar"}, `image "build/app.tar": no such file or directory`},
 	} {
 		_, _, err := bundleCmd(t, tt.args...)
 		require.ErrorIs(t, err, errUsage, "%q", tt.args)
