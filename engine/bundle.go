@@ -44,6 +44,12 @@ func (o *bundleOutput) prepare(e *Engine, p *lllb.Program) (*export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine.Bundle: %w", err)
 	}
+	if _, ok := n.(reference.Digested); ok {
+		// The digest of an image not yet built cannot be known: the
+		// bundle would name the image by a digest it does not have.
+		return nil, fmt.Errorf("engine.Bundle: image reference %q names a digest: a bundle names a built image by its tag, e.g. %s:1.0 (its digest is in Result.Digest and lading bundle ls)",
+			o.ref, reference.TrimNamed(n).String())
+	}
 	dest, err := filepath.Abs(o.path)
 	if err != nil {
 		return nil, err
