@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"encoding/json"
+	"os/exec"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/testenv"
+)
+
+// PodmanLoad with several tags gives Podman every one under the name
+// Result.Loaded reports: Docker Hub names stay docker.io/… (Podman would
+// otherwise file the extra names of an archive under localhost/), and a
+// registry with a port and a nested path is kept as given.
+func TestPodmanLoadWithSeveralTags(t *testing.T) {
+	d := testenv.Docker(t)
+	e, _ := testEngine(t)
+	tag := uniqueTag(t)
+	ref := "lading-test/podman-tags:" + tag
+	nested := "127.0.0.1:5000/lading-test/nested/podman:" + tag
+	res, err := e.Build(t.Context(), ltContainer(t).WithEntrypoint("/bin/lt", "echo", "tags", tag),
+		PodmanLoad(ref, "also-"+tag, nested).At(d.PodmanHost))
+	t.Cleanup(func() {
+		_ = exec.Command(d.Podman, "--remote", "--url", d.PodmanHost, "image", "rm", "-f", "docker.io/"+ref,
+			"localhost/"+ref, "localhost/lading-test/podman-tags:also-"+tag, nested).Run()
+	})
+	require.NoError(t, err)
+	require.Len(t, res.Loaded, 1)
+	want := []string{"docker.io/" + ref, "docker.io/lading-test/podman-tags:also-" + tag, nested}
+	assert.Equal(t, want, res.Loaded[0].Tags)
+
+	var inspect []struct {
+		ID       string `json:"Id"`
+		RepoTags []string
+	}
+	require.NoError(t, json.Unmarshal([]byte(d.RunPodman(t, "image", "inspect", "docker.io/"+ref)), &inspect))
+	require.Len(t, inspect, 1)
+	assert.ElementsMatch(t, want, inspect[0].RepoTags)
+	assert.Equal(t, "tags "+tag+"\n", d.RunPodman(t, "run", "--rm", "--network", "host", "docker.io/lading-test/podman-tags:also-"+tag))
+}
