@@ -24,8 +24,11 @@ func TestPodmanLoadWithSeveralTags(t *testing.T) {
 	res, err := e.Build(t.Context(), ltContainer(t).WithEntrypoint("/bin/lt", "echo", "tags", tag),
 		PodmanLoad(ref, "also-"+tag, nested).At(d.PodmanHost))
 	t.Cleanup(func() {
-		_ = exec.Command(d.Podman, "--remote", "--url", d.PodmanHost, "image", "rm", "-f", "docker.io/"+ref,
-			"localhost/"+ref, "localhost/lading-test/podman-tags:also-"+tag, nested).Run()
+		// Each name alone: podman rm stops at the first it cannot find.
+		for _, n := range []string{"docker.io/" + ref, "docker.io/lading-test/podman-tags:also-" + tag,
+			"localhost/" + ref, "localhost/lading-test/podman-tags:also-" + tag, nested} {
+			_ = exec.Command(d.Podman, "--remote", "--url", d.PodmanHost, "image", "rm", n).Run()
+		}
 	})
 	require.NoError(t, err)
 	require.Len(t, res.Loaded, 1)
