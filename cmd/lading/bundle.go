@@ -256,9 +256,8 @@ func runBundlePush(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	pushed, err := bundle.Push(ctx, fs.Arg(0), fs.Arg(1), insecureOption(*insecure)...)
-	if err != nil {
-		return err
-	}
+	// What was pushed before a failure is said too: those images are in
+	// the registry already.
 	for _, p := range pushed {
 		if strings.Contains(p.Target, "@") {
 			// An image the bundle names by digest only is pushed by it.
@@ -267,7 +266,10 @@ func runBundlePush(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		fmt.Fprintf(stdout, "pushed %s@%s\n", p.Target, p.Digest)
 	}
-	return nil
+	if err != nil && len(pushed) > 0 {
+		return fmt.Errorf("%w (the %d images above were pushed; pushing the bundle again skips what the registry has)", err, len(pushed))
+	}
+	return err
 }
 
 // printContents writes a bundle's images as a table and its totals.

@@ -2,7 +2,12 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -143,4 +148,38 @@ func TestBundlePushEdgeCases(t *testing.T) {
 	_, _, err = bundleCmd(t, "push", byDigest, site+"/Mirror")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repository can only contain")
+}
+
+// A push that fails part way says which images are in the registry
+// already.
+func TestBundlePushThatFailsPartWaySaysWhatWasPushed(t *testing.T) {
+	one := ociTarball(t, "registry.example.com/team/one:1.0")
+	two := ociTarball(t, "registry.example.com/team/two:2.0")
+	out := filepath.Join(t.TempDir(), "images")
+	_, err := bundle.Create(t.Context(), out, []bundle.Source{bundle.Bundle(one), bundle.Bundle(two)})
+	require.NoError(t, err)
+	u, err := url.Parse("http://" + testenv.EmptyRegistry(t))
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/team/two/") {
+			if r.Method == http.MethodHead {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			http.Error(w, `{"errors":[{"code":"DENIED","message":"team/two is read-only"}]}`, http.StatusForbidden)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	site := strings.TrimPrefix(srv.URL, "http://")
+
+	stdout, _, err := bundleCmd(t, "push", out, site)
+	require.Error(t, err)
+	assert.Contains(t, stdout, "pushed "+site+"/team/one:1.0@sha256:")
+	assert.NotContains(t, stdout, "team/two")
+	assert.Contains(t, err.Error(), "team/two is read-only")
+	assert.Contains(t, err.Error(), "the 1 images above were pushed")
 }
