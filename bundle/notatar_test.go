@@ -1,6 +1,7 @@
 package bundle_test
 
 import (
+	"archive/tar"
 	"compress/gzip"
 	"os"
 	"path/filepath"
@@ -61,4 +62,24 @@ func TestNotATarBundleSaysWhatItIs(t *testing.T) {
 			assert.NotContains(t, err.Error(), "bundle: bundle", "%s %s", name, tt.path)
 		}
 	}
+}
+
+// A docker save archive of Docker before 25 (manifest.json, no
+// index.json) is named as such, with the way to convert it.
+func TestDockerSaveArchiveIsNamed(t *testing.T) {
+	t.Parallel()
+	saved := filepath.Join(t.TempDir(), "app.tar")
+	f, err := os.Create(saved)
+	require.NoError(t, err)
+	tw := tar.NewWriter(f)
+	manifest := []byte(`[{"Config":"c.json","RepoTags":["app:1"],"Layers":[]}]`)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "manifest.json", Mode: 0o644, Size: int64(len(manifest))}))
+	_, err = tw.Write(manifest)
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	require.NoError(t, f.Close())
+	_, err = bundle.Verify(t.Context(), saved)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "an image archive of docker save")
+	assert.Contains(t, err.Error(), "skopeo copy docker-archive:"+saved+" oci:DIR:TAG")
 }

@@ -45,6 +45,10 @@ func (s *scanner) err() error { return joinProblems(s.order) }
 func (s *scanner) scan() (*Contents, error) {
 	raw, err := fs.ReadFile(s.fsys, "index.json")
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, merr := fs.Stat(s.fsys, "manifest.json"); merr == nil {
+			return nil, fmt.Errorf("%s is not a bundle: it has manifest.json and no index.json, an image archive of docker save (before Docker 25); "+
+				"convert it to an OCI layout first (skopeo copy docker-archive:%s oci:DIR:TAG) and add that with lading bundle create OUT DIR=REFERENCE", s.name, s.name)
+		}
 		return nil, fmt.Errorf("%s is not a bundle: it has no index.json; name a bundle (a directory or a tar made by lading bundle create, or any OCI image layout)", s.name)
 	}
 	if err != nil {
