@@ -54,6 +54,11 @@ func (o *bundleOutput) prepare(e *Engine, p *lllb.Program) (*export, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Before the build, not after it: a path that holds something else
+	// would be refused once the image is built.
+	if err := bundle.CheckTarget(context.Background(), dest); err != nil {
+		return nil, fmt.Errorf("engine.Bundle: %w", err)
+	}
 	attrs := map[string]string{string(exptypes.OptKeyName): reference.TagNameOnly(n).String()}
 	addAnnotations(attrs, p)
 	var tmp string

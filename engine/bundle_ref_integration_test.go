@@ -1,12 +1,16 @@
 package engine
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/testenv"
 )
 
 // engine.Bundle names the image by a tag: a digest in the reference
@@ -28,4 +32,34 @@ func TestBundleOutputRefusesADigestOrNoTag(t *testing.T) {
 		assert.Contains(t, err.Error(), want, ref)
 		assert.NoFileExists(t, path, ref)
 	}
+}
+
+// A path that holds something other than a bundle is refused before the
+// build (not after it), and left as it was.
+func TestBundleOutputRefusesANonBundleBeforeTheBuild(t *testing.T) {
+	e, _ := testEngine(t)
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "notes.tar")
+	require.NoError(t, os.WriteFile(notes, []byte("not a bundle\n"), 0o644))
+	other := filepath.Join(dir, "src")
+	require.NoError(t, os.MkdirAll(other, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "main.go"), []byte("package main\n"), 0o644))
+	for _, path := range []string{notes, other} {
+		var ran atomic.Bool
+		watched := e.With(WithEvents(func(ev Event) {
+			if ev.Kind == StepStarted || ev.Kind == StepDone {
+				ran.Store(true)
+			}
+		}))
+		c := ltContainer(t).WithExec([]string{"/bin/lt", "echo", testenv.Token(t)})
+		_, err := watched.Build(t.Context(), c, Bundle(path, "registry.example.com/app:1.0"))
+		require.Error(t, err, path)
+		assert.Contains(t, err.Error(), "engine.Bundle", path)
+		assert.Contains(t, err.Error(), "refusing to replace it", path)
+		assert.False(t, ran.Load(), "the build ran before the bundle path was refused")
+	}
+	b, err := os.ReadFile(notes)
+	require.NoError(t, err)
+	assert.Equal(t, "not a bundle\n", string(b))
+	assert.FileExists(t, filepath.Join(other, "main.go"))
 }
