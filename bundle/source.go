@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -136,7 +137,20 @@ func (s layoutSource) image(dir string) (*opened, error) {
 		return nil, fmt.Errorf("reading %s: %w", s.path, err)
 	}
 	if len(im.Manifests) != 1 {
-		return nil, fmt.Errorf("%s: index.json names %d images, want 1", s.path, len(im.Manifests))
+		var names []string
+		for _, d := range im.Manifests {
+			n := d.Annotations[AnnotationImageName]
+			if n == "" {
+				n = d.Annotations[AnnotationRefName]
+			}
+			if n == "" {
+				n = d.Digest.String()
+			}
+			names = append(names, n)
+		}
+		return nil, fmt.Errorf("%s: index.json names %d images (%s), and a reference can name one: "+
+			"give a layout holding the one you want (skopeo copy oci:%s:TAG oci:ONE:TAG), or add the whole layout without a reference if it names its images",
+			s.path, len(im.Manifests), strings.Join(names, ", "), s.path)
 	}
 	d := im.Manifests[0]
 	ref := s.ref

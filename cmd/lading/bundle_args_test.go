@@ -120,6 +120,15 @@ func TestBundleOfALayoutThatNamesNoImage(t *testing.T) {
 	_, _, err = bundleCmd(t, "create", out, dir+"=")
 	require.ErrorIs(t, err, errUsage)
 	assert.Contains(t, err.Error(), "no reference after =")
+
+	// A layout with two tags: a reference can name only one of them.
+	img, err := random.Image(512, 1)
+	require.NoError(t, err)
+	require.NoError(t, layout.Path(dir).AppendImage(img, layout.WithAnnotations(map[string]string{bundle.AnnotationRefName: "v2"})))
+	_, _, err = bundleCmd(t, "create", out, dir+"=registry.example.com/team/tool:v2")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "index.json names 2 images (v1, v2), and a reference can name one")
+	assert.Contains(t, err.Error(), "skopeo copy oci:"+dir+":TAG oci:ONE:TAG")
 }
 
 // An image named by digest only is pushed by digest and printed once;
