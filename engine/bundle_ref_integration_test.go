@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ladingbuild/lading/bundle"
 	"github.com/ladingbuild/lading/internal/testenv"
 )
 
@@ -62,4 +63,27 @@ func TestBundleOutputRefusesANonBundleBeforeTheBuild(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "not a bundle\n", string(b))
 	assert.FileExists(t, filepath.Join(other, "main.go"))
+}
+
+// engine.Bundle carries every platform built, each with its provenance,
+// under the reference given.
+func TestBundleOutputCarriesEveryPlatform(t *testing.T) {
+	e, _ := testEngine(t)
+	path := filepath.Join(t.TempDir(), "images")
+	ref := "registry.example.com:5000/team/nested/app:" + uniqueTag(t)
+	c := ltContainer(t).WithLabel("org.ladingbuild.test", testenv.Token(t))
+	res, err := e.With(WithPlatforms("linux/amd64", "linux/arm64")).Build(t.Context(), c, Bundle(path, ref))
+	require.NoError(t, err)
+	got, err := bundle.Verify(t.Context(), path)
+	require.NoError(t, err)
+	require.Len(t, got.Images, 1)
+	img := got.Images[0]
+	assert.Equal(t, ref, img.Ref)
+	assert.Equal(t, res.Digest, img.Digest, "the bundle holds the index the build made")
+	var plats []string
+	for _, p := range img.Platforms {
+		plats = append(plats, p.Platform)
+	}
+	assert.ElementsMatch(t, []string{"linux/amd64", "linux/arm64"}, plats)
+	assert.Equal(t, 2, img.Attestations, "one provenance manifest per platform")
 }
