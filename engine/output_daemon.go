@@ -155,7 +155,7 @@ func (o *LoadOutput) prepare(e *Engine, p *lllb.Program) (*export, error) {
 	l := &daemonLoad{d: d, tags: tags}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	attrs := map[string]string{
-		string(exptypes.OptKeyName): strings.Join(archiveNames(o.kind, tags), ","),
+		string(exptypes.OptKeyName): strings.Join(archiveNames(tags), ","),
 		// The daemon unpacks every layer it loads: compressing them on
 		// the way out only costs time (bench metric docker-load: 0.39×
 		// a tarball and docker load). The image ID, the config digest,
@@ -264,21 +264,17 @@ func (l *daemonLoad) commit() error {
 	return nil
 }
 
-// archiveNames are the names the image archive carries. Podman files
-// every name of an archive but one under localhost/ when it is a Docker
-// Hub name (BuildKit writes them short, "team/app:1.0", as Docker
-// does); so Podman gets the first name in the archive, and the others by
-// tagRest, fully qualified.
-func archiveNames(kind daemonKind, tags []string) []string {
-	if kind == kindPodman {
-		return tags[:1]
-	}
-	return tags
-}
+// archiveNames are the names the image archive carries: the first only.
+// Podman's service (also behind DOCKER_HOST, for podman-docker users)
+// files every name of an archive but one under localhost/ when it is a
+// Docker Hub name (BuildKit writes them short, "team/app:1.0", as Docker
+// does); so the archive names the image once, and tagRest gives it the
+// others through the API, fully qualified, whichever daemon answers.
+func archiveNames(tags []string) []string { return tags[:1] }
 
 // tagRest gives the loaded image the names its archive did not carry.
 func (l *daemonLoad) tagRest() error {
-	names := archiveNames(l.d.kind, l.tags)
+	names := archiveNames(l.tags)
 	for _, t := range l.tags[len(names):] {
 		if _, err := l.d.c.ImageTag(l.ctx, dockerclient.ImageTagOptions{Source: l.tags[0], Target: t}); err != nil {
 			return fmt.Errorf("loaded into %s at %s as %s, but tagging it %s failed: %w", l.d.kind, l.d.addr, l.tags[0], t, err)

@@ -44,3 +44,25 @@ func TestPodmanLoadWithSeveralTags(t *testing.T) {
 	assert.ElementsMatch(t, want, inspect[0].RepoTags)
 	assert.Equal(t, "tags "+tag+"\n", d.RunPodman(t, "run", "--rm", "--network", "host", "docker.io/lading-test/podman-tags:also-"+tag))
 }
+
+// DockerLoad pointed at Podman's Docker-compatible service (what
+// podman-docker users have as DOCKER_HOST) gets the same names.
+func TestDockerLoadIntoPodmansServiceKeepsEveryTag(t *testing.T) {
+	d := testenv.Docker(t)
+	e, _ := testEngine(t)
+	tag := uniqueTag(t)
+	ref := "lading-test/docker-api-podman:" + tag
+	res, err := e.Build(t.Context(), ltContainer(t), DockerLoad(ref, "also-"+tag).At(d.PodmanHost))
+	t.Cleanup(func() {
+		for _, n := range []string{"docker.io/" + ref, "docker.io/lading-test/docker-api-podman:also-" + tag,
+			"localhost/" + ref, "localhost/lading-test/docker-api-podman:also-" + tag} {
+			_ = exec.Command(d.Podman, "--remote", "--url", d.PodmanHost, "image", "rm", n).Run()
+		}
+	})
+	require.NoError(t, err)
+	require.Len(t, res.Loaded, 1)
+	var inspect []struct{ RepoTags []string }
+	require.NoError(t, json.Unmarshal([]byte(d.RunPodman(t, "image", "inspect", "docker.io/"+ref)), &inspect))
+	require.Len(t, inspect, 1)
+	assert.ElementsMatch(t, res.Loaded[0].Tags, inspect[0].RepoTags)
+}
