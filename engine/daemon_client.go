@@ -194,7 +194,19 @@ func noDaemonError(kind daemonKind, addr, from string, err error) error {
 	default:
 		fix = "start dockerd, or point lading at the daemon with DOCKER_HOST or engine.WithDockerHost"
 	}
+	if answersHTTP2(err) {
+		// Go's HTTP/1 client quotes what it got: an HTTP/2 frame header
+		// (a 24-bit length, then the type) is what buildkitd sends first.
+		return fmt.Errorf("%w: %s at %s (from %s) answers HTTP/2 (gRPC), as a BuildKit engine does, not Docker's API; "+
+			"BUILDKIT_HOST names the engine, DOCKER_HOST the Docker daemon (unix:///var/run/docker.sock): %s", ErrNoDaemon, kind, addr, from, fix)
+	}
 	return fmt.Errorf("%w: %s at %s (from %s): %w; %s", ErrNoDaemon, kind, addr, from, bounded(err), fix)
+}
+
+// answersHTTP2 reports a ping that got an HTTP/2 frame back where an
+// HTTP/1 response was due.
+func answersHTTP2(err error) bool {
+	return err != nil && strings.Contains(err.Error(), `malformed HTTP response "\x00\x00`)
 }
 
 // close releases the client's connections.
