@@ -156,6 +156,11 @@ func parseBundleFlags(fs *flag.FlagSet, args []string, minArgs, maxArgs int, wan
 		}
 		return false, fmt.Errorf("%w: %s: %w", errUsage, fs.Name(), err)
 	}
+	for _, a := range fs.Args() {
+		if len(a) > 1 && strings.HasPrefix(a, "-") {
+			return false, fmt.Errorf("%w: %s: the flag %s comes after the arguments; put flags first (%s %s …)", errUsage, fs.Name(), a, fs.Name(), a)
+		}
+	}
 	if n := fs.NArg(); n < minArgs || (maxArgs >= 0 && n > maxArgs) {
 		fs.Usage()
 		return false, fmt.Errorf("%w: %s takes %s, got %d arguments", errUsage, fs.Name(), want, n)

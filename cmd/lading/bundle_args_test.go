@@ -62,6 +62,8 @@ func TestBundleArgumentErrorsSayWhatIsWrong(t *testing.T) {
 		{[]string{"-x"}, "unknown flag -x"},
 		{[]string{"ls", "-frob", "a"}, "flag provided but not defined: -frob"},
 		{[]string{"create", "out.tar", "./missing.tar"}, `image "./missing.tar": no such file or directory`},
+		{[]string{"create", "out.tar", "x:1", "-add"}, "the flag -add comes after the arguments; put flags first (lading bundle create -add …)"},
+		{[]string{"ls", "images.tar", "-json"}, "the flag -json comes after the arguments"},
 		{[]string{"create", "out.tar", "build/app.tar"}, `image "build/app.tar": no such file or directory`},
 	} {
 		_, _, err := bundleCmd(t, tt.args...)
