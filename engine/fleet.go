@@ -80,7 +80,11 @@ func connectFleet(ctx context.Context, s *settings) (_ *Engine, ok bool, _ error
 	}
 	primary := f.healthy()[0]
 	if s.log != nil {
-		fmt.Fprintf(s.log, "lading: using a fleet of %d engines (%s): %s\n", len(f.members), origin, strings.Join(f.addrs(), ", "))
+		n := fmt.Sprintf("%d engines", len(f.members))
+		if len(f.members) == 1 {
+			n = "1 engine"
+		}
+		fmt.Fprintf(s.log, "lading: using a fleet of %s (%s): %s\n", n, origin, strings.Join(f.addrs(), ", "))
 		for _, m := range f.members {
 			if m.down != nil {
 				fmt.Fprintf(s.log, "lading: warning: engine %s is unreachable, skipped: %v\n", m.addr, m.down)

@@ -3,6 +3,8 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -26,6 +28,7 @@ type fleetSettings struct {
 // ([Route.MovedFrom]); a build that fails by itself (a step exits non-zero)
 // is never retried.
 //
+// Spaces around an address are ignored; an empty address is an error.
 // Without WithFleet (and without [WithAddress]), Connect reads
 // LADING_FLEET: a comma-separated list of addresses. A fleet there is used
 // before BUILDKIT_HOST. Each address takes the forms of WithAddress; the
@@ -35,7 +38,16 @@ func WithFleet(addrs ...string) Option {
 	return func(s *settings) {
 		s.only("WithFleet", forConnect, "it chooses the engines to connect to")
 		s.fleet.set = true
-		s.fleet.addrs = append(s.fleet.addrs, addrs...)
+		for i, a := range addrs {
+			a = strings.TrimSpace(a)
+			if a == "" && s.err == nil {
+				s.err = fmt.Errorf("engine.WithFleet: address %d of %d is empty: pass each engine's address (unix://, tcp://, kube-pod://…) "+
+					"and no empty one; to read a comma-separated list from the environment, use LADING_FLEET, which skips empty entries", i+1, len(addrs))
+			}
+			if a != "" {
+				s.fleet.addrs = append(s.fleet.addrs, a)
+			}
+		}
 	}
 }
 
@@ -43,11 +55,15 @@ func WithFleet(addrs ...string) Option {
 // the same key go to the same engine, which holds their cache. The
 // default is the pipeline target's name in a pipeline (package pipeline
 // sets it for each target), else the Go file:line that made the built
-// value. It has no effect on an Engine that is not a fleet. A build
+// value; an empty key is an error. It has no effect on an Engine that is not a fleet. A build
 // option: Connect and With (eng.With(engine.WithFleetKey("api")).Build(…)).
 func WithFleetKey(key string) Option {
 	return func(s *settings) {
 		s.only("WithFleetKey", forBuilds, "it routes builds")
+		if key == "" && s.err == nil {
+			s.err = errors.New("engine.WithFleetKey was given an empty key: pass a non-empty key (a target's name, say), " +
+				"or leave the option out to route by the pipeline target or the Go file:line that made the value")
+		}
 		s.fleet.key = key
 	}
 }

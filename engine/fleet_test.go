@@ -31,6 +31,9 @@ func TestFleetOptionErrors(t *testing.T) {
 		{"kube:// without package kubefleet", []Option{WithFleet("kube://ci/statefulset/buildkitd")}, "", `import _ "github.com/ladingbuild/lading/engine/kubefleet"`},
 		{"kube:// as one engine", []Option{WithAddress("kube://ci/statefulset/buildkitd")}, "", "give it to engine.WithFleet or LADING_FLEET"},
 		{"plaintext remote tcp", []Option{WithFleet("tcp://192.0.2.1:1234")}, "", "refusing plaintext"},
+		{"an empty address", []Option{WithFleet(dead, "")}, "", "engine.WithFleet: address 2 of 2 is empty"},
+		{"spaces around an address are trimmed", []Option{WithFleet(" " + dead + " ")}, "", "\n  " + dead + ": "},
+		{"an empty key", []Option{WithFleet(dead), WithFleetKey("")}, "", "engine.WithFleetKey was given an empty key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("LADING_FLEET", tc.env)
@@ -40,6 +43,10 @@ func TestFleetOptionErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+	t.Run("an empty key on With", func(t *testing.T) {
+		c := (&Engine{s: defaultSettings()}).With(WithFleetKey(""))
+		require.ErrorContains(t, c.s.err, "engine.WithFleetKey was given an empty key")
+	})
 	t.Run("a misplaced option", func(t *testing.T) {
 		c := (&Engine{s: defaultSettings()}).With(WithFleet(dead))
 		require.ErrorContains(t, c.s.err, "engine.WithFleet has no effect in Engine.With")

@@ -31,12 +31,23 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	opts := []engine.Option{engine.Silent()}
+	from, addrs := "-engines", fleetList(*list)
 	switch {
+	case *list != "" && len(addrs) == 0:
+		return fmt.Errorf("%w: -engines %q holds no address: pass the engines' addresses, comma-separated", errUsage, *list)
 	case *list != "":
-		opts = append(opts, engine.WithFleet(strings.Split(*list, ",")...))
+		opts = append(opts, engine.WithFleet(addrs...))
 	case os.Getenv("LADING_FLEET") == "":
 		fmt.Fprint(stderr, fleetUsage)
 		return fmt.Errorf("%w: no fleet: set LADING_FLEET or pass -engines", errUsage)
+	default:
+		from, addrs = "LADING_FLEET", fleetList(os.Getenv("LADING_FLEET"))
+	}
+	for _, a := range addrs {
+		if strings.HasPrefix(a, "kube://") {
+			return fmt.Errorf("%w: %s holds %q: the lading command does not link the Kubernetes discovery; "+
+				"list the pods' addresses instead (tcp://buildkitd-0.buildkitd.NAMESPACE.svc:1234,…)", errUsage, from, a)
+		}
 	}
 	eng, err := engine.Connect(ctx, opts...)
 	if err != nil {
@@ -67,6 +78,18 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "%s -> %s\n", key, to)
 	}
 	return nil
+}
+
+// fleetList splits a comma-separated list of addresses as LADING_FLEET
+// is read: spaces around an address and empty entries are dropped.
+func fleetList(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // downReason is the cause at the end of a down engine's error: gRPC's

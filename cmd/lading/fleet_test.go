@@ -16,7 +16,7 @@ func TestFleetCommand(t *testing.T) {
 	env := testenv.Require(t)
 	dead := "unix://" + t.TempDir() + "/dead.sock"
 	var out, errOut bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"fleet", "-engines", env.BuildkitHost + "," + dead, "ci/build", "ci/test"}, &out, &errOut))
+	require.NoError(t, run(t.Context(), []string{"fleet", "-engines", env.BuildkitHost + " , " + dead + ",", "ci/build", "ci/test"}, &out, &errOut))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 5, out.String())
 	assert.Regexp(t, `^ENGINE\s+STATE\s+VERSION$`, lines[0])
@@ -33,4 +33,11 @@ func TestFleetCommandErrors(t *testing.T) {
 	assert.Contains(t, errOut.String(), "usage: lading fleet")
 	dead := "unix://" + t.TempDir() + "/dead.sock"
 	require.ErrorIs(t, run(t.Context(), []string{"fleet", "-engines", dead}, &out, &errOut), engine.ErrNoEngine)
+	err := run(t.Context(), []string{"fleet", "-engines", " , "}, &out, &errOut)
+	require.ErrorIs(t, err, errUsage)
+	assert.ErrorContains(t, err, `-engines " , " holds no address`)
+	t.Setenv("LADING_FLEET", "kube://ci/statefulset/buildkitd")
+	err = run(t.Context(), []string{"fleet"}, &out, &errOut)
+	require.ErrorIs(t, err, errUsage)
+	assert.ErrorContains(t, err, "list the pods' addresses instead")
 }
