@@ -127,6 +127,11 @@ func usableCache(p localPaths, img engineImage) (ok bool, src *BinarySource, sta
 	}
 	src = readSource(p.binary)
 	want := buildkitVersion()
+	if src != nil && src.SHA256 != "" {
+		if sum, err := fileSHA256(p.binary); err != nil || sum != src.SHA256 {
+			return false, src, fmt.Sprintf(", replacing the cached buildkitd, whose file %s changed since lading stored it (truncated or replaced)", p.binary)
+		}
+	}
 	switch {
 	case src == nil && !img.explicit:
 		return true, nil, "" // cached by an older lading: trusted as it was

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +59,10 @@ type BinarySource struct {
 	Registry string `json:"registry,omitempty"`
 	// Time is when lading got the binary.
 	Time time.Time `json:"time,omitzero"`
+	// SHA256 is the hex SHA-256 of the buildkitd file when lading stored
+	// it; before starting a cached binary lading checks it, and takes the
+	// binary again when the file was truncated or replaced since.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // String is one line for people: "image docker.io/moby/buildkit:v0.34.2@sha256:… (linux/amd64, via 127.0.0.1:5000)".
@@ -102,8 +109,14 @@ func readSource(bin string) *BinarySource {
 	return &src
 }
 
-// writeSource writes the record beside bin atomically.
+// writeSource writes the record beside bin atomically, with bin's
+// SHA-256.
 func writeSource(bin string, src *BinarySource) error {
+	sum, err := fileSHA256(bin)
+	if err != nil {
+		return fmt.Errorf("recording where buildkitd came from: %w", err)
+	}
+	src.SHA256 = sum
 	dt, err := json.MarshalIndent(src, "", "  ")
 	if err != nil {
 		return err
@@ -117,6 +130,20 @@ func writeSource(bin string, src *BinarySource) error {
 		return fmt.Errorf("recording where buildkitd came from: %w", err)
 	}
 	return nil
+}
+
+// fileSHA256 is the hex SHA-256 of a file's contents.
+func fileSHA256(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // runningSource is the record of the binary the engine process pid runs,

@@ -202,6 +202,20 @@ func TestEngineFirstStartFromImageIsFast(t *testing.T) {
 	require.NoError(t, err, "log:\n%s", log.String())
 	assert.Equal(t, digest, le.Source.Digest)
 	assert.NoFileExists(t, goCalls)
+
+	// A cached binary truncated since it was stored is never started: the
+	// next start takes it from the image again.
+	require.NoError(t, StopLocal(ctx))
+	require.NoError(t, os.Truncate(p.binary, 4096))
+	log = logBuffer{}
+	le, err = StartLocal(ctx, WithLogOutput(&log), WithRegistryMirror("docker.io", registry), WithInsecureRegistry(registry))
+	require.NoError(t, err, "log:\n%s", log.String())
+	assert.Contains(t, log.String(), "changed since lading stored it")
+	assert.Equal(t, BinaryFromImage, le.Source.From)
+	v, err := binaryVersion(ctx, p.binary)
+	require.NoError(t, err, "the binary taken again runs")
+	assert.Equal(t, buildkitVersion(), v)
+	assert.NoFileExists(t, goCalls)
 }
 
 // A pinned digest no registry serves, or one for another platform, fails

@@ -109,6 +109,9 @@ func TestUsableCache(t *testing.T) {
 		ok    bool
 		stale string
 	}{
+		{"same image, file truncated", fromImage, explicitTag, false, "changed since lading stored it"},
+		{"same image, file replaced", fromImage, explicitTag, false, "changed since lading stored it"},
+		{"module build, file truncated", &BinarySource{From: BinaryFromModule, Version: v}, tagged, false, "truncated or replaced"},
 		{"no record, default image", nil, tagged, true, ""},
 		{"no record, image set", nil, explicitTag, false, "unknown origin"},
 		{"other version", &BinarySource{From: BinaryFromModule, Version: "v0.1.0"}, tagged, false, "cached buildkitd v0.1.0"},
@@ -123,7 +126,16 @@ func TestUsableCache(t *testing.T) {
 			p := localPaths{binary: filepath.Join(t.TempDir(), "buildkitd")}
 			require.NoError(t, os.WriteFile(p.binary, []byte("#!/bin/sh\n"), 0o755))
 			if tc.rec != nil {
-				require.NoError(t, writeSource(p.binary, tc.rec))
+				rec := *tc.rec
+				require.NoError(t, writeSource(p.binary, &rec))
+			}
+			// The binary's content after the record was written.
+			if change, ok := map[string]string{
+				"same image, file truncated":   "#!/b",
+				"same image, file replaced":    "#!/bin/bash\n",
+				"module build, file truncated": "",
+			}[tc.name]; ok {
+				require.NoError(t, os.WriteFile(p.binary, []byte(change), 0o755))
 			}
 			ok, _, stale := usableCache(p, tc.img)
 			assert.Equal(t, tc.ok, ok)
