@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -147,23 +148,49 @@ func fileSHA256(file string) (string, error) {
 }
 
 // runningSource is the record of the binary the engine process pid runs,
-// when it is lading's cached binary; nil otherwise.
+// when it is lading's cached binary; nil otherwise. The rootless engine's
+// pid is rootlesskit's, which runs buildkitd two processes down: the
+// process's descendants, a few levels deep, are looked at too.
 func runningSource(p localPaths, pid int, running bool) *BinarySource {
 	if !running || pid <= 0 {
 		return nil
 	}
-	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	cached, err := filepath.EvalSymlinks(p.binary)
 	if err != nil {
 		return nil
 	}
-	// A binary replaced while it runs shows as "PATH (deleted)": the
-	// record beside it then describes its replacement, not it.
-	if strings.HasSuffix(exe, " (deleted)") {
-		return nil
+	level := []int{pid}
+	for depth := 0; depth < 4 && len(level) > 0; depth++ {
+		var next []int
+		for _, q := range level {
+			exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", q))
+			// A binary replaced while it runs shows as "PATH (deleted)":
+			// the record beside it then describes its replacement, not it.
+			if err == nil && filepath.Clean(exe) == cached {
+				return readSource(p.binary)
+			}
+			next = append(next, childPIDs(q)...)
+		}
+		level = next
 	}
-	cached, err := filepath.EvalSymlinks(p.binary)
-	if err != nil || filepath.Clean(exe) != cached {
-		return nil
+	return nil
+}
+
+// childPIDs lists the children of process pid (from
+// /proc/PID/task/*/children); none when they cannot be read.
+func childPIDs(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, t := range tasks {
+		dt, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(dt)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
 	}
-	return readSource(p.binary)
+	return out
 }
