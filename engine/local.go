@@ -62,15 +62,7 @@ func localEnginePaths() localPaths {
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
 		runDir = filepath.Join(d, "lading")
 	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			cache = filepath.Join(home, ".cache")
-		} else {
-			cache = os.TempDir()
-		}
-	}
-	cacheDir := filepath.Join(cache, "lading")
+	cacheDir := filepath.Join(defaultCacheHome(), "lading") // rootless_start.go
 	return localPaths{
 		runDir:   runDir,
 		socket:   filepath.Join(runDir, "buildkitd.sock"),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -74,6 +75,27 @@ func defaultRunDir() string {
 		return "/run/lading"
 	}
 	return filepath.Join(os.TempDir(), "lading-"+strconv.Itoa(uid))
+}
+
+// defaultCacheHome is the directory the local engine's cache directory
+// goes in: XDG_CACHE_HOME, else ~/.cache from HOME, else from the user's
+// home directory in the password database (HOME is often unset in
+// services and over runuser or sudo -u), else a directory of the user's
+// own under the temporary directory (beside the run directory there,
+// whose owner the start checks) — never one that two users share.
+func defaultCacheHome() string {
+	if c := os.Getenv("XDG_CACHE_HOME"); c != "" {
+		return c
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".cache")
+	}
+	if u, err := user.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
+		if fi, err := os.Stat(u.HomeDir); err == nil && fi.IsDir() && ownedBy(fi, os.Geteuid()) {
+			return filepath.Join(u.HomeDir, ".cache")
+		}
+	}
+	return filepath.Join(os.TempDir(), "lading-"+strconv.Itoa(os.Geteuid()), "cache")
 }
 
 // checkRunDir refuses a run directory that another user owns or may

@@ -3,8 +3,10 @@ package engine
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -197,4 +199,23 @@ func TestLookPathOrSbin(t *testing.T) {
 	assert.Equal(t, "/usr/sbin/runc", p)
 	_, err = lookPathOrSbin("no-such-program-anywhere")
 	require.ErrorIs(t, err, exec.ErrNotFound)
+}
+
+// With neither XDG_CACHE_HOME nor HOME (a service, runuser, sudo -u), the
+// local engine's cache goes to the user's home from the password
+// database, not to a directory under /tmp that every user shares: before,
+// it was $TMPDIR/lading for everyone, so a second user's start failed on
+// the first one's directory, or ran the first one's binary.
+func TestLocalCacheWithoutHome(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	p := localEnginePaths()
+	assert.NotEqual(t, filepath.Join(os.TempDir(), "lading"), p.cacheDir, "a directory every user shares")
+	u, err := user.Current()
+	require.NoError(t, err)
+	if fi, err := os.Stat(u.HomeDir); err == nil && fi.IsDir() && u.HomeDir != "/" {
+		assert.Equal(t, filepath.Join(u.HomeDir, ".cache", "lading"), p.cacheDir)
+	} else {
+		assert.Equal(t, filepath.Join(os.TempDir(), "lading-"+strconv.Itoa(os.Geteuid()), "cache", "lading"), p.cacheDir)
+	}
 }
