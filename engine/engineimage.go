@@ -16,7 +16,9 @@ const engineImageEnv = "LADING_ENGINE_IMAGE"
 // are taken from on its first start, when no binary is set with
 // [WithBuildkitd] and none is cached: ref names the official image or a
 // copy of it ("registry.example.com/tools/buildkit:v0.34.2"), and may pin
-// a digest ("moby/buildkit@sha256:…" or "moby/buildkit:v0.34.2@sha256:…").
+// a digest ("moby/buildkit@sha256:…" or "moby/buildkit:v0.34.2@sha256:…");
+// without a tag or digest, the tag is the BuildKit version lading needs
+// (never "latest").
 // The default is the LADING_ENGINE_IMAGE environment variable, else
 // moby/buildkit at the BuildKit version lading is built with.
 //
@@ -96,8 +98,15 @@ func parseEngineImage(ref, how string) (engineImage, error) {
 	if strings.TrimSpace(ref) == "" {
 		return fail(fmt.Errorf("empty reference"))
 	}
-	r, err := name.ParseReference(ref)
+	r, err := name.ParseReference(ref, name.WithDefaultTag(buildkitVersion()))
 	if err != nil {
+		repo, _, _ := strings.Cut(ref, "@")
+		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i] // the tag may hold capitals
+		}
+		if repo != strings.ToLower(repo) {
+			err = fmt.Errorf("%w (a repository name is lowercase: %s)", err, strings.ToLower(repo))
+		}
 		return fail(err)
 	}
 	img := engineImage{ref: r, how: how}

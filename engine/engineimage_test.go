@@ -38,6 +38,10 @@ func TestParseEngineImage(t *testing.T) {
 		{"moby/buildkit@" + d, "docker.io/moby/buildkit@" + d, d},
 		{"moby/buildkit:v0.34.2@" + d, "docker.io/moby/buildkit@" + d, d},
 		{"registry.example.com:5000/tools/buildkit:v0.34.2", "registry.example.com:5000/tools/buildkit:v0.34.2", ""},
+		// No tag: the version lading needs, not "latest", which holds
+		// another version sooner or later.
+		{"registry.example.com:5000/tools/buildkit", "registry.example.com:5000/tools/buildkit:" + buildkitVersion(), ""},
+		{"moby/buildkit", "docker.io/moby/buildkit:" + buildkitVersion(), ""},
 	} {
 		img, err := parseEngineImage(tc.ref, "test")
 		require.NoError(t, err, tc.ref)
@@ -50,6 +54,8 @@ func TestParseEngineImage(t *testing.T) {
 		assert.Contains(t, err.Error(), "LADING_ENGINE_IMAGE: engine image")
 		assert.Contains(t, err.Error(), "moby/buildkit@sha256:<64 hex digits>", "the error shows a good reference")
 	}
+	_, err := parseEngineImage("Registry.Example.com:5000/Moby/BuildKit:V1", "test")
+	assert.ErrorContains(t, err, "a repository name is lowercase: registry.example.com:5000/moby/buildkit", "says what is wrong")
 }
 
 func TestWithEngineImageBadReference(t *testing.T) {
