@@ -182,13 +182,17 @@ func (e *Engine) Origin() Origin {
 	return e.origin
 }
 
-// Close closes the connection. It does not stop the engine.
+// Close closes the connection. It does not stop the engine. On a member
+// of a fleet ([Engine.Members]) it does nothing: the fleet closes it.
 func (e *Engine) Close() error {
 	if e == nil || e.c == nil {
 		return errZeroEngine
 	}
 	if e.fleet != nil {
 		return e.fleet.close() // fleet.go
+	}
+	if e.s.fleet.routed {
+		return nil // a fleet's member (Engine.Members): the fleet's Close closes it
 	}
 	forgetVersion(e.c) // capability.go
 	return e.c.Close()

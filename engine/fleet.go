@@ -251,7 +251,8 @@ func (f *fleet) close() error {
 // were given, for calls that address one engine ([Engine.Status],
 // [Engine.DiskUsage], [Engine.Prune]…); on an Engine that is not a fleet
 // it returns the Engine itself. The members share the fleet's
-// connections: closing the fleet's Engine closes them.
+// connections: closing the fleet's Engine closes them, and closing a
+// member does nothing.
 func (e *Engine) Members() []*Engine {
 	if e == nil {
 		return nil

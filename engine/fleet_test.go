@@ -200,3 +200,21 @@ func TestEngineLost(t *testing.T) {
 		})
 	}
 }
+
+// Closing a member (a habit: defer m.Close()) does not close the
+// connection the fleet shares with it: before, the fleet's next build on
+// that engine failed with gRPC's "the client connection is closing".
+func TestFleetMemberCloseLeavesTheFleet(t *testing.T) {
+	env := testenv.Require(t)
+	e, err := Connect(t.Context(), WithFleet(env.BuildkitHost), Silent(), WithProgress(ProgressQuiet),
+		WithInsecureRegistry(env.Registry), WithoutExplanations())
+	require.NoError(t, err)
+	defer e.Close()
+	m := e.Members()[0]
+	require.NoError(t, m.Close())
+	_, err = m.Status(t.Context())
+	require.NoError(t, err, "the member still answers")
+	res, err := e.With(WithFleetKey("member-close")).Build(t.Context(), sdk.From("debian:bookworm-slim").WithNewFile("/k", "k"))
+	require.NoError(t, err, "the fleet still builds on the member's engine")
+	assert.Equal(t, env.BuildkitHost, res.Summary.Route.Engine)
+}
