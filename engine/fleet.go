@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -105,11 +106,11 @@ func dialFleet(ctx context.Context, s *settings, addrs []string, origin Origin) 
 	f := &fleet{origin: origin, attempt: (*Engine).attempt}
 	seen := map[string]bool{}
 	for _, a := range addrs {
-		if seen[a] {
+		if seen[sameEngine(a)] {
 			f.close()
 			return nil, fmt.Errorf("the fleet (%s) lists the engine %s twice: each engine once", origin, quote(a))
 		}
-		seen[a] = true
+		seen[sameEngine(a)] = true
 		copts, err := clientOptions(s, a)
 		if err == nil {
 			var c *client.Client
@@ -140,6 +141,22 @@ func dialFleet(ctx context.Context, s *settings, addrs []string, origin Origin) 
 			ErrNoEngine, len(addrs), origin, strings.Join(why, "\n"))
 	}
 	return f, nil
+}
+
+// sameEngine is an address in a form that two spellings of one engine
+// share: a unix:// socket's cleaned path, a tcp:// host in lower case,
+// without a trailing slash.
+func sameEngine(addr string) string {
+	scheme, rest, ok := strings.Cut(addr, "://")
+	switch {
+	case !ok:
+		return addr
+	case scheme == "unix":
+		return "unix://" + filepath.Clean(rest)
+	case scheme == "tcp":
+		return "tcp://" + strings.ToLower(strings.TrimSuffix(rest, "/"))
+	}
+	return addr
 }
 
 // check asks the engine for its info and workers, within healthTimeout,

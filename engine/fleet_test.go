@@ -27,6 +27,8 @@ func TestFleetOptionErrors(t *testing.T) {
 		{"empty fleet", []Option{WithFleet()}, "", "WithFleet was given no address"},
 		{"empty LADING_FLEET", nil, " , ", "LADING_FLEET holds no address"},
 		{"repeated address", []Option{WithFleet(dead, dead)}, "", "lists the engine " + quote(dead) + " twice"},
+		{"one engine spelled twice", []Option{WithFleet(dead, strings.Replace(dead, "/dead.sock", "//./dead.sock", 1))}, "", " twice: each engine once"},
+		{"one tcp engine spelled twice", []Option{WithFleet("tcp://127.0.0.1:1", "tcp://127.0.0.1:1/")}, "", " twice: each engine once"},
 		{"bad address", []Option{WithFleet("nope")}, "", `invalid engine address "nope"`},
 		{"kube:// without package kubefleet", []Option{WithFleet("kube://ci/statefulset/buildkitd")}, "", `import _ "github.com/ladingbuild/lading/engine/kubefleet"`},
 		{"kube:// as one engine", []Option{WithAddress("kube://ci/statefulset/buildkitd")}, "", "give it to engine.WithFleet or LADING_FLEET"},
