@@ -94,11 +94,11 @@ func provideBuildkitd(ctx context.Context, s *settings, p localPaths) (string, *
 		return "", nil, ctx.Err()
 	}
 	if img.pinned != "" {
-		return "", nil, fmt.Errorf("%w; the digest is pinned (%s), so lading does not build buildkitd from source instead: "+
+		return "", nil, fmt.Errorf("%w%s; the digest is pinned (%s), so lading does not build buildkitd from source instead: "+
 			"make a registry the local engine uses serve that image (copy it with skopeo copy --all docker://%s docker://MIRROR/%s, "+
 			"and name the mirror with engine.WithRegistryMirror or LADING_REGISTRY_MIRROR), or correct or remove the pin "+
 			"(it names the image index of %s, or this platform's manifest in it)",
-			imgErr, img.how, img, img.ref.Context().RepositoryStr()+"@"+img.pinned, defaultEngineImage())
+			imgErr, stale, img.how, img, img.ref.Context().RepositoryStr()+"@"+img.pinned, defaultEngineImage())
 	}
 	// The cached binary, if any, is stale: the build must not mistake it
 	// for one a concurrent caller just made.

@@ -389,6 +389,17 @@ func TestProvideBuildkitdOrder(t *testing.T) {
 		assert.Empty(t, log, "%s: served from the cache", image)
 	}
 
+	// A cached binary truncated since, with a pin and the registry gone:
+	// the error says why lading went to the registry at all.
+	saved, err := os.ReadFile(p.binary)
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(p.binary, 3))
+	_, _, _, err = start(closedAddr(t) + "/moby/buildkit@" + ti.index.String())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the digest is pinned")
+	assert.Contains(t, err.Error(), "changed since lading stored it", "why the cache was not used")
+	require.NoError(t, os.WriteFile(p.binary, saved, 0o755))
+
 	_, _, log, err = start(ti.host + "/moby/buildkit:old")
 	require.Error(t, err)
 	assert.Contains(t, log, "reports version v0.33.1")
