@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -201,11 +203,14 @@ func TestFleetOnLoopback(t *testing.T) {
 		onStart, started := stepStarted(marker)
 		victim := three.RouteFor("fleet/slow")
 		var res *engine.Result
+		outDir := t.TempDir()
+		dest := filepath.Join(outDir, "out.txt")
 		p := pipeline.New("fleet")
 		p.Output(io.Discard)
 		p.Target("slow", "", func(ctx context.Context, eng *engine.Engine) error {
 			var err error
-			res, err = eng.Build(ctx, sdk.From("debian:bookworm-slim").WithExec([]string{"sh", "-c", "sleep 3; : " + marker}))
+			built := sdk.From("debian:bookworm-slim").WithExec([]string{"sh", "-c", "sleep 3; echo " + marker + " >/out.txt"})
+			res, err = eng.Build(ctx, built.File("/out.txt"), engine.LocalPath(dest))
 			return err
 		})
 		p.EngineOptions(append(slices.Clip(quiet), engine.WithFleet(abc...), engine.WithoutExplanations(), engine.WithEvents(onStart))...)
@@ -227,6 +232,14 @@ func TestFleetOnLoopback(t *testing.T) {
 		assert.NotEqual(t, victim, res.Summary.Route.Engine)
 		assert.Contains(t, res.Summary.Route.Why, "went away")
 		assert.Contains(t, res.Summary.String(), "moved from engine "+victim)
+		// The output on the host is the second attempt's, whole, and the
+		// dead attempt left nothing beside it.
+		got, err := os.ReadFile(dest)
+		require.NoError(t, err)
+		assert.Equal(t, marker+"\n", string(got))
+		entries, err := os.ReadDir(outDir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "only the output: no temporary file of either attempt")
 		t.Logf("%s", res.Summary.Route)
 	})
 }
