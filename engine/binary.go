@@ -105,9 +105,13 @@ func provideBuildkitd(ctx context.Context, s *settings, p localPaths) (string, *
 	os.Remove(p.binary)
 	os.Remove(sourceFile(p.binary))
 	why := fmt.Sprintf("no registry served a usable engine image (%v)%s", imgErr, stale)
-	if err := buildBuildkitd(ctx, p.binary, s.log, why, img.String()); err != nil {
-		return "", nil, fmt.Errorf("%w\n(first, %s; a registry mirror that serves %s makes the first start take seconds: engine.WithRegistryMirror or LADING_REGISTRY_MIRROR)",
-			err, why, img)
+	hint := fmt.Sprintf("a registry mirror that serves %s makes the first start take seconds: engine.WithRegistryMirror or LADING_REGISTRY_MIRROR", img)
+	if errors.Is(imgErr, errImageUnusable) && img.explicit {
+		hint = fmt.Sprintf("%s names %s, which a registry serves but which is no BuildKit %s image: set it to a copy of %s, or unset it",
+			img.how, img, buildkitVersion(), defaultEngineImage())
+	}
+	if err := buildBuildkitd(ctx, p.binary, s.log, why, hint); err != nil {
+		return "", nil, fmt.Errorf("%w\n(first, %s; %s)", err, why, hint)
 	}
 	src = &BinarySource{From: BinaryFromModule, Binary: p.binary, Version: buildkitVersion(), Time: time.Now().UTC().Truncate(time.Second)}
 	if err := writeSource(p.binary, src); err != nil {
@@ -175,9 +179,9 @@ func logf(s *settings, format string, args ...any) {
 // buildBuildkitd builds buildkitd at the pinned version into dest with the
 // Go toolchain, from a temporary module (go install pkg@version refuses
 // BuildKit because its go.mod has exclude directives). why says why it
-// builds, on the one line logged to logw, which also names the image a
-// mirror should serve. The caller holds dest's lock.
-func buildBuildkitd(ctx context.Context, dest string, logw io.Writer, why, image string) error {
+// builds, on the one line logged to logw, which ends with hint, the way to
+// a start in seconds. The caller holds dest's lock.
+func buildBuildkitd(ctx context.Context, dest string, logw io.Writer, why, hint string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return errors.New("no buildkitd binary found and no Go toolchain to build one: " +
@@ -185,8 +189,8 @@ func buildBuildkitd(ctx context.Context, dest string, logw io.Writer, why, image
 	}
 	version := buildkitVersion()
 	if logw != nil {
-		fmt.Fprintf(logw, "lading: %s: building buildkitd %s from the Go module with %s (first run only, a few minutes; "+
-			"a registry mirror that serves %s makes it seconds: engine.WithRegistryMirror or LADING_REGISTRY_MIRROR)\n", why, version, goBin, image)
+		fmt.Fprintf(logw, "lading: %s: building buildkitd %s from the Go module with %s (first run only, a few minutes; %s)\n",
+			why, version, goBin, hint)
 	}
 	dir, err := os.MkdirTemp("", "lading-buildkitd-")
 	if err != nil {

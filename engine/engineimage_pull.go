@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -86,9 +87,24 @@ func engineImageHosts(s *settings, img engineImage) []registryHost {
 // engineImageError says why no registry gave usable binaries: one entry
 // per registry tried.
 type engineImageError struct {
-	img   engineImage
-	tried []string
+	img      engineImage
+	tried    []string
+	unusable bool // a registry served the image, unusable (errImageUnusable)
 }
+
+// Unwrap lets errors.Is find errImageUnusable when a registry served the
+// image but it was not usable.
+func (e *engineImageError) Unwrap() error {
+	if e.unusable {
+		return errImageUnusable
+	}
+	return nil
+}
+
+// errImageUnusable marks a registry's answer that was an image, but not
+// one lading can take buildkitd from (another platform, no binaries, the
+// wrong version).
+var errImageUnusable = errors.New("the image is not usable")
 
 func (e *engineImageError) Error() string {
 	return fmt.Sprintf("engine image %s (%s): %s", e.img, e.img.how, strings.Join(e.tried, "; "))
@@ -103,6 +119,7 @@ func pullEngineBinaries(ctx context.Context, s *settings, img engineImage, p loc
 		return nil, &engineImageError{img: img, tried: []string{err.Error()}}
 	}
 	var tried []string
+	unusable := false
 	for _, h := range engineImageHosts(s, img) {
 		src, err := pullFrom(ctx, h, img, kc, p)
 		if err == nil {
@@ -111,9 +128,10 @@ func pullEngineBinaries(ctx context.Context, s *settings, img engineImage, p loc
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		unusable = unusable || errors.Is(err, errImageUnusable)
 		tried = append(tried, h.label+": "+bounded(err).Error())
 	}
-	return nil, &engineImageError{img: img, tried: tried}
+	return nil, &engineImageError{img: img, tried: tried, unusable: unusable}
 }
 
 // pullFrom pulls img from one registry.
@@ -132,7 +150,7 @@ func pullFrom(ctx context.Context, h registryHost, img engineImage, kc authn.Key
 	}
 	im, manifest, platform, err := platformImage(desc)
 	if err != nil {
-		return nil, err
+		return nil, unusableImage(err)
 	}
 
 	binDir := filepath.Dir(p.binary)
@@ -159,10 +177,10 @@ func pullFrom(ctx context.Context, h registryHost, img engineImage, kc authn.Key
 		}
 		got, err := binaryVersion(ctx, file)
 		if err != nil {
-			return nil, fmt.Errorf("its /%s: %w", path.Join("usr/bin", bin), err)
+			return nil, unusableImage(fmt.Errorf("its /%s: %w", path.Join("usr/bin", bin), err))
 		}
 		if got != version {
-			return nil, fmt.Errorf("its /usr/bin/%s reports version %s, and lading needs %s (the BuildKit it is built with)", bin, got, version)
+			return nil, unusableImage(fmt.Errorf("its /usr/bin/%s reports version %s, and lading needs %s (the BuildKit it is built with)", bin, got, version))
 		}
 	}
 	src := &BinarySource{
@@ -303,7 +321,7 @@ func extractFiles(ctx context.Context, img v1.Image, want map[string]string) err
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return fmt.Errorf("the image has no %s (BuildKit's images keep buildkitd and buildctl in /usr/bin)", strings.Join(missing, " or "))
+		return unusableImage(fmt.Errorf("the image has no %s (BuildKit's images keep buildkitd and buildctl in /usr/bin)", strings.Join(missing, " or ")))
 	}
 	return nil
 }
@@ -329,6 +347,17 @@ func whitedOut(entry string, want map[string]string) []string {
 	}
 	return out
 }
+
+// unusableImage marks err as a registry's answer that is not a usable
+// image, keeping its message.
+func unusableImage(err error) error { return unusable{err} }
+
+// unusable is an error of an image that cannot be used; errors.Is finds
+// errImageUnusable in it, and its message is the cause's.
+type unusable struct{ err error }
+
+func (u unusable) Error() string   { return u.err.Error() }
+func (u unusable) Unwrap() []error { return []error{u.err, errImageUnusable} }
 
 // binaryVersion runs bin --version and returns the version of BuildKit's
 // version line ("buildkitd github.com/moby/buildkit v0.34.2 REVISION").

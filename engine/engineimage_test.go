@@ -407,6 +407,17 @@ func TestProvideBuildkitdOrder(t *testing.T) {
 	assert.Contains(t, log, "building buildkitd "+buildkitVersion()+" from the Go module")
 	assert.Contains(t, err.Error(), "fake go: no module proxy")
 	assert.Contains(t, err.Error(), "reports version v0.33.1", "the error carries the image's reason too")
+	// A mirror that serves the image would not help: the image named is
+	// the wrong one, and the error says to name the right one.
+	assert.Contains(t, err.Error(), "engine.WithEngineImage names "+ti.host+"/moby/buildkit:old, which a registry serves but which is no BuildKit "+
+		buildkitVersion()+" image: set it to a copy of "+defaultEngineImage()+", or unset it")
+	assert.Contains(t, log, "set it to a copy of "+defaultEngineImage())
+	assert.NotContains(t, err.Error(), "a registry mirror that serves")
+
+	// An image no registry answers for: the way out is a mirror.
+	_, _, _, err = start(closedAddr(t) + "/moby/buildkit:" + buildkitVersion())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a registry mirror that serves")
 	assert.Contains(t, err.Error(), "engine.WithRegistryMirror or LADING_REGISTRY_MIRROR")
 }
 
