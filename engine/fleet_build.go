@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distribution/reference"
+
 	lllb "github.com/ladingbuild/lading/internal/llb"
 )
 
@@ -48,6 +50,24 @@ func (e *Engine) fleetCache() string {
 	return os.Getenv("LADING_FLEET_CACHE")
 }
 
+// checkFleetCache refuses a cache repository that is not one: a scheme, a
+// tag, spaces or capitals would make every key's cache reference invalid.
+func (e *Engine) checkFleetCache(repo string) error {
+	how := "engine.WithFleetCache"
+	if e.s.fleet.cache == "" {
+		how = "LADING_FLEET_CACHE"
+	}
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err == nil && !reference.IsNameOnly(named) {
+		err = errors.New("it has a tag or digest; lading adds a tag per routing key")
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s is not a registry repository: %w; give one such as registry.example.com/team/lading-cache "+
+			"(no scheme, no tag, lower case)", how, quote(repo), err)
+	}
+	return nil
+}
+
 // routed runs a build through the fleet, or with the key's own cache
 // ([WithFleetCache]) on a single engine. It is build's first step for
 // such an Engine; the Engine it calls build on is neither.
@@ -55,6 +75,9 @@ func (e *Engine) routed(ctx context.Context, req request) (*Result, error) {
 	key := e.routeKey(req)
 	base := *e
 	if repo := e.fleetCache(); repo != "" {
+		if err := e.checkFleetCache(repo); err != nil {
+			return nil, err
+		}
 		caches, err := e.travelCaches()
 		if err != nil {
 			return nil, err

@@ -220,3 +220,26 @@ func TestFleetMemberCloseLeavesTheFleet(t *testing.T) {
 	require.NoError(t, err, "the fleet still builds on the member's engine")
 	assert.Equal(t, env.BuildkitHost, res.Summary.Route.Engine)
 }
+
+// A cache repository that is not one fails the build at once, naming the
+// setting and the form it wants; before, the error named a reference the
+// user never wrote (REPO:k-…), and not where it came from.
+func TestFleetCacheBadRepository(t *testing.T) {
+	for _, tc := range []struct{ repo, option, want string }{
+		{"Bad Repo", "", "LADING_FLEET_CACHE \"Bad Repo\" is not a registry repository"},
+		{"http://registry.example.com/cache", "", "LADING_FLEET_CACHE \"http://registry.example.com/cache\" is not a registry repository"},
+		{"", "registry.example.com/cache:v1", "engine.WithFleetCache \"registry.example.com/cache:v1\" is not a registry repository: it has a tag"},
+	} {
+		t.Run(tc.repo+tc.option, func(t *testing.T) {
+			t.Setenv("LADING_FLEET_CACHE", tc.repo)
+			e, _ := testEngine(t, WithoutExplanations())
+			if tc.option != "" {
+				e = e.With(WithFleetCache(tc.option))
+			}
+			_, err := e.Build(t.Context(), sdk.Scratch().WithNewFile("/f", "x"))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "give one such as registry.example.com/team/lading-cache")
+		})
+	}
+}
