@@ -30,6 +30,11 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	for _, key := range fs.Args() {
+		if strings.HasPrefix(key, "-") {
+			return fmt.Errorf("%w: %q after the keys: flags go first (lading fleet -engines ADDR,ADDR KEY...)", errUsage, key)
+		}
+	}
 	opts := []engine.Option{engine.Silent()}
 	from, addrs := "-engines", fleetList(*list)
 	switch {

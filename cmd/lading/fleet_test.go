@@ -33,7 +33,10 @@ func TestFleetCommandErrors(t *testing.T) {
 	assert.Contains(t, errOut.String(), "usage: lading fleet")
 	dead := "unix://" + t.TempDir() + "/dead.sock"
 	require.ErrorIs(t, run(t.Context(), []string{"fleet", "-engines", dead}, &out, &errOut), engine.ErrNoEngine)
-	err := run(t.Context(), []string{"fleet", "-engines", " , "}, &out, &errOut)
+	err := run(t.Context(), []string{"fleet", "ci/build", "-engines", dead}, &out, &errOut)
+	require.ErrorIs(t, err, errUsage)
+	assert.ErrorContains(t, err, `"-engines" after the keys: flags go first`)
+	err = run(t.Context(), []string{"fleet", "-engines", " , "}, &out, &errOut)
 	require.ErrorIs(t, err, errUsage)
 	assert.ErrorContains(t, err, `-engines " , " holds no address`)
 	t.Setenv("LADING_FLEET", "kube://ci/statefulset/buildkitd")
