@@ -164,6 +164,19 @@ func TestCheckRunDir(t *testing.T) {
 	assert.ErrorIs(t, checkRunDir(filepath.Join(dir, "none")), os.ErrNotExist)
 }
 
+// A run directory too deep for a unix socket is refused before anything
+// is pulled or started, with the fix; before, buildkitd failed after the
+// image pull with "unix socket path too long" and no way out.
+func TestCheckRunDirTooDeep(t *testing.T) {
+	t.Parallel()
+	deep := filepath.Join(t.TempDir(), strings.Repeat("d", 100))
+	require.NoError(t, os.Mkdir(deep, 0o700))
+	err := checkRunDir(deep)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is too deep for its sockets")
+	assert.Contains(t, err.Error(), "set XDG_RUNTIME_DIR to a shorter directory")
+}
+
 func TestIsEngineCommand(t *testing.T) {
 	t.Parallel()
 	for argv0, want := range map[string]bool{
