@@ -110,8 +110,13 @@ func checkRunDir(dir string) error {
 		return fmt.Errorf("the local engine's directory %s is not yours alone (owner or mode %s): "+
 			"remove it, or set XDG_RUNTIME_DIR to a directory only you can write", dir, fi.Mode().Perm())
 	}
-	// The longest socket path below it: rootlesskit's API socket.
-	if sock := filepath.Join(dir, "rootlesskit", "api.sock"); len(sock) > maxSocketPath {
+	// The longest socket path below it: the engine's (and its traces'),
+	// or the rootless engine's rootlesskit API socket.
+	longest := "buildkitd.sock"
+	if uid != 0 {
+		longest = filepath.Join("rootlesskit", "api.sock")
+	}
+	if sock := filepath.Join(dir, longest); len(sock) > maxSocketPath {
 		return fmt.Errorf("the local engine's directory %s is too deep for its sockets (%s is %d bytes; a unix socket's path "+
 			"may have %d): set XDG_RUNTIME_DIR to a shorter directory of yours (/run/user/%d, say)", dir, sock, len(sock), maxSocketPath, uid)
 	}
