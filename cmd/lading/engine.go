@@ -127,7 +127,11 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				fmt.Fprintf(stdout, "budget:   %s of disk for the build cache\n", bytesString(le.DiskBudget))
 			}
 		}
-		fmt.Fprintf(stdout, "version:  buildkit %s (%s)\n", st.Version, st.Revision)
+		if st.Revision != "" {
+			fmt.Fprintf(stdout, "version:  buildkit %s (%s)\n", st.Version, st.Revision)
+		} else {
+			fmt.Fprintf(stdout, "version:  buildkit %s\n", st.Version)
+		}
 		for _, w := range st.Workers {
 			fmt.Fprintf(stdout, "worker:   %s %s executor=%s snapshotter=%s\n", w.ID, strings.Join(w.Platforms, ","),
 				w.Labels["org.mobyproject.buildkit.worker.executor"], w.Labels["org.mobyproject.buildkit.worker.snapshotter"])
