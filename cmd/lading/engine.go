@@ -110,6 +110,10 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer eng.Close()
+	if n := len(eng.Members()); n > 1 {
+		// status, du and prune speak to one daemon: say which, and where the rest are.
+		fmt.Fprintf(stdout, "fleet of %d engines (LADING_FLEET): this is the first that answered; `lading fleet` lists all, -addr picks one\n", n)
+	}
 
 	switch cmd {
 	case "status":

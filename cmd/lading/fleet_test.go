@@ -44,3 +44,15 @@ func TestFleetCommandErrors(t *testing.T) {
 	require.ErrorIs(t, err, errUsage)
 	assert.ErrorContains(t, err, "list the pods' addresses instead")
 }
+
+// With LADING_FLEET set, `lading engine status` speaks to one daemon and
+// says so, pointing at `lading fleet` for the rest.
+func TestEngineStatusOnAFleetSaysWhichEngine(t *testing.T) {
+	env := testenv.Require(t)
+	dead := "unix://" + t.TempDir() + "/dead.sock"
+	t.Setenv("LADING_FLEET", env.BuildkitHost+","+dead)
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"engine", "status"}, &out, &errOut))
+	assert.Contains(t, out.String(), "fleet of 2 engines (LADING_FLEET): this is the first that answered")
+	assert.Contains(t, out.String(), "version:  buildkit v")
+}
