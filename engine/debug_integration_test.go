@@ -56,6 +56,42 @@ func TestDebugShellChild(t *testing.T) {
 	fmt.Printf("\r\nBUILD-ERROR: %v\r\n", err)
 }
 
+// ptyOutput collects what a program writes to its pseudo-terminal.
+type ptyOutput struct {
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+// readPTY reads ptmx into a ptyOutput until it is closed.
+func readPTY(ptmx io.Reader) *ptyOutput {
+	o := &ptyOutput{}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			o.mu.Lock()
+			o.out.Write(buf[:n])
+			o.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return o
+}
+
+// seen is a condition for require.Eventually: s was written.
+func (o *ptyOutput) seen(s string) func() bool {
+	return func() bool { return strings.Contains(o.String(), s) }
+}
+
+// String is everything written so far (failure messages print it).
+func (o *ptyOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.out.String()
+}
+
 // startChild runs TestDebugShellChild in a new process.
 func startChild(t *testing.T, mode string) *exec.Cmd {
 	t.Helper()
@@ -72,28 +108,8 @@ func TestDebugShell(t *testing.T) {
 	require.NoError(t, err)
 	defer ptmx.Close()
 
-	var mu sync.Mutex
-	var out bytes.Buffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	seen := func(s string) func() bool {
-		return func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return strings.Contains(out.String(), s)
-		}
-	}
-	dump := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	out := readPTY(ptmx)
+	seen, dump := out.seen, out
 	require.Eventually(t, seen("a shell in its container"), 120*time.Second, 50*time.Millisecond, "no shell: %s", dump)
 	_, err = io.WriteString(ptmx, `echo "MARK-$(cat /work/marker)-$FOO-$(pwd)-$(cat /cache/c)-$(id -u)"`+"\r")
 	require.NoError(t, err)
@@ -103,7 +119,7 @@ func TestDebugShell(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, seen("BUILD-ERROR"), 20*time.Second, 50*time.Millisecond, "the build did not return after the shell: %s", dump)
 	_ = cmd.Wait()
-	assert.Contains(t, dump(), "exited with code 3", "the program gets the step's error")
+	assert.Contains(t, dump.String(), "exited with code 3", "the program gets the step's error")
 }
 
 func TestDebugShellWithoutTerminal(t *testing.T) {
@@ -144,24 +160,8 @@ func TestTerminal(t *testing.T) {
 	ptmx, err := pty.Start(cmd)
 	require.NoError(t, err)
 	defer ptmx.Close()
-	var mu sync.Mutex
-	var out bytes.Buffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	seen := func(s string) func() bool {
-		return func() bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(out.String(), s) }
-	}
-	dump := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	out := readPTY(ptmx)
+	seen, dump := out.seen, out
 	require.Eventually(t, seen("a shell in the container"), 120*time.Second, 50*time.Millisecond, "no shell: %s", dump)
 	_, err = io.WriteString(ptmx, `echo "T-$(cat hello)-$GREETING-$(pwd)"`+"\r")
 	require.NoError(t, err)
