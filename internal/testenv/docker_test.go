@@ -6,27 +6,11 @@ import (
 )
 
 func TestDockerWithoutEnvironment(t *testing.T) {
-	for _, tc := range []struct {
-		name, ci, require string
-		wantFail          bool
-	}{
-		{"local", "", "", false},
-		{"ci", "true", "", true},
-		{"required", "", "1", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("LADING_TEST_DOCKER_HOST", "")
-			t.Setenv("CI", tc.ci)
-			t.Setenv("LADING_REQUIRE_ENGINE", tc.require)
-			r := run(func(tb testing.TB) { Docker(tb) })
-			if r.failed != tc.wantFail || r.skipped == tc.wantFail {
-				t.Fatalf("failed=%v skipped=%v, want failed=%v: %s", r.failed, r.skipped, tc.wantFail, r.msg)
-			}
-			if !strings.Contains(r.msg, "hack/testenv.sh up") {
-				t.Errorf("the message does not say how to get dockerd: %s", r.msg)
-			}
-		})
-	}
+	skipsOnlyLocally(t, func(tb testing.TB) { Docker(tb) }, func(t *testing.T, msg string) {
+		if !strings.Contains(msg, "hack/testenv.sh up") {
+			t.Errorf("the message does not say how to get dockerd: %s", msg)
+		}
+	}, "LADING_TEST_DOCKER_HOST")
 }
 
 func TestDockerDeadDaemonFails(t *testing.T) {

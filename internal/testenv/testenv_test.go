@@ -39,6 +39,14 @@ func run(f func(testing.TB)) *recorder {
 }
 
 func TestRequireWithoutEnvironment(t *testing.T) {
+	skipsOnlyLocally(t, func(tb testing.TB) { Require(tb) }, nil, "BUILDKIT_HOST", "LADING_TEST_REGISTRY")
+}
+
+// skipsOnlyLocally checks that call, with the variables unset, skips on a
+// developer's machine and fails in CI (CI=true or LADING_REQUIRE_ENGINE=1);
+// check, if set, looks at each message.
+func skipsOnlyLocally(t *testing.T, call func(testing.TB), check func(t *testing.T, msg string), unset ...string) {
+	t.Helper()
 	for _, tc := range []struct {
 		name, ci, require string
 		wantFail          bool
@@ -48,13 +56,17 @@ func TestRequireWithoutEnvironment(t *testing.T) {
 		{"required", "", "1", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("BUILDKIT_HOST", "")
-			t.Setenv("LADING_TEST_REGISTRY", "")
+			for _, v := range unset {
+				t.Setenv(v, "")
+			}
 			t.Setenv("CI", tc.ci)
 			t.Setenv("LADING_REQUIRE_ENGINE", tc.require)
-			r := run(func(tb testing.TB) { Require(tb) })
+			r := run(call)
 			if r.failed != tc.wantFail || r.skipped == tc.wantFail {
 				t.Fatalf("failed=%v skipped=%v, want failed=%v: %s", r.failed, r.skipped, tc.wantFail, r.msg)
+			}
+			if check != nil {
+				check(t, r.msg)
 			}
 		})
 	}
