@@ -13,7 +13,8 @@ import (
 
 // checkHost: host-context. It reads the top level of the directory (one
 // ReadDir, no walk) and its .dockerignore, and reports entries that the
-// Include, Exclude and .dockerignore patterns would still send.
+// Include, Exclude and .dockerignore patterns would still send, and that
+// the graph reads (the compiler sends only what steps copy or mount).
 func (l *linter) checkHost(n *llb.Node, op *llb.LocalOp) {
 	entries, err := os.ReadDir(op.Path)
 	if err != nil {
@@ -34,11 +35,15 @@ func (l *linter) checkHost(n *llb.Node, op *llb.LocalOp) {
 	if err != nil {
 		return
 	}
+	include := op.Include
+	if only := l.sends(op); only != nil {
+		include = only
+	}
 	for _, e := range entries {
 		name := e.Name()
 		dir := e.IsDir()
 		k, ok := hostpaths.Match(name, dir)
-		if !ok || !sent(name, op.Include, pm) {
+		if !ok || !sent(name, include, pm) {
 			continue
 		}
 		sev := Warning

@@ -137,6 +137,9 @@ var ruleCases = []ruleCase{
 	{"host sends node_modules", lint.HostContext, func(t *testing.T) sdk.Value {
 		return clean().WithDirectory("/src", sdk.Host(hostDir(t, "node_modules/")))
 	}, nil, true},
+	{"the graph reads only a subdirectory", lint.HostContext, func(t *testing.T) sdk.Value {
+		return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".git/", ".env", "app/", "app/main.go")).Directory("app"))
+	}, nil, false},
 	{"excluded", lint.HostContext, func(t *testing.T) sdk.Value {
 		return clean().WithDirectory("/src", sdk.Host(hostDir(t, ".git/", "node_modules/", "id_rsa", "main.go"), sdk.Exclude(".git/", "node_modules", "id_rsa")))
 	}, nil, false},

@@ -21,6 +21,9 @@ type linter struct {
 	image   []Finding
 	seen    map[string]bool
 	clean   map[string]bool // env entries "NAME=value" already found clean
+	// sends is what the compiler sends of each host directory: only the
+	// paths the graph reads, or nil for the directory as written.
+	sends func(*llb.LocalOp) []string
 }
 
 func newLinter(s *settings, m llb.Value) *linter {
@@ -39,6 +42,7 @@ func newLinter(s *settings, m llb.Value) *linter {
 // run walks the graph and checks every step, then the image config.
 func (l *linter) run() {
 	l.nodes = postOrder(l.root)
+	l.sends = llb.HostSends(l.m)
 	for n := l.root; n != nil; n = parent(n) {
 		l.layer[n] = true
 	}

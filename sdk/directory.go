@@ -17,7 +17,9 @@ type Directory struct {
 // Host is a directory on the machine running the program, sent to the
 // engine when a build needs it. Paths matched by its .dockerignore, and by
 // Exclude options, are not sent; Include options keep only what they match.
-// A relative path is taken from the current working directory.
+// Without Include options, a graph that reads only some paths of it (with
+// Directory or File) sends only those. A relative path is taken from the
+// current working directory.
 func Host(path string, opts ...HostOption) *Directory {
 	loc := caller()
 	fail := func(err error) *Directory { return &Directory{&llb.Directory{Err: err}} }

@@ -42,6 +42,7 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	// once per step would grow the goroutine stack with the chain, and the
 	// runtime copies and scans that stack (measurable at 2,000 steps).
 	order := c.walk(root)
+	c.deriveHostUses(order, root, rootPath(m))
 	c.slab = make([]vertex, len(order)+1)
 	c.arenaChunk = min(max(len(order)*200, 1<<10), 64<<10) // ops are ~200 bytes
 	for i, n := range order {
@@ -134,6 +135,7 @@ type compiler struct {
 	plats      map[Platform]*pb.Platform // exec op platforms, normalized
 	images     map[imageKey]*baseImage
 	locals     []LocalDir
+	hostUses   hostReads // what the graph reads of each host directory (hostuse.go)
 	secrets    map[string]SecretSource
 	ssh        map[string]struct{}
 	caches     map[string]struct{}

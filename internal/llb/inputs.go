@@ -72,6 +72,7 @@ func Inputs(ctx context.Context, m any, opt Options) ([]StepInputs, error) {
 	}
 	c := newCompiler(ctx, opt)
 	order := c.walk(root)
+	c.deriveHostUses(order, root, rootPath(m))
 	out := make([]StepInputs, 0, len(order))
 	for _, n := range order {
 		if _, ok := n.Op.(ScratchOp); ok {
@@ -105,7 +106,7 @@ func (c *compiler) stepInputs(n *Node) (StepInputs, error) {
 		}
 		s.Host = &dir
 		in.add("path", "", op.Path)
-		in.add("option", "include", strings.Join(op.Include, ","))
+		in.add("option", "include", strings.Join(dir.Include, ","))
 		in.add("option", "exclude", strings.Join(dir.Exclude, ","))
 	case *GitOp:
 		in.add("arg", "url", op.URL)

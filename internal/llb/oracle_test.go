@@ -43,7 +43,9 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 	if opt.RerunFinal {
 		c.rerun = final
 	}
-	for _, n := range c.walk(root) {
+	order := c.walk(root)
+	c.deriveHostUses(order, root, rootPath(m))
+	for _, n := range order {
 		if _, err := c.state(n); err != nil {
 			return nil, err
 		}
@@ -399,8 +401,8 @@ func (c *stateCompiler) local(n *Node, op *LocalOp) (bkllb.State, error) {
 		bkllb.LocalUniqueID(dir.Name),
 		c.record(n, "host "+op.Given, []string{op.Given}),
 	}
-	if len(op.Include) > 0 {
-		opts = append(opts, bkllb.IncludePatterns(op.Include))
+	if len(dir.Include) > 0 {
+		opts = append(opts, bkllb.IncludePatterns(dir.Include))
 	}
 	if len(dir.Exclude) > 0 {
 		opts = append(opts, bkllb.ExcludePatterns(dir.Exclude))

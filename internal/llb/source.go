@@ -83,7 +83,10 @@ func (c *compiler) resolve(img *ImageOp, loc Location) (*baseImage, error) {
 // shared key (so unchanged files are not sent again) and its patterns,
 // .dockerignore rules merged in.
 func (c *compiler) hostDir(n *Node, op *LocalOp) (LocalDir, error) {
-	exclude := op.Exclude
+	include, exclude := op.Include, op.Exclude
+	if sent := c.sentPaths(op); sent != nil {
+		include = sent
+	}
 	if !op.NoDockerignore {
 		extra, err := ReadDockerignore(op.Path)
 		if err != nil {
@@ -91,10 +94,10 @@ func (c *compiler) hostDir(n *Node, op *LocalOp) (LocalDir, error) {
 		}
 		exclude = append(append([]string(nil), extra...), exclude...)
 	}
-	sum := sha256.Sum256([]byte(op.Path + "\x00" + strings.Join(op.Include, "\x00") + "\x00\x00" + strings.Join(exclude, "\x00")))
+	sum := sha256.Sum256([]byte(op.Path + "\x00" + strings.Join(include, "\x00") + "\x00\x00" + strings.Join(exclude, "\x00")))
 	name := "host-" + hex.EncodeToString(sum[:])[:16]
 	key := "lading:" + hex.EncodeToString(sum[:])
-	dir := LocalDir{Name: name, Path: op.Path, Include: op.Include, Exclude: exclude, SharedKey: key}
+	dir := LocalDir{Name: name, Path: op.Path, Include: include, Exclude: exclude, SharedKey: key}
 	for _, l := range c.locals {
 		if l.Name == name {
 			return dir, nil
@@ -115,8 +118,8 @@ func (c *compiler) local(n *Node, op *LocalOp) (*vertex, error) {
 		pb.AttrLocalUniqueID: dir.Name,
 	}
 	caps := capSourceLocal | capSourceLocalSharedKeyHint | capSourceLocalUnique
-	if len(op.Include) > 0 {
-		dt, _ := json.Marshal(op.Include) // []string always marshals
+	if len(dir.Include) > 0 {
+		dt, _ := json.Marshal(dir.Include) // []string always marshals
 		attrs[pb.AttrIncludePatterns] = string(dt)
 		caps |= capSourceLocalIncludePatterns
 	}
