@@ -7,18 +7,13 @@ import (
 	"path/filepath"
 )
 
-// statFile describes the entry p from one lstat; the change time and
+// fileOf describes the entry p from its lstat; the change time and
 // inode are unknown here, and the fast path trusts size and modification
 // time alone.
-func statFile(root, p string) (File, error) {
-	f := File{Path: filepath.ToSlash(p)}
-	info, err := os.Lstat(filepath.Join(root, p))
-	if err != nil {
-		return f, err
-	}
-	f.Mode = info.Mode()
+func fileOf(p string, info os.FileInfo) File {
+	f := File{Path: filepath.ToSlash(p), Mode: info.Mode()}
 	if !info.IsDir() {
 		f.Size, f.MTime = info.Size(), info.ModTime().UnixNano()
 	}
-	return f, nil
+	return f
 }

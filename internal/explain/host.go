@@ -16,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/tonistiigi/fsutil"
 )
 
 // MaxFiles bounds the file list a record keeps per host directory. A
@@ -79,27 +77,19 @@ func HashHost(ctx context.Context, h *Host, prev *Host) error {
 	h.Hashed = time.Now()
 	var files []File
 	var todo []int
-	// fsutil decides what is sent (its filters, as BuildKit's local
-	// source applies them); one lstat per entry gives all the rest.
-	err := fsutil.WalkDir(ctx, h.Path, &fsutil.FilterOpt{IncludePatterns: h.Include, ExcludePatterns: h.Exclude},
-		func(p string, _ fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			f, err := statFile(h.Path, p)
-			if err != nil {
-				return err
-			}
-			if old, ok := known[f.Path]; ok && old.Mode == f.Mode && old.UID == f.UID && old.GID == f.GID &&
-				old.Size == f.Size && old.MTime == f.MTime && old.CTime == f.CTime && old.Ino == f.Ino &&
-				(f.Mode.IsDir() || f.MTime < since.Add(-racyWindow).UnixNano()) {
-				f.Hash = old.Hash
-			} else if !f.Mode.IsDir() {
-				todo = append(todo, len(files))
-			}
-			files = append(files, f)
-			return nil
-		})
+	// fsutil's filter decides what is sent (as BuildKit's local source
+	// applies it); one lstat per entry gives all the rest.
+	err := walkHost(ctx, h.Path, h.Include, h.Exclude, func(f File) error {
+		if old, ok := known[f.Path]; ok && old.Mode == f.Mode && old.UID == f.UID && old.GID == f.GID &&
+			old.Size == f.Size && old.MTime == f.MTime && old.CTime == f.CTime && old.Ino == f.Ino &&
+			(f.Mode.IsDir() || f.MTime < since.Add(-racyWindow).UnixNano()) {
+			f.Hash = old.Hash
+		} else if !f.Mode.IsDir() {
+			todo = append(todo, len(files))
+		}
+		files = append(files, f)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("reading host directory %s: %w", h.Path, err)
 	}
