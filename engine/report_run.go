@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/moby/buildkit/client"
 )
 
 // runReport is what a build keeps for its upload report, run report and
@@ -37,9 +35,7 @@ func (r *run) reportUnstarted(ctx context.Context, start time.Time, err *error) 
 const cacheSizesWait = 2 * time.Second
 
 // startReport is called before the solve: when the build writes a run
-// report it asks the engine for the cache volumes' sizes meanwhile (one
-// DiskUsage call, 10–40 ms on an engine with a thousand records, which a
-// cached build would otherwise wait for). The function it returns runs
+// report it looks up the cache volumes' sizes meanwhile (report_sizes.go). The function it returns runs
 // afterBuild with the build's result and error, read when the build
 // returns.
 func (r *run) startReport(ctx context.Context, start time.Time) func(res **Result, err *error) {
@@ -84,6 +80,7 @@ func (r *run) afterBuild(ctx context.Context, start time.Time, res *Result, buil
 			title += ": failed before any step started"
 		}
 		caches := r.awaitCacheSizes()
+		r.sizesChanged(sum) // report_sizes.go
 		if err := rf.add(newReportBuild(title, r.e.addr, start, sum, errText, caches, r.scrub)); err != nil {
 			r.warnf("%v", err)
 		}
@@ -141,34 +138,6 @@ func unknownSizes(ids []string) []reportCache {
 // gives a cache mount's record: `cached mount /go/pkg/mod from exec with id
 // "go-mod"`; without "with id", the id is the mount path.
 var cacheIDPattern = regexp.MustCompile(`^cached mount (\S+) from .*?(?: with id ("(?:[^"\\]|\\.)*"))?$`)
-
-// cacheSizes asks the engine for the size of each cache volume the build
-// mounts. One DiskUsage call filtered to cache mounts; a volume the engine
-// does not list (or a call that fails) is "unknown".
-func (r *run) cacheSizes(ctx context.Context) []reportCache {
-	ids := r.pre.CacheVolumes
-	if len(ids) == 0 {
-		return nil
-	}
-	sizes := map[string]int64{}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	recs, err := r.e.c.DiskUsage(ctx, client.WithFilter([]string{"type==" + string(client.UsageRecordTypeCacheMount)}))
-	if err == nil {
-		for _, rec := range recs {
-			if id, ok := cacheMountID(rec.Description); ok && rec.Size > 0 {
-				sizes[id] += rec.Size
-			}
-		}
-	}
-	out := unknownSizes(ids)
-	for i, c := range out {
-		if n, ok := sizes[c.ID]; ok {
-			out[i].Size = formatBytes(n)
-		}
-	}
-	return out
-}
 
 // cacheMountID returns the cache volume id of a cache mount's record
 // description.
