@@ -131,8 +131,9 @@ func hashFiles(ctx context.Context, root string, files []File, todo []int) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, 64<<10)
 			for i := range next {
-				h, err := hashFile(filepath.Join(root, filepath.FromSlash(files[i].Path)), files[i].Mode)
+				h, err := hashFile(filepath.Join(root, filepath.FromSlash(files[i].Path)), files[i].Mode, buf)
 				if err != nil {
 					errs <- err
 					for range next {
@@ -167,8 +168,9 @@ feed:
 // filesRead counts the files hashFile has read, for tests.
 var filesRead atomic.Int64
 
-// hashFile is the sha256 of a file's content, or of a link's target.
-func hashFile(path string, mode fs.FileMode) (string, error) {
+// hashFile is the sha256 of a file's content, or of a link's target,
+// read through buf.
+func hashFile(path string, mode fs.FileMode, buf []byte) (string, error) {
 	filesRead.Add(1)
 	sum := sha256.New()
 	if mode&fs.ModeSymlink != 0 {
@@ -182,7 +184,7 @@ func hashFile(path string, mode fs.FileMode) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		_, err = io.Copy(sum, f)
+		_, err = io.CopyBuffer(sum, onlyReader{f}, buf) // not os.File's WriteTo, which takes a new 32 kB buffer per file
 		f.Close()
 		if err != nil {
 			return "", fmt.Errorf("hashing %s: %w", path, err)
@@ -190,3 +192,6 @@ func hashFile(path string, mode fs.FileMode) (string, error) {
 	}
 	return hex.EncodeToString(sum.Sum(nil)[:16]), nil
 }
+
+// onlyReader hides everything of a reader but Read.
+type onlyReader struct{ io.Reader }
