@@ -50,14 +50,15 @@ func (l *linter) checkGit(n *llb.Node, op *llb.GitOp) {
 		fix: "check out a full commit id, or record it in lading.lock and pass lint.WithLock, or lint.Pinned(\"" + clip(ref, 60) + "\")"})
 }
 
-// checkHTTP: download-unverified for a download with no checksum (sdk
-// refuses one; a model made otherwise could have it).
+// checkHTTP: download-unverified for an sdk.HTTP download without a
+// checksum that no lock records: it fetches whatever the server sends.
 func (l *linter) checkHTTP(n *llb.Node, op *llb.HTTPOp) {
-	if op.Checksum != "" {
+	if op.Checksum != "" || l.s.isPinned(Source{Kind: HTTPSource, Ref: op.URL, Given: op.URL}) {
 		return
 	}
-	l.report(n, finding{rule: DownloadUnverified, sev: Error, subject: op.URL,
-		msg: "HTTP download of " + quote(op.URL) + " has no checksum", fix: "pass the file's \"sha256:…\" digest to sdk.HTTP"})
+	l.report(n, finding{rule: DownloadUnverified, sev: Warning, subject: op.URL,
+		msg: "HTTP download of " + quote(op.URL) + " has no checksum: it builds with whatever the server sends",
+		fix: "record its checksum in lading.lock (`lading lock update`) and lint with the lock (lint.WithLock), or pass the file's \"sha256:…\" digest to sdk.HTTP"})
 }
 
 // checkImage checks the image config of the value: user, entrypoint, env,

@@ -7,8 +7,9 @@ import (
 )
 
 // WithLock treats what the lock f records as pinned: an image tag the lock
-// records for any platform (base-unpinned and base-latest accept it) and a
-// Git ref it records a commit for. A nil lock pins nothing.
+// records for any platform (base-unpinned and base-latest accept it), a
+// Git ref it records a commit for and a download it records a checksum
+// for. A nil lock pins nothing.
 func WithLock(f *lock.File) Option {
 	if f == nil {
 		return PinnedBy(nil)
@@ -23,6 +24,9 @@ func WithLock(f *lock.File) Option {
 				return false
 			}
 			_, ok := f.GitCommit(s.Ref[:i], s.Ref[i+1:])
+			return ok
+		case HTTPSource:
+			_, ok := f.Checksum(s.Ref)
 			return ok
 		}
 		return false

@@ -28,21 +28,24 @@ type SourceKind string
 const (
 	ImageSource SourceKind = "image"
 	GitSource   SourceKind = "git"
+	HTTPSource  SourceKind = "http"
 )
 
 // Source is a mutable source of the graph that lint would call unpinned:
-// a base image by tag, or a Git ref that is not a commit.
+// a base image by tag, a Git ref that is not a commit, or a download
+// without a checksum.
 type Source struct {
 	Kind SourceKind
 	// Ref is the normalized image reference
-	// ("docker.io/library/golang:1.26"), or for Git "URL#ref".
+	// ("docker.io/library/golang:1.26"), for Git "URL#ref", for a
+	// download its URL.
 	Ref string
 	// Given is the reference as the program wrote it ("golang:1.26").
 	Given string
 }
 
 // Pinned lists sources to treat as pinned: image references (as written
-// or normalized) and Git sources as "URL#ref", pinned somewhere other
+// or normalized), Git sources as "URL#ref" and download URLs, pinned somewhere other
 // than lading.lock (for the lock, use WithLock): "these tags are pinned
 // elsewhere".
 func Pinned(refs ...string) Option {

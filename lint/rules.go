@@ -43,7 +43,8 @@ const (
 	CacheSharing Rule = "cache-sharing"
 	// PipeToShell: a downloaded script run unverified (curl … | sh).
 	PipeToShell Rule = "pipe-to-shell"
-	// DownloadUnverified: a download in a step with no checksum check.
+	// DownloadUnverified: a download in a step with no checksum check, or
+	// an sdk.HTTP download without a checksum that no lock records.
 	DownloadUnverified Rule = "download-unverified"
 	// LargeFile: a WithNewFile larger than the threshold (LargeFile).
 	LargeFile Rule = "large-file"
@@ -77,7 +78,7 @@ var rules = []RuleInfo{
 	{PackageCacheInLayer, Warning, "a package-manager step that leaves its caches in the image's layer", "apt lists, pip and npm caches add tens of megabytes to every pull"},
 	{CacheSharing, Error, "a Shared cache volume at apt's or dpkg's directories", "apt and dpkg lock their directories; concurrent builds sharing one fail or corrupt it: use sdk.Locked"},
 	{PipeToShell, Error, "a downloaded script run without verification (curl … | sh)", "whoever controls the server, or the network, runs code in your build"},
-	{DownloadUnverified, Warning, "a download (curl, wget) in a step that checks no checksum", "the content can change or be tampered with; sdk.HTTP with a checksum, or sha256sum -c, pins it"},
+	{DownloadUnverified, Warning, "a download (curl, wget) in a step that checks no checksum, or sdk.HTTP without a checksum the lock records", "the content can change or be tampered with; a checksum (sdk.HTTP's, the lock's, or sha256sum -c) pins it"},
 	{LargeFile, Warning, "a WithNewFile larger than the threshold", "the contents travel inside the build definition on every build; copy a file instead"},
 	{BadAllow, Error, "an Allow naming an unknown rule or giving no reason", "a silence must say which rule and why, so a reviewer can judge it"},
 }

@@ -201,6 +201,18 @@ var ruleCases = []ruleCase{
 	{"sdk.HTTP", lint.DownloadUnverified, func(*testing.T) sdk.Value {
 		return clean().WithFile("/t", sdk.HTTP("https://x.example/t", "sha256:"+strings.Repeat("0", 64)))
 	}, nil, false},
+	{"sdk.HTTP without checksum", lint.DownloadUnverified, func(*testing.T) sdk.Value {
+		return clean().WithFile("/t", sdk.HTTP("https://x.example/t", ""))
+	}, nil, true},
+	{"sdk.HTTP without checksum, locked", lint.DownloadUnverified, func(*testing.T) sdk.Value {
+		return clean().WithFile("/t", sdk.HTTP("https://x.example/t", ""))
+	}, []lint.Option{lint.WithLock(httpLock("https://x.example/t"))}, false},
+	{"sdk.HTTP without checksum, lock of another URL", lint.DownloadUnverified, func(*testing.T) sdk.Value {
+		return clean().WithFile("/t", sdk.HTTP("https://x.example/t", ""))
+	}, []lint.Option{lint.WithLock(httpLock("https://x.example/other"))}, true},
+	{"sdk.HTTP without checksum, pinned elsewhere", lint.DownloadUnverified, func(*testing.T) sdk.Value {
+		return clean().WithFile("/t", sdk.HTTP("https://x.example/t", ""))
+	}, []lint.Option{lint.Pinned("https://x.example/t")}, false},
 	{"large new file", lint.LargeFile, func(*testing.T) sdk.Value { return clean().WithNewFile("/big", strings.Repeat("x", 2<<20)) }, nil, true},
 	{"large with a lower limit", lint.LargeFile, func(*testing.T) sdk.Value { return clean().WithNewFile("/f", strings.Repeat("x", 200)) }, []lint.Option{lint.LargeFileLimit(100)}, true},
 	{"small new file", lint.LargeFile, func(*testing.T) sdk.Value { return clean().WithNewFile("/f", "hello") }, nil, false},
@@ -288,4 +300,11 @@ func TestWithLock(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 3, n)
+}
+
+// httpLock is a lock recording a checksum for url.
+func httpLock(url string) *lock.File {
+	f := lock.New()
+	f.SetHTTP(url, "sha256:"+strings.Repeat("2", 64))
+	return f
 }

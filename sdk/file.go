@@ -23,20 +23,26 @@ func (f *File) Name() string {
 	return path.Base(f.m.Path)
 }
 
-// HTTP downloads a file and verifies it against checksum ("sha256:<hex>").
-// The checksum is required: it pins the content, so the download is cached
-// and reproducible.
+// HTTP downloads a file and verifies it against checksum ("sha256:<hex>"):
+// the checksum pins the content, so the download is cached and
+// reproducible.
+//
+// An empty checksum leaves the content to the lock, as a base image's tag
+// does: a live build downloads whatever the server sends now; with the
+// lock (engine.WithLock, `lading lock update` records each URL's sha256)
+// a pinned build verifies the download against the recorded checksum and
+// a frozen one refuses a URL the lock does not record. Lint reports a
+// download without a checksum that no lock records (download-unverified).
 func HTTP(url, checksum string, opts ...FileOption) *File {
 	loc := caller()
 	fail := func(err error) *File { return &File{&llb.File{Err: err}} }
 	if !validURL(url) || checkText(loc, "HTTP", "url", url) != nil {
 		return fail(llb.Invalid(loc, "HTTP", "url", llb.Quote(url)+" is not an http(s) URL", `give a full URL, e.g. "https://example.com/tool.tar.gz"`))
 	}
-	if checksum == "" {
-		return fail(llb.Invalid(loc, "HTTP", "checksum", "no checksum given", `pin the content: pass "sha256:" and the file's hex digest (sha256sum FILE)`))
-	}
-	if _, err := digest.Parse(checksum); err != nil {
-		return fail(llb.Invalid(loc, "HTTP", "checksum", llb.Quote(checksum)+": "+llb.Shorten(strings.ReplaceAll(err.Error(), checksum, "it")), `write it as "sha256:" followed by 64 hex digits`))
+	if checksum != "" {
+		if _, err := digest.Parse(checksum); err != nil {
+			return fail(llb.Invalid(loc, "HTTP", "checksum", llb.Quote(checksum)+": "+llb.Shorten(strings.ReplaceAll(err.Error(), checksum, "it")), `write it as "sha256:" followed by 64 hex digits, or pass "" to leave the content to lading.lock`))
+		}
 	}
 	o, err := fileOptions(loc, "HTTP", opts, 0o644)
 	if err != nil {

@@ -85,7 +85,7 @@ func TestBadInput(t *testing.T) {
 		{"empty label", func() sdk.Value { return base.WithLabel(" ", "x") }, "WithLabel", "name"},
 		{"empty entrypoint", func() sdk.Value { return base.WithEntrypoint() }, "WithEntrypoint", "args"},
 		{"missing CA bundle", func() sdk.Value { return base.WithProxy(sdk.Proxy{CABundle: "/nonexistent/ca.pem"}) }, "WithProxy", "CABundle"},
-		{"http without checksum", func() sdk.Value { return sdk.HTTP("https://example.com/tool.tgz", "") }, "HTTP", "checksum"},
+		{"http blank checksum", func() sdk.Value { return sdk.HTTP("https://example.com/tool.tgz", " ") }, "HTTP", "checksum"},
 		{"http bad checksum", func() sdk.Value { return sdk.HTTP("https://example.com/tool.tgz", "md5:abc") }, "HTTP", "checksum"},
 		{"http bad url", func() sdk.Value { return sdk.HTTP("ftp://example.com/x", "sha256:"+strings.Repeat("a", 64)) }, "HTTP", "url"},
 		{"git without url", func() sdk.Value { return sdk.Git("", "main") }, "Git", "url"},

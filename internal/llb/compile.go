@@ -112,6 +112,7 @@ func (c *compiler) facts(prog *Program, finalExec string) {
 		prog.Volumes = c.volumeFacts()
 	}
 	prog.Bases = sortedKeys(c.bases)
+	prog.Downloads = c.downloadFacts()
 	prog.UsesProxy = c.proxy
 	if c.insecure {
 		prog.Entitlements = []string{"security.insecure"}
@@ -141,6 +142,7 @@ type compiler struct {
 	caches     map[string]struct{}
 	volumes    map[string]*volumeSite // cache id -> its first use
 	bases      map[string]struct{}
+	downloads  []Download       // download.go
 	steps      map[string]int32 // step identity -> the last node described with it
 	rerun      *Node
 	finalCodes []int // the final exec step's accepted exit codes, when it reruns

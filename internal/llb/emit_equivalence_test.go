@@ -280,6 +280,11 @@ func equivalenceCases() []valueCase {
 				WithFile("/usr/local/bin/tool", sdk.HTTP("https://example.com/tool", sum, sdk.Permissions(0o755))).
 				WithFile("/etc/data.json", sdk.HTTP("https://example.com/dl/data.json?x=1", sum))
 		}},
+		{"http unpinned", func(*testing.T) sdk.Value {
+			return debian().
+				WithFile("/usr/local/bin/tool", sdk.HTTP("https://example.com/unpinned", "", sdk.Permissions(0o755))).
+				WithFile("/etc/live", sdk.HTTP("https://example.com/live", ""))
+		}},
 		{"http file alone", func(*testing.T) sdk.Value {
 			return sdk.HTTP("https://example.com/tool.tar.gz", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 		}},
@@ -314,6 +319,14 @@ func equivalenceCases() []valueCase {
 	}
 }
 
+// lockedSums is a lock's checksums for the "locked" options.
+func lockedSums(url string) (string, bool) {
+	if url == "https://example.com/unpinned" || url == "https://example.com/tool" {
+		return "sha256:abababababababababababababababababababababababababababababababab", true
+	}
+	return "", false
+}
+
 // TestEmitterEqualsStateCompiler compiles every case with the emitter and
 // with the State-based oracle, with and without a resolver, for two
 // platforms and with the final step re-run.
@@ -326,6 +339,7 @@ func TestEmitterEqualsStateCompiler(t *testing.T) {
 		"arm64":       {Resolver: fakeResolver{}, Platform: ocispecs.Platform{OS: "linux", Architecture: "arm64"}, BuildPlatform: ocispecs.Platform{OS: "linux", Architecture: "amd64"}},
 		"os version":  {Platform: ocispecs.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763", OSFeatures: []string{"win32k"}}},
 		"rerun final": {Resolver: fakeResolver{}, RerunFinal: true, RunID: "run-1"},
+		"locked":      {Checksums: lockedSums},
 	}
 	failing := map[string]bool{"bad step": true, "conflicting secrets": true}
 	for _, tc := range equivalenceCases() {

@@ -39,7 +39,7 @@ func (c *compiler) id(n *Node) string {
 		h.flag(op.KeepGitDir)
 	case *HTTPOp:
 		h.str(op.URL)
-		h.str(op.Checksum)
+		h.str(c.checksumOf(op))
 		h.str(op.Filename)
 		h.mode(op.Mode)
 	case *ExecOp:

@@ -114,7 +114,7 @@ func (c *compiler) stepInputs(n *Node) (StepInputs, error) {
 		in.add("option", "keep-git-dir", strconv.FormatBool(op.KeepGitDir))
 	case *HTTPOp:
 		in.add("arg", "url", op.URL)
-		in.add("arg", "checksum", op.Checksum)
+		in.add("arg", "checksum", c.checksumOf(op))
 		in.add("arg", "filename", op.Filename)
 		in.add("option", "mode", op.Mode.String())
 	case *ExecOp:

@@ -43,10 +43,11 @@ type GitOp struct {
 	KeepGitDir bool
 }
 
-// HTTPOp is a file downloaded over HTTP(S), verified by checksum.
+// HTTPOp is a file downloaded over HTTP(S), verified by checksum when one
+// is given (or compiled in from a lock: Options.Checksums).
 type HTTPOp struct {
 	URL      string
-	Checksum string // "sha256:…"
+	Checksum string // "sha256:…", or "" for a download the lock governs
 	Filename string
 	Mode     os.FileMode
 }

@@ -423,8 +423,10 @@ func (c *stateCompiler) http(n *Node, op *HTTPOp) bkllb.State {
 		bkllb.Filename(op.Filename),
 		c.record(n, "http "+op.URL, []string{op.URL}),
 	}
-	if op.Checksum != "" {
-		opts = append(opts, bkllb.Checksum(digest.Digest(op.Checksum)))
+	sum := c.checksumOf(op)
+	c.addDownload(n, op, sum)
+	if sum != "" {
+		opts = append(opts, bkllb.Checksum(digest.Digest(sum)))
 	}
 	if op.Mode != 0 {
 		opts = append(opts, bkllb.Chmod(op.Mode))

@@ -140,7 +140,10 @@ func (pb *planner) step(n *Node) PlanStep {
 	case *GitOp:
 		s.Args = []string{op.URL, op.Ref}
 	case *HTTPOp:
-		s.Args = []string{op.URL, op.Checksum}
+		s.Args = []string{op.URL}
+		if op.Checksum != "" {
+			s.Args = append(s.Args, op.Checksum)
+		}
 	case *ExecOp:
 		pb.exec(&s, op)
 	case *CopyOp:

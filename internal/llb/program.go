@@ -38,6 +38,11 @@ type Options struct {
 	// the layers the program adds (SOURCE_DATE_EPOCH), for reproducible
 	// digests.
 	Epoch *time.Time
+	// Checksums returns the checksum a lock records for a download the
+	// program gives none (sdk.HTTP(url, "")); nil, or false, downloads it
+	// live. The checksum is compiled into the graph and the step's
+	// identity, as if the program had given it.
+	Checksums func(url string) (string, bool)
 	// Volumes fills in Program.Volumes: what restoring and saving cache
 	// volumes needs (volumes.go).
 	Volumes bool
@@ -80,6 +85,8 @@ type Program struct {
 	Volumes []Volume
 	// Bases are the base images the graph pulls, as pinned references.
 	Bases []string
+	// Downloads are the HTTP sources the graph pulls (download.go).
+	Downloads []Download
 	// UsesProxy says a step sets proxy variables: the solve must stay out
 	// of the daemon's build history, where they would be recorded.
 	UsesProxy bool

@@ -157,8 +157,10 @@ func (c *compiler) git(n *Node, op *GitOp) (*vertex, error) {
 func (c *compiler) http(n *Node, op *HTTPOp) (*vertex, error) {
 	attrs := map[string]string{}
 	caps := capSourceHTTP
-	if op.Checksum != "" {
-		attrs[pb.AttrHTTPChecksum] = op.Checksum
+	sum := c.checksumOf(op)
+	c.addDownload(n, op, sum)
+	if sum != "" {
+		attrs[pb.AttrHTTPChecksum] = sum
 		caps |= capSourceHTTPChecksum
 	}
 	if op.Filename != "" {

@@ -15,11 +15,13 @@ import (
 // is pinned for: the engine's default target.
 const defaultLockPlatform = "linux/amd64"
 
-// PlanWithLock is PlanOf with the base images pinned as a build in
+// PlanWithLock is PlanOf with the sources pinned as a build in
 // lock.Pinned mode pins them: a "from" step whose tag the lock records for
 // its platform (linux/amd64 unless the step names one) reads
-// "ref@sha256:…", so that a golden plan shows which digest a locked build
-// pulls. Images the lock does not record stay as written.
+// "ref@sha256:…", and an "http" step without a checksum of its own gets
+// the checksum the lock records for its URL as its second argument, so
+// that a golden plan shows what a locked build pulls. Sources the lock
+// does not record stay as written.
 func PlanWithLock(v sdk.Value, f *lock.File) *Plan {
 	p := PlanOf(v)
 	if p.err != nil || f == nil {
@@ -32,6 +34,10 @@ func PlanWithLock(v sdk.Value, f *lock.File) *Plan {
 		if d, ok := lockedDigest(f, s); ok {
 			s.Args = slices.Clone(s.Args)
 			s.Args[0] += "@" + d
+			pinned.Steps[i] = s
+		}
+		if sum, ok := lockedChecksum(f, s); ok {
+			s.Args = append(slices.Clone(s.Args), sum)
 			pinned.Steps[i] = s
 		}
 		out.steps = append(out.steps, newStep(pinned.Steps[i]))
@@ -56,8 +62,9 @@ func lockedDigest(f *lock.File, s llb.PlanStep) (string, bool) {
 }
 
 // LockProblems lists what makes the lock stale for values, offline: a
-// base image tag or Git ref (not a commit) the graphs pull that the lock
-// does not record, and an entry no graph uses any more. It reads no
+// base image tag, Git ref (not a commit) or download without a checksum
+// the graphs pull that the lock does not record, and an entry no graph
+// uses any more. It reads no
 // registry: a tag moved since the lock was written is what
 // `lading lock check` finds.
 func LockProblems(f *lock.File, values ...sdk.Value) ([]string, error) {
@@ -66,6 +73,7 @@ func LockProblems(f *lock.File, values ...sdk.Value) ([]string, error) {
 	}
 	usedImages := map[string]bool{}
 	usedGit := map[string]bool{}
+	usedHTTP := map[string]bool{}
 	var problems []string
 	for _, v := range values {
 		p := PlanOf(v)
@@ -88,6 +96,11 @@ func LockProblems(f *lock.File, values ...sdk.Value) ([]string, error) {
 				if _, ok := f.GitCommit(s.Args[0], s.Args[1]); !ok {
 					problems = append(problems, fmt.Sprintf("%s: Git %s#%s is not recorded", s.Location, s.Args[0], s.Args[1]))
 				}
+			case s.Op == "http" && len(s.Args) == 1:
+				usedHTTP[s.Args[0]] = true
+				if _, ok := f.Checksum(s.Args[0]); !ok {
+					problems = append(problems, fmt.Sprintf("%s: download %s is not recorded", s.Location, s.Args[0]))
+				}
 			}
 		}
 	}
@@ -101,8 +114,22 @@ func LockProblems(f *lock.File, values ...sdk.Value) ([]string, error) {
 			problems = append(problems, fmt.Sprintf("Git %s#%s is recorded but no graph pulls it", g.URL, g.Ref))
 		}
 	}
+	for _, h := range f.Downloads() {
+		if !usedHTTP[h.URL] {
+			problems = append(problems, fmt.Sprintf("download %s is recorded but no graph pulls it without a checksum", h.URL))
+		}
+	}
 	slices.Sort(problems)
 	return slices.Compact(problems), nil
+}
+
+// lockedChecksum is the checksum the lock records for an http step
+// without one, if any.
+func lockedChecksum(f *lock.File, s llb.PlanStep) (string, bool) {
+	if s.Op != "http" || len(s.Args) != 1 {
+		return "", false
+	}
+	return f.Checksum(s.Args[0])
 }
 
 // commitID says whether a Git ref is a full commit id.

@@ -68,3 +68,51 @@ func TestRequireLockCurrent(t *testing.T) {
 	require.True(t, r.failed)
 	assert.Contains(t, r.msg, "lading lock update")
 }
+
+// TestPlanWithLockShowsDownloadChecksum: a download the code leaves to the
+// lock shows the locked checksum in a locked plan, and one with its own
+// checksum keeps it.
+func TestPlanWithLockShowsDownloadChecksum(t *testing.T) {
+	t.Parallel()
+	f := lock.New()
+	f.SetHTTP("https://x.example/tool", lockA)
+	f.SetHTTP("https://x.example/pinned", lockA)
+	app := sdk.From("debian:bookworm").
+		WithFile("/tool", sdk.HTTP("https://x.example/tool", "")).
+		WithFile("/pinned", sdk.HTTP("https://x.example/pinned", lockB)).
+		WithFile("/live", sdk.HTTP("https://x.example/live", ""))
+	args := map[string][]string{}
+	for _, s := range sdktest.PlanWithLock(app, f).Steps() {
+		if s.Op == "http" {
+			args[s.Args[0]] = s.Args
+		}
+	}
+	assert.Equal(t, map[string][]string{
+		"https://x.example/tool":   {"https://x.example/tool", lockA},
+		"https://x.example/pinned": {"https://x.example/pinned", lockB},
+		"https://x.example/live":   {"https://x.example/live"},
+	}, args)
+	assert.NotContains(t, sdktest.PlanOf(app).String(), lockA, "PlanOf is not changed")
+}
+
+// TestLockProblemsDownloads: a download without a checksum the lock does
+// not record is stale, and so is an entry no download needs.
+func TestLockProblemsDownloads(t *testing.T) {
+	t.Parallel()
+	app := sdk.From("debian:bookworm").
+		WithFile("/tool", sdk.HTTP("https://x.example/tool", "")).
+		WithFile("/pinned", sdk.HTTP("https://x.example/pinned", lockB))
+	f := lock.New()
+	f.SetImage("docker.io/library/debian:bookworm", "linux/amd64", lockA)
+	problems, err := sdktest.LockProblems(f, app)
+	require.NoError(t, err)
+	require.Len(t, problems, 1)
+	assert.Contains(t, problems[0], "download https://x.example/tool is not recorded")
+	assert.Contains(t, problems[0], "lock_test.go:")
+
+	f.SetHTTP("https://x.example/tool", lockA)
+	f.SetHTTP("https://x.example/gone", lockA)
+	problems, err = sdktest.LockProblems(f, app)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"download https://x.example/gone is recorded but no graph pulls it without a checksum"}, problems)
+}
