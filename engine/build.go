@@ -328,6 +328,7 @@ func (r *run) gatewayBuild(ctx context.Context, c gateway.Client) (_ *gateway.Re
 			RunID:      r.opt.Ref,
 			Epoch:      r.epoch,
 			Volumes:    r.vols != nil,
+			Checksums:  r.guard.checksums(), // lock_http.go
 		})
 		if err != nil {
 			return nil, err

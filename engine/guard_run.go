@@ -28,12 +28,20 @@ func (r *run) resolver(_ context.Context, c gateway.Client) (*gatewayResolver, e
 	return &gatewayResolver{c: c, pin: r.guard.pin}, nil
 }
 
-// policyError is the policy's denial behind a failed solve, or nil.
+// policyError is the policy's denial behind a failed solve, or a
+// download that no longer matches its checksum (lock_http.go), or nil.
+// The caller holds r.mu.
 func (r *run) policyError(err error) error {
 	if r.guard == nil {
 		return nil
 	}
-	return r.guard.policy.denial(err)
+	if perr := r.guard.policy.denial(err); perr != nil {
+		return perr
+	}
+	if derr := r.guard.downloadError(err, r.progs); derr != nil {
+		return derr
+	}
+	return nil
 }
 
 // lockPinned says whether the build resolves name (a normalized ref

@@ -66,7 +66,8 @@ func (g *guard) pin(ref string, platform ocispecs.Platform) (string, error) {
 
 // frozenCheck fails on the first source of the offline program that the
 // lock does not record: base images (for any platform: pin checks each
-// platform when the build resolves it) and Git refs that are not commits.
+// platform when the build resolves it), Git refs that are not commits and
+// downloads without a checksum (lock_http.go).
 func (g *guard) frozenCheck(pre *lllb.Program) error {
 	for _, ref := range pre.Bases {
 		if strings.Contains(ref, "@") || g.lock.HasImage(ref) {
@@ -79,9 +80,7 @@ func (g *guard) frozenCheck(pre *lllb.Program) error {
 			return &lock.NotLockedError{Kind: "git", Source: s.url + "#" + s.ref, Location: s.loc, Path: g.path}
 		}
 	}
-	// A download's checksum is not in the offline program's facts: the
-	// source policy session checks it when the engine resolves it.
-	return nil
+	return g.frozenDownloads(pre)
 }
 
 // commitLike says whether a Git ref is a full commit id already.

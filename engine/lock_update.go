@@ -17,11 +17,13 @@ import (
 	"github.com/ladingbuild/lading/sdk"
 )
 
-// Lock resolves the base images and Git refs of values live, through the
-// engine (with the build's registry credentials and mirrors), for every
-// platform the builds would pull images for, and returns a lock recording
-// each tag's digest and each ref's commit. Images named by digest and Git
-// commits are already pinned and not recorded. Compare it with the committed lock with lock.Diff, and write
+// Lock resolves the base images, Git refs and downloads of values live,
+// through the engine (with the build's registry credentials, mirrors and
+// proxy), for every platform the builds would pull images for, and returns
+// a lock recording each tag's digest, each ref's commit and the sha256 of
+// each download that sdk.HTTP gives no checksum. Images named by digest,
+// Git commits and downloads with a checksum are already pinned and not
+// recorded. Compare it with the committed lock with lock.Diff, and write
 // it with File.Write: that is `lading lock update`. Lock ignores the lock
 // mode; it builds nothing.
 func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, error) {
@@ -76,6 +78,9 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 				prog, err := lllb.CompileValue(ctx, v, lllb.Options{Platform: p, Resolver: rec})
 				if err == nil {
 					err = resolveGit(ctx, c, indexSources(prog), out)
+				}
+				if err == nil {
+					err = resolveHTTP(ctx, c, prog, out)
 				}
 				if err != nil {
 					fnErr = err

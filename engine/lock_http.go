@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+
+	lllb "github.com/ladingbuild/lading/internal/llb"
+	"github.com/ladingbuild/lading/lock"
+)
+
+// checksums is what the compiler asks for a download without a checksum
+// of its own (sdk.HTTP(url, "")): the checksum the lock records, in
+// pinned and frozen mode; nil in live mode.
+func (g *guard) checksums() func(string) (string, bool) {
+	if g == nil || g.mode == lock.Live || g.lock == nil {
+		return nil
+	}
+	return g.lock.Checksum
+}
+
+// frozenDownloads fails on the first download of pre without a checksum
+// of its own that the lock does not record.
+func (g *guard) frozenDownloads(pre *lllb.Program) error {
+	for _, d := range pre.Downloads {
+		if d.Given != "" {
+			continue
+		}
+		if _, ok := g.lock.Checksum(d.URL); !ok {
+			return &lock.NotLockedError{Kind: "http", Source: d.URL, Location: d.Location, Path: g.path}
+		}
+	}
+	return nil
+}
+
+// resolveHTTP records in f the sha256 of what each download of prog
+// without a checksum serves now. The engine fetches it (with its proxy,
+// CA and the build's source policy), as a build would.
+func resolveHTTP(ctx context.Context, c gateway.Client, prog *lllb.Program, f *lock.File) error {
+	for _, d := range prog.Downloads {
+		if d.Given != "" {
+			continue
+		}
+		if _, ok := f.Checksum(d.URL); ok {
+			continue
+		}
+		op := &pb.SourceOp{Identifier: d.URL}
+		md, err := c.ResolveSourceMetadata(ctx, op, sourceresolver.Opt{HTTPOpt: &sourceresolver.ResolveHTTPOpt{}})
+		if err != nil {
+			return fmt.Errorf("%s: resolving the download %s: %w", d.Location, d.URL, err)
+		}
+		if md.HTTP == nil || md.HTTP.Digest == "" {
+			return fmt.Errorf("%s: resolving the download %s: the engine returned no checksum", d.Location, d.URL)
+		}
+		f.SetHTTP(d.URL, md.HTTP.Digest.String())
+	}
+	return nil
+}
+
+// BuildKit's errors for a download whose content is not the checksum the
+// op carries: "digest mismatch for URL: GOT (expected: WANT)" when it
+// compares with what it fetched before, "digest mismatch GOT: WANT" when
+// it has just fetched it.
+var (
+	mismatchURL = regexp.MustCompile(`digest mismatch for (\S+): (sha\d+:[0-9a-f]+) \(expected: (sha\d+:[0-9a-f]+)\)`)
+	mismatch    = regexp.MustCompile(`digest mismatch (sha\d+:[0-9a-f]+): (sha\d+:[0-9a-f]+)`)
+)
+
+// parseMismatch returns the URL (or ""), what was got and what was wanted
+// from BuildKit's error.
+func parseMismatch(msg string) (url, got, want string, ok bool) {
+	if m := mismatchURL.FindStringSubmatch(msg); m != nil {
+		return m[1], m[2], m[3], true
+	}
+	if m := mismatch.FindStringSubmatch(msg); m != nil {
+		return "", m[1], m[2], true
+	}
+	return "", "", "", false
+}
+
+// downloadError turns BuildKit's checksum mismatch of a download into a
+// *DownloadChangedError naming the URL, the step's Go line and where the
+// checksum came from; nil for any other error.
+func (g *guard) downloadError(err error, progs []*lllb.Program) error {
+	if err == nil {
+		return nil
+	}
+	url, got, want, ok := parseMismatch(err.Error())
+	if !ok {
+		return nil
+	}
+	for _, p := range progs {
+		for _, d := range p.Downloads {
+			if d.Checksum != want || (url != "" && !sameURL(d.URL, url)) {
+				continue
+			}
+			out := &DownloadChangedError{URL: d.URL, Location: d.Location, Checksum: d.Checksum, Served: got, err: err}
+			if d.Given == "" && g != nil {
+				out.Lock = g.path
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// sameURL says whether BuildKit's url (its credentials redacted) names u.
+func sameURL(u, redacted string) bool {
+	if u == redacted {
+		return true
+	}
+	scheme, rest, ok := strings.Cut(u, "://")
+	if at := strings.Index(rest, "@"); ok && at >= 0 && at < strings.Index(rest+"/", "/") {
+		return strings.HasPrefix(redacted, scheme+"://") && strings.HasSuffix(redacted, rest[at:])
+	}
+	return false
+}
+
+// DownloadChangedError is a download whose content is no longer the
+// checksum the build verifies it against: the one the lock records
+// (Lock is the lock's path) or the one sdk.HTTP gives (Lock is "").
+type DownloadChangedError struct {
+	// URL is the download's address.
+	URL string
+	// Location is the Go file:line of the sdk.HTTP step.
+	Location string
+	// Checksum is the checksum the build verified against; Served is the
+	// checksum of what the server sent.
+	Checksum, Served string
+	// Lock is the path of the lock the checksum comes from, or "" when the
+	// program gives it.
+	Lock string
+	err  error
+}
+
+func (e *DownloadChangedError) Error() string {
+	at := ""
+	if e.Location != "" {
+		at = e.Location + ": "
+	}
+	if e.Lock != "" {
+		return fmt.Sprintf("%sthe download %s changed since it was locked: the lock %s records %s, the server sent %s: check the new content, then run `lading lock update` and commit the lock", at, e.URL, e.Lock, e.Checksum, e.Served)
+	}
+	return fmt.Sprintf("%sthe download %s does not match its checksum: sdk.HTTP gives %s, the server sent %s: check the new content, then update the checksum in the code", at, e.URL, e.Checksum, e.Served)
+}
+
+// Unwrap returns the engine's error.
+func (e *DownloadChangedError) Unwrap() error { return e.err }

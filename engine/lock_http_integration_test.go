@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	lllb "github.com/ladingbuild/lading/internal/llb"
+	"github.com/ladingbuild/lading/lock"
+	"github.com/ladingbuild/lading/sdk"
+)
+
+// fileServer serves content() at every path on loopback, with a fresh
+// Last-Modified so that the engine fetches it again.
+func fileServer(t *testing.T) (string, *atomic.Value) {
+	t.Helper()
+	var content atomic.Value
+	content.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Last-Modified", time.Now().UTC().Format(http.TimeFormat))
+		_, _ = w.Write([]byte(content.Load().(string)))
+	}))
+	t.Cleanup(srv.Close)
+	return fmt.Sprintf("%s/tool-%d", srv.URL, time.Now().UnixNano()), &content
+}
+
+func sha256Of(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// TestLockHTTP locks a download that sdk.HTTP gives no checksum, changes
+// what the server sends, and checks: Lock records the sha256 of what the
+// engine fetched, a live build takes the new content, a pinned build
+// verifies against the locked checksum and fails naming the URL, the Go
+// line and `lading lock update`, Diff reports the moved checksum, and
+// frozen refuses an unlocked download before solving.
+func TestLockHTTP(t *testing.T) {
+	e, _ := testEngine(t)
+	url, content := fileServer(t)
+	content.Store("one")
+	dl, at := sdk.HTTP(url, ""), lllb.Caller(0)
+	app := sdk.Scratch().WithFile("/marker", dl)
+
+	locked, err := e.Lock(t.Context(), app)
+	require.NoError(t, err)
+	sum, ok := locked.Checksum(url)
+	require.True(t, ok, "lock: %s", locked.Bytes())
+	assert.Equal(t, sha256Of("one"), sum)
+	path := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, locked.Write(path))
+
+	pinned := e.With(WithLock(path, lock.Pinned))
+	assert.Equal(t, "one", markerOf(t, pinned, app), "a pinned build of unchanged content")
+
+	content.Store("two")
+	assert.Equal(t, "two", markerOf(t, e, app), "a live build takes what the server sends now")
+	// The engine still holds the locked content: a pinned build keeps it
+	// (or, once the engine dropped it, refuses what the server sends now).
+	if marker, err := markerOrErr(t, pinned, app); err != nil {
+		var changed *DownloadChangedError
+		require.ErrorAs(t, err, &changed)
+	} else {
+		assert.Equal(t, "one", marker, "a pinned build keeps the locked content")
+	}
+
+	updated, err := e.Lock(t.Context(), app)
+	require.NoError(t, err)
+	assert.Equal(t, []lock.Change{{Kind: "http", Source: url, From: sha256Of("one"), To: sha256Of("two")}}, lock.Diff(locked, updated))
+
+	// A checksum the engine holds no content for: the pinned build
+	// downloads, and BuildKit refuses what the server sends now.
+	other := url + "-moved"
+	stale := lock.New()
+	stale.SetHTTP(other, sha256Of("one"))
+	stalePath := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, stale.Write(stalePath))
+	moved, movedAt := sdk.Scratch().WithFile("/marker", sdk.HTTP(other, "")), lllb.Caller(0)
+	_, err = e.With(WithLock(stalePath, lock.Pinned)).Build(t.Context(), moved)
+	var changed *DownloadChangedError
+	require.ErrorAs(t, err, &changed, "%v", err)
+	assert.Equal(t, other, changed.URL)
+	assert.Equal(t, movedAt.String(), changed.Location)
+	one, two := sha256Of("one"), sha256Of("two")
+	assert.Equal(t, one, changed.Checksum)
+	assert.Equal(t, two, changed.Served)
+	assert.Equal(t, stalePath, changed.Lock)
+	assert.Contains(t, err.Error(), "run `lading lock update`")
+	assert.Equal(t, "two", markerOf(t, e, moved), "live still takes it")
+
+	// A checksum the code gives that the content no longer has.
+	wrong := sdk.Scratch().WithFile("/marker", sdk.HTTP(url+"-code", sha256Of("one")))
+	_, err = e.Build(t.Context(), wrong)
+	require.ErrorAs(t, err, &changed, "%v", err)
+	assert.Empty(t, changed.Lock)
+	assert.Contains(t, err.Error(), "update the checksum in the code")
+	assert.Contains(t, err.Error(), "lock_http_integration_test.go:")
+
+	// Frozen: an unlocked download fails before anything is solved.
+	_, err = e.With(WithLock(stalePath, lock.Frozen)).Build(t.Context(), app)
+	var nl *lock.NotLockedError
+	require.ErrorAs(t, err, &nl)
+	assert.Equal(t, "http", nl.Kind)
+	assert.Equal(t, url, nl.Source)
+	assert.Equal(t, at.String(), nl.Location)
+}
+
+// markerOrErr is markerOf that returns the build's error.
+func markerOrErr(t *testing.T, e *Engine, v *sdk.Container) (string, error) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := e.Export(t.Context(), v, dir); err != nil {
+		return "", err
+	}
+	dt, err := os.ReadFile(filepath.Join(dir, "marker"))
+	require.NoError(t, err)
+	return string(dt), nil
+}
