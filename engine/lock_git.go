@@ -55,7 +55,13 @@ func resolveGit(ctx context.Context, c gateway.Client, x *sourceIndex, f *lock.F
 		if md.Git == nil || md.Git.Checksum == "" {
 			return fmt.Errorf("%s: resolving Git %s#%s: the engine returned no commit", s.loc, s.url, s.ref)
 		}
-		f.SetGit(s.url, s.ref, md.Git.Checksum)
+		// An annotated tag resolves to its tag object; the lock records the
+		// commit it names.
+		commit := md.Git.Checksum
+		if md.Git.CommitChecksum != "" {
+			commit = md.Git.CommitChecksum
+		}
+		f.SetGit(s.url, s.ref, commit)
 	}
 	return nil
 }

@@ -22,6 +22,14 @@ import (
 // content on main, returning the commit id.
 func gitServer(t *testing.T) (string, func(content string) string) {
 	t.Helper()
+	url, commit, _ := gitServerTags(t)
+	return url, commit
+}
+
+// gitServerTags is gitServer that also returns a function that tags the
+// head of main (annotated when message is not empty) and pushes the tag.
+func gitServerTags(t *testing.T) (string, func(content string) string, func(name, message string)) {
+	t.Helper()
 	root := t.TempDir()
 	work := filepath.Join(t.TempDir(), "work")
 	git := func(dir string, args ...string) string {
@@ -47,7 +55,15 @@ func gitServer(t *testing.T) (string, func(content string) string) {
 		git(work, "push", "-q", filepath.Join(root, "repo.git"), "main")
 		return git(work, "rev-parse", "HEAD")
 	}
-	return srv.URL + "/repo.git", commit
+	tag := func(name, message string) {
+		args := []string{"tag", "-f", name}
+		if message != "" {
+			args = append(args, "-a", "-m", message)
+		}
+		git(work, args...)
+		git(work, "push", "-q", "-f", filepath.Join(root, "repo.git"), "refs/tags/"+name)
+	}
+	return srv.URL + "/repo.git", commit, tag
 }
 
 // TestLockGit locks a branch, moves it, and checks that a pinned build
@@ -97,4 +113,32 @@ func TestLockGit(t *testing.T) {
 	assert.Equal(t, "git", nl.Kind)
 	assert.Equal(t, url+"#other", nl.Source)
 	assert.Equal(t, at.String(), nl.Location)
+}
+
+// TestLockGitTag: a lock records the commit a tag names, annotated or
+// not (an annotated tag resolved to its tag object before), and a pinned
+// build checks that commit out after the tag moved.
+func TestLockGitTag(t *testing.T) {
+	e, _ := testEngine(t)
+	url, commit, tag := gitServerTags(t)
+	first := commit("one")
+	tag("light", "")
+	tag("annotated", "release one")
+	src := func(name string) *sdk.Container { return sdk.Scratch().WithDirectory("/", sdk.Git(url, name)) }
+	locked, err := e.Lock(t.Context(), src("light"), src("annotated"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, locked.Write(path))
+	for _, name := range []string{"light", "annotated"} {
+		got, ok := locked.GitCommit(url, name)
+		require.True(t, ok, "lock: %s", locked.Bytes())
+		assert.Equal(t, first, got, "%s: the lock records the commit, not a tag object", name)
+	}
+	commit("two")
+	tag("light", "")
+	tag("annotated", "release two")
+	for _, name := range []string{"light", "annotated"} {
+		assert.Equal(t, "one", markerOf(t, e.With(WithLock(path, lock.Pinned)), src(name)), "%s: pinned keeps the locked commit", name)
+		assert.Equal(t, "two", markerOf(t, e, src(name)), "%s: live takes the moved tag", name)
+	}
 }

@@ -13,7 +13,8 @@ import (
 
 const lockUsage = `usage: lading lock update|check [-lock FILE] [DIR [PROGRAM ARGS...]]
 
-Resolves the base images of the pipeline program in DIR (default "."; it
+Resolves the base images, Git refs and downloads without a checksum of the
+pipeline program in DIR (default "."; it
 runs ` + "`go run DIR`" + ` with the pipeline's engine options) live through the
 engine, and compares them with the lock (default DIR/lading.lock):
 
