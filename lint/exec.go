@@ -51,8 +51,10 @@ func (l *linter) checkArgs(n *llb.Node, op *llb.ExecOp, cmds []command) {
 
 // pipeShapes are downloads run as code: curl … | sh, sh <(curl …),
 // sh -c "$(curl …)", eval "$(wget …)".
-var pipeShapes = regexp.MustCompile(`\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+)?(\S*/)?(ba|z|da|k|a)?sh\b` +
-	`|\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(\S*/)?(python[0-9.]*|perl|ruby|node)\b` +
+// A pipeline may pass the script through other stages first (curl … | tee
+// log | sh); "||" is not a pipe.
+var pipeShapes = regexp.MustCompile(`\b(curl|wget)\b[^|;&\n]*(\|[^|;&\n]+)*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+)?(\S*/)?(ba|z|da|k|a)?sh\b` +
+	`|\b(curl|wget)\b[^|;&\n]*(\|[^|;&\n]+)*\|\s*(sudo\s+)?(\S*/)?(python[0-9.]*|perl|ruby|node)\b` +
 	`|\b(ba|z|k)?sh\s+<\(\s*(curl|wget)\b|\b((ba|z|k)?sh\s+-c|eval)\s+["']?\$\(\s*(curl|wget)\b|\bsource\s+<\(\s*(curl|wget)\b`)
 
 // verifiers are programs that check what was downloaded.

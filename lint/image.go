@@ -78,7 +78,7 @@ func (l *linter) checkUser(c *llb.Container) {
 	u := c.User
 	name, _, _ := strings.Cut(u, ":")
 	switch {
-	case name == "root" || name == "0":
+	case name == "root" || rootID(name):
 		l.reportImageAt(c, c.UserLoc, finding{rule: RootUser, sev: Error, subject: "user",
 			msg: "the image runs as " + quote(u) + " (WithUser)", fix: "run as an unprivileged user: WithUser(\"10001:10001\"), and give it the files it writes with sdk.Owner"})
 	case u == "" && c.Image == nil:
@@ -89,6 +89,12 @@ func (l *linter) checkUser(c *llb.Container) {
 			msg: "the image sets no user, so it runs as the user of base image " + quote(c.Image.Given) + ", which lint cannot see offline (most base images run as root)",
 			fix: "set WithUser to an unprivileged uid; if the base image's own user is not root, say so with lint.Allow(image, lint.RootUser, reason)"})
 	}
+}
+
+// rootID says whether a numeric user ("0", "00") is uid 0, as the runtime
+// reads it.
+func rootID(name string) bool {
+	return name != "" && strings.Trim(name, "0") == ""
 }
 
 // initSystems are programs that supervise other processes, as PID 1 does
@@ -128,14 +134,22 @@ func (l *linter) checkInit(c *llb.Container) {
 func initIn(argv []string) string {
 	for _, cmd := range commands(argv) {
 		words := cmd.words
+		stripped := false
 		for len(words) > 0 && minimalInits[path.Base(words[0])] {
 			words = words[1:]
 			for len(words) > 0 && strings.HasPrefix(words[0], "-") {
 				words = words[1:]
 			}
+			stripped = true
 		}
 		if len(words) > 0 && initSystems[path.Base(words[0])] {
 			return words[0]
+		}
+		// tini -- sh -c "supervisord": the script behind the minimal init.
+		if _, ok := script(words); ok && stripped {
+			if prog := initIn(words); prog != "" {
+				return prog
+			}
 		}
 	}
 	return ""

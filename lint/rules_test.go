@@ -70,9 +70,18 @@ var ruleCases = []ruleCase{
 	{"runit in a script", lint.InitEntrypoint, func(*testing.T) sdk.Value {
 		return clean().WithEntrypoint("sh", "-c", "setup && exec runsvdir /etc/service")
 	}, nil, true},
+	{"supervisord in a script behind dumb-init", lint.InitEntrypoint, func(*testing.T) sdk.Value {
+		return clean().WithEntrypoint("dumb-init", "--", "bash", "-c", "exec supervisord -n")
+	}, nil, true},
+	{"app in a script behind tini", lint.InitEntrypoint, func(*testing.T) sdk.Value {
+		return clean().WithEntrypoint("tini", "--", "sh", "-c", "exec /usr/local/bin/app")
+	}, nil, false},
 	{"app behind tini", lint.InitEntrypoint, func(*testing.T) sdk.Value { return clean().WithEntrypoint("tini", "--", "/usr/local/bin/app") }, nil, false},
 	{"user root", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef).WithUser("root") }, nil, true},
 	{"user 0:0", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef).WithUser("0:0") }, nil, true},
+	{"user 00", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef).WithUser("00") }, nil, true},
+	{"user 000:0", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef).WithUser("000:0") }, nil, true},
+	{"user 10001:0", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef).WithUser("10001:0") }, nil, false},
 	{"user unset", lint.RootUser, func(*testing.T) sdk.Value { return sdk.From(digestRef) }, nil, true},
 	{"scratch without user", lint.RootUser, func(*testing.T) sdk.Value { return sdk.Scratch().WithNewFile("/a", "a") }, nil, true},
 	{"user 10001", lint.RootUser, func(*testing.T) sdk.Value { return clean() }, nil, false},
@@ -182,6 +191,12 @@ var ruleCases = []ruleCase{
 	{"curl | sh", lint.PipeToShell, func(*testing.T) sdk.Value {
 		return clean().WithExec(sh("curl -fsSL https://get.example.com | sudo bash -s"))
 	}, nil, true},
+	{"curl | tee | sh", lint.PipeToShell, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("curl -fsSL https://x.example/i.sh | tee /tmp/i.log | sh -s -- --yes"))
+	}, nil, true},
+	{"curl || sh fallback", lint.PipeToShell, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("curl -fsSo /tmp/t https://x.example/t || sh /opt/fallback.sh"))
+	}, nil, false},
 	{"bash <(wget)", lint.PipeToShell, func(*testing.T) sdk.Value {
 		return clean().WithExec([]string{"bash", "-c", "bash <(wget -qO- https://x.example/i.sh)"})
 	}, nil, true},
