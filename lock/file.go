@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
 // DefaultPath is the lock file's name, looked up in the working directory
@@ -87,33 +89,65 @@ func Read(path string) (*File, error) {
 	return f, nil
 }
 
+// ErrBadLock is wrapped by Read's and Parse's error when the file is not
+// a lock this lading can read and `lading lock update` may rewrite it:
+// not JSON, an entry missing a field, an entry recorded twice. A file of
+// a newer version is not ErrBadLock: it needs a newer lading.
+var ErrBadLock = errors.New("bad lock file")
+
 // Parse reads a lock file's content.
 func Parse(dt []byte) (*File, error) {
+	// The version first: a newer format may have fields this one lacks.
+	var head struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(dt, &head); err != nil {
+		return nil, fmt.Errorf("%w: %w (fix it by hand or run `lading lock update`)", ErrBadLock, err)
+	}
+	switch {
+	case head.Version == nil:
+		return nil, fmt.Errorf("%w: no \"version\" (fix it by hand or run `lading lock update`)", ErrBadLock)
+	case *head.Version > version:
+		return nil, fmt.Errorf("lock file version %d was written by a newer lading (this one reads version %d): upgrade lading", *head.Version, version)
+	case *head.Version != version:
+		return nil, fmt.Errorf("%w: version %d: this lading reads version %d; run `lading lock update`", ErrBadLock, *head.Version, version)
+	}
 	var doc document
 	dec := json.NewDecoder(bytes.NewReader(dt))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("bad lock file: %w (fix it by hand or run `lading lock update`)", err)
-	}
-	if doc.Version != version {
-		return nil, fmt.Errorf("lock file version %d: this lading reads version %d; run `lading lock update`", doc.Version, version)
+		return nil, fmt.Errorf("%w: %w (fix it by hand or run `lading lock update`)", ErrBadLock, err)
 	}
 	f := New()
+	dup := func(what string) error {
+		return fmt.Errorf("%w: %s is recorded twice (a merge kept both sides?): keep one, or run `lading lock update`", ErrBadLock, what)
+	}
 	for _, im := range doc.Images {
-		if im.Ref == "" || im.Platform == "" || !strings.Contains(im.Digest, ":") {
-			return nil, fmt.Errorf("bad lock file: image entry %+v needs ref, platform and digest", im)
+		if im.Ref == "" || im.Platform == "" || digest.Digest(im.Digest).Validate() != nil {
+			return nil, fmt.Errorf("%w: image entry %+v needs ref, platform and a digest (\"sha256:\" and 64 hex digits)", ErrBadLock, im)
 		}
-		f.images[imageKey{im.Ref, im.Platform}] = im.Digest
+		k := imageKey{im.Ref, im.Platform}
+		if _, ok := f.images[k]; ok {
+			return nil, dup("image " + im.Ref + " (" + im.Platform + ")")
+		}
+		f.images[k] = im.Digest
 	}
 	for _, g := range doc.Git {
-		if g.URL == "" || g.Commit == "" {
-			return nil, fmt.Errorf("bad lock file: git entry %+v needs url and commit", g)
+		if g.URL == "" || !commitID(g.Commit) {
+			return nil, fmt.Errorf("%w: git entry %+v needs url and commit (a full commit id)", ErrBadLock, g)
 		}
-		f.git[gitKey(g.URL, g.Ref)] = g.Commit
+		k := gitKey(g.URL, g.Ref)
+		if _, ok := f.git[k]; ok {
+			return nil, dup("Git " + k)
+		}
+		f.git[k] = g.Commit
 	}
 	for _, h := range doc.HTTP {
-		if h.URL == "" || !strings.Contains(h.Checksum, ":") {
-			return nil, fmt.Errorf("bad lock file: http entry %+v needs url and checksum", h)
+		if h.URL == "" || digest.Digest(h.Checksum).Validate() != nil {
+			return nil, fmt.Errorf("%w: http entry %+v needs url and checksum (\"sha256:\" and 64 hex digits)", ErrBadLock, h)
+		}
+		if _, ok := f.http[h.URL]; ok {
+			return nil, dup("download " + h.URL)
 		}
 		f.http[h.URL] = h.Checksum
 	}
@@ -121,6 +155,11 @@ func Parse(dt []byte) (*File, error) {
 }
 
 func gitKey(url, ref string) string { return url + "#" + ref }
+
+// commitID says whether s is a full Git commit id (SHA-1 or SHA-256).
+func commitID(s string) bool {
+	return (len(s) == 40 || len(s) == 64) && strings.Trim(s, "0123456789abcdef") == ""
+}
 
 // Bytes returns the file's content: indented JSON, entries sorted, ending
 // in a newline. The same lock always gives the same bytes.

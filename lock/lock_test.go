@@ -100,10 +100,17 @@ func TestReadErrors(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
 		{"not json", "{", "bad lock file"},
 		{"unknown field", `{"version":1,"extra":1}`, "unknown field"},
-		{"version", `{"version":2}`, "version 2"},
-		{"image without digest", `{"version":1,"images":[{"ref":"a","platform":"linux/amd64"}]}`, "needs ref, platform and digest"},
+		{"old version", `{"version":0}`, "version 0"},
+		{"no version", `{"images":[]}`, "no \"version\""},
+		{"bad digest", `{"version":1,"images":[{"ref":"a","platform":"linux/amd64","digest":"sha256:zz"}]}`, "needs ref, platform and a digest"},
+		{"short commit", `{"version":1,"git":[{"url":"u","ref":"main","commit":"abc123"}]}`, "a full commit id"},
+		{"bad checksum", `{"version":1,"http":[{"url":"u","checksum":"md5:1"}]}`, "needs url and checksum"},
+		{"image without digest", `{"version":1,"images":[{"ref":"a","platform":"linux/amd64"}]}`, "needs ref, platform and a digest"},
 		{"git without commit", `{"version":1,"git":[{"url":"u","ref":"main"}]}`, "needs url and commit"},
 		{"http without checksum", `{"version":1,"http":[{"url":"u"}]}`, "needs url and checksum"},
+		{"duplicate image", `{"version":1,"images":[` + imageJSON(dA) + `,` + imageJSON(dB) + `]}`, "image docker.io/library/debian:bookworm (linux/amd64) is recorded twice"},
+		{"duplicate git", `{"version":1,"git":[` + gitJSON + `,` + gitJSON + `]}`, "Git https://github.com/org/repo.git#main is recorded twice"},
+		{"duplicate http", `{"version":1,"http":[` + httpJSON + `,` + httpJSON + `]}`, "download https://example.com/tool.tgz is recorded twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -113,8 +120,31 @@ func TestReadErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), path)
+			require.ErrorIs(t, err, ErrBadLock, "lading lock update may rewrite it")
 		})
 	}
+}
+
+func imageJSON(d string) string {
+	return `{"ref":"docker.io/library/debian:bookworm","platform":"linux/amd64","digest":"` + d + `"}`
+}
+
+const (
+	gitJSON  = `{"url":"https://github.com/org/repo.git","ref":"main","commit":"0123456789abcdef0123456789abcdef01234567"}`
+	httpJSON = `{"url":"https://example.com/tool.tgz","checksum":"` + dA + `"}`
+)
+
+// TestReadNewerVersion: a lock a newer lading wrote, with a section this
+// one does not know, says to upgrade lading (not "unknown field"), and is
+// not ErrBadLock, so that lock update does not overwrite it.
+func TestReadNewerVersion(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]byte(`{"version":2,"oci":[{"path":"x"}]}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "written by a newer lading")
+	assert.Contains(t, err.Error(), "upgrade lading")
+	assert.NotContains(t, err.Error(), "unknown field")
+	require.NotErrorIs(t, err, ErrBadLock)
 }
 
 func TestDiff(t *testing.T) {

@@ -44,7 +44,12 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	old, err := lock.Read(p.lock)
-	if errors.Is(err, lock.ErrNoLock) {
+	switch {
+	case errors.Is(err, lock.ErrNoLock):
+		old, err = lock.New(), nil
+	case errors.Is(err, lock.ErrBadLock) && cmd == "update":
+		// The errors say to run lock update: it writes the lock anew.
+		fmt.Fprintf(stderr, "lading lock update: %v: writing it anew\n", err)
 		old, err = lock.New(), nil
 	}
 	if err != nil {

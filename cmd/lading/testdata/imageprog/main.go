@@ -1,5 +1,5 @@
-// Command imageprog is a pipeline program with one image, From the
-// reference in IMAGEPROG_REF, for the lint and lock commands' tests.
+// Command imageprog is a pipeline program with one image, From IMAGEPROG_REF
+// (and IMAGEPROG_HTTP downloaded unpinned), for lint's and lock's tests.
 package main
 
 import (
@@ -16,7 +16,11 @@ func main() {
 		p.EngineOptions(engine.WithInsecureRegistry(r), engine.Silent())
 	}
 	p.ImageTargets(pipeline.Image{Name: "app", Build: func() *sdk.Container {
-		return sdk.From(os.Getenv("IMAGEPROG_REF")).WithUser("10001")
+		c := sdk.From(os.Getenv("IMAGEPROG_REF")).WithUser("10001")
+		if u := os.Getenv("IMAGEPROG_HTTP"); u != "" {
+			c = c.WithFile("/tool", sdk.HTTP(u, ""))
+		}
+		return c
 	}})
 	p.LintTarget(pipeline.Lint{})
 	p.Main()
