@@ -43,8 +43,10 @@ type Source struct {
 	// Platform is the platform an image is pulled for ("linux/amd64").
 	Platform string
 	// Pinned says an image's digest was chosen by the program (a ref with
-	// "@sha256:…") or by the lock, not by whatever the tag names today.
-	// An image the engine is still resolving by tag is not pinned.
+	// "@sha256:…") or by the lock, not by whatever the tag names today;
+	// an image the engine is still resolving by tag is not pinned. A
+	// download is pinned when it is verified against a checksum (the
+	// program's or the lock's).
 	Pinned bool
 	// Location is the Go file:line of the step that uses the source, when
 	// lading can tell.
@@ -206,6 +208,7 @@ func (p *policyState) describe(op *pb.SourceOp, platform *pb.Platform) (Source, 
 	case "http", "https":
 		src.Kind, src.Ref = HTTPSource, id
 		src.Location = p.index.url(id)
+		src.Pinned = op.GetAttrs()[pb.AttrHTTPChecksum] != ""
 	default:
 		src.Kind = OtherSource
 	}
