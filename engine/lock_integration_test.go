@@ -124,3 +124,30 @@ func TestLockFromEnvironment(t *testing.T) {
 	assert.Contains(t, err.Error(), "LADING_LOCK")
 	assert.NotErrorIs(t, err, lock.ErrNoLock)
 }
+
+// TestLockMultiPlatform locks a multi-platform tag for two platforms,
+// moves it, and checks that pinned builds for each platform keep the
+// locked image, and a live one takes the new.
+func TestLockMultiPlatform(t *testing.T) {
+	e, env := testEngine(t)
+	ref := fmt.Sprintf("%s/lading-test/lockmp-%d:v1", env.Registry, time.Now().UnixNano())
+	both := e.With(WithPlatforms("linux/amd64", "linux/arm64"))
+	first, err := both.Publish(t.Context(), sdk.Scratch().WithNewFile("/marker", "one"), ref)
+	require.NoError(t, err)
+	locked, err := both.Lock(t.Context(), sdk.From(ref))
+	require.NoError(t, err)
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		got, ok := locked.Image(ref, p)
+		require.True(t, ok, "%s: %s", p, locked.Bytes())
+		assert.Equal(t, first, got, p)
+	}
+	path := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, locked.Write(path))
+	_, err = both.Publish(t.Context(), sdk.Scratch().WithNewFile("/marker", "two"), ref)
+	require.NoError(t, err)
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		one := e.With(WithPlatforms(p))
+		assert.Equal(t, "one", markerOf(t, one.With(WithLock(path, lock.Frozen)), sdk.From(ref)), p)
+		assert.Equal(t, "two", markerOf(t, one, sdk.From(ref)), p)
+	}
+}
