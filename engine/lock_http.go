@@ -8,11 +8,40 @@ import (
 
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 
 	lllb "github.com/ladingbuild/lading/internal/llb"
 	"github.com/ladingbuild/lading/lock"
 )
+
+// featureLockSources: the engine resolves Git refs and downloads for the
+// lock (ResolveSourceMetadata of Git and HTTP sources). No capability
+// names those resolvers; engines with the source policy session have
+// them, and older ones answer without a commit or checksum.
+var featureLockSources = feature{
+	name:        "locking Git refs and downloads",
+	minVersion:  "v0.26.0",
+	gatewayCaps: []apicaps.CapID{gatewaypb.CapSourceMetaResolver},
+	llbCaps:     []apicaps.CapID{pb.CapSourcePolicySession},
+}
+
+// resolvesSources says whether locking p asks the engine to resolve a Git
+// ref or a download.
+func resolvesSources(p *lllb.Program) bool {
+	for _, d := range p.Downloads {
+		if d.Given == "" {
+			return true
+		}
+	}
+	for _, s := range indexSources(p).git {
+		if !commitLike(s.ref) {
+			return true
+		}
+	}
+	return false
+}
 
 // checksums is what the compiler asks for a download without a checksum
 // of its own (sdk.HTTP(url, "")): the checksum the lock records, in

@@ -44,12 +44,16 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 	}
 	// Offline first: a bad value fails before the engine is asked.
 	index := &sourceIndex{images: map[string]string{}, pinnedInCode: map[string]bool{}}
+	var needs []feature
 	for _, v := range values {
 		pre, err := lllb.CompileValue(ctx, v, lllb.Options{Platform: targets[0]})
 		if err != nil {
 			return nil, e.classify(ctx, err)
 		}
 		index.merge(indexSources(pre))
+		if len(needs) == 0 && resolvesSources(pre) {
+			needs = append(needs, featureLockSources) // lock_http.go
+		}
 	}
 	attachables, err := e.attachables(nil, nil)
 	if err != nil {
@@ -67,10 +71,11 @@ func (e *Engine) Lock(ctx context.Context, values ...sdk.Value) (*lock.File, err
 	}
 	_, err = e.c.Build(ctx, opt, "lading-lock", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		if pol != nil {
-			if err := e.checkCaps(ctx, c, featureSourcePolicy); err != nil {
-				fnErr = err
-				return nil, err
-			}
+			needs = append(needs, featureSourcePolicy)
+		}
+		if err := e.checkCaps(ctx, c, needs...); err != nil {
+			fnErr = err
+			return nil, err
 		}
 		rec := &recordingResolver{r: &gatewayResolver{c: c}, f: out}
 		for _, v := range values {
