@@ -3,6 +3,7 @@ package lint
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ladingbuild/lading/internal/llb"
@@ -31,6 +32,12 @@ func (l *linter) checkArgs(n *llb.Node, op *llb.ExecOp, cmds []command) {
 		}
 	}
 	for _, c := range cmds {
+		if pw, ok := loginPassword(c); ok && literal(pw) {
+			l.report(n, finding{rule: SecretArg, sev: Error, subject: n.Loc.String(),
+				msg: c.name() + " login is given -p with a literal password on its command line",
+				fix: "log in with --password-stdin from a secret: WithMountedSecret(\"/run/secrets/pw\", …) and " + c.name() + " login --password-stdin < /run/secrets/pw"})
+			return
+		}
 		for i, w := range c.words {
 			name, val, eq := strings.Cut(w, "=")
 			if !strings.HasPrefix(name, "-") || !credentialName(strings.TrimLeft(name, "-")) {
@@ -47,6 +54,26 @@ func (l *linter) checkArgs(n *llb.Node, op *llb.ExecOp, cmds []command) {
 			}
 		}
 	}
+}
+
+// registryClients are the tools whose "login -p VALUE" takes a password.
+var registryClients = map[string]bool{"docker": true, "podman": true, "buildah": true, "skopeo": true, "nerdctl": true, "helm": true, "oras": true, "crane": true}
+
+// loginPassword returns the value of -p in "docker login -p VALUE" (and
+// the like), if the command is one.
+func loginPassword(c command) (string, bool) {
+	if !registryClients[c.name()] || !slices.Contains(c.words, "login") {
+		return "", false
+	}
+	for i, w := range c.words {
+		if w == "-p" && i+1 < len(c.words) {
+			return c.words[i+1], true
+		}
+		if v, ok := strings.CutPrefix(w, "-p="); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // pipeShapes are downloads run as code: curl … | sh, sh <(curl …),

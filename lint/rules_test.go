@@ -103,6 +103,18 @@ var ruleCases = []ruleCase{
 	{"password from a variable", lint.SecretArg, func(*testing.T) sdk.Value {
 		return clean().WithExec(sh(`mysql --password="$DB_PASSWORD" -e 'select 1'`))
 	}, nil, false},
+	{"docker login -p", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh("docker login -u me -p hunter22 registry.example.com"))
+	}, nil, true},
+	{"docker login -p from a variable", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh(`docker login -u me -p "$REG_PASSWORD" registry.example.com`))
+	}, nil, false},
+	{"authorization header", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec([]string{"curl", "-fsSo", "/t", "-H", "Authorization: Bearer abcdefghijklmnop", "https://x.example/t"})
+	}, nil, true},
+	{"authorization header from a variable", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithExec(sh(`curl -fsSo /t -H "Authorization: Bearer $TOKEN" https://x.example/t`))
+	}, nil, false},
 	{"password-stdin", lint.SecretArg, func(*testing.T) sdk.Value {
 		return clean().WithExec(sh("docker login --password-stdin -u me < /run/secrets/p"))
 	}, nil, false},
@@ -119,6 +131,13 @@ var ruleCases = []ruleCase{
 	{"private key", lint.SecretFile, func(*testing.T) sdk.Value {
 		return clean().WithNewFile("/k", "-----BEGIN OPENSSH PRIVATE KEY-----\nxxx\n-----END OPENSSH PRIVATE KEY-----\n")
 	}, nil, true},
+	{"docker config with auth", lint.SecretFile, func(*testing.T) sdk.Value {
+		return clean().WithNewFile("/root/.docker/config.json", `{"auths":{"registry.example.com":{"auth":"dXNlcjpwYXNzd29yZA=="}}}`)
+	}, nil, true},
+	{"docker config with a helper", lint.SecretFile, func(*testing.T) sdk.Value {
+		return clean().WithNewFile("/root/.docker/config.json", `{"credsStore":"ecr-login","auths":{"registry.example.com":{}}}`)
+	}, nil, false},
+	{"authorization env", lint.SecretEnv, func(*testing.T) sdk.Value { return clean().WithEnv("AUTHORIZATION", "Bearer abcdefghijklmnop") }, nil, true},
 	{"config without credentials", lint.SecretFile, func(*testing.T) sdk.Value {
 		return clean().WithNewFile("/etc/app.conf", "listen = :8080\npassword_file = /run/secrets/p\n")
 	}, nil, false},

@@ -11,7 +11,7 @@ import (
 var credWords = map[string]bool{
 	"password": true, "passwd": true, "pass": true, "secret": true, "secrets": true, "token": true,
 	"tokens": true, "apikey": true, "credential": true, "credentials": true, "auth": true,
-	"privatekey": true, "passphrase": true, "authtoken": true,
+	"privatekey": true, "passphrase": true, "authtoken": true, "authorization": true,
 }
 
 // credPairs are two-word credentials: api_key, access_key…
@@ -90,10 +90,13 @@ var tokenShapes = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----` +
 	`|\bgh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}` +
 	`|xox[abprs]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b|\b[sr]k_live_[A-Za-z0-9]{20,}` +
 	`|\bnpm_[A-Za-z0-9]{36}\b|\bAIza[0-9A-Za-z_-]{35}|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}` +
-	`|[a-z][a-z0-9+.-]*://[^/\s:@$]+:[^/\s@$]+@`)
+	`|[a-z][a-z0-9+.-]*://[^/\s:@$]+:[^/\s@$]+@` +
+	`|(?i:authorization:\s*(bearer|basic|token)\s+)[A-Za-z0-9._~+/-]{8,}=*` +
+	`|"(auth|identitytoken)"\s*:\s*"[A-Za-z0-9+/_.-]{8,}=*"`)
 
 // tokenHints are substrings one of tokenShapes needs: a cheap test first.
-var tokenHints = []string{"-----BEGIN", "gh", "glpat-", "xox", "AKIA", "k_live_", "npm_", "AIza", "eyJ", "://"}
+var tokenHints = []string{"-----BEGIN", "gh", "glpat-", "xox", "AKIA", "k_live_", "npm_", "AIza", "eyJ", "://",
+	"uthorization", "UTHORIZATION", `"auth"`, `"identitytoken"`}
 
 // tokenShaped returns what in s looks like a credential, or "".
 func tokenShaped(s string) string {
