@@ -90,3 +90,24 @@ func TestPolicyDownloads(t *testing.T) {
 		assert.True(t, src.Pinned, "the lock's checksum pins it: %+v", src)
 	}
 }
+
+// TestPolicyRewriteToMissing: a rewrite to an image that does not exist
+// fails naming the step's From line and the image it was rewritten to.
+func TestPolicyRewriteToMissing(t *testing.T) {
+	e, env := testEngine(t)
+	ref := fmt.Sprintf("%s/lading-test/polm-%d:v1", env.Registry, time.Now().UnixNano())
+	pushMarker(t, e, ref, "one")
+	missing := env.Registry + "/lading-test/nothing-here:v9"
+	pe := e.With(WithSourcePolicy(func(src Source) Decision {
+		if strings.HasPrefix(src.Ref, ref) {
+			return Rewrite(missing)
+		}
+		return Allow()
+	}))
+	app, at := sdk.From(ref), lllb.Caller(0)
+	_, err := pe.Build(t.Context(), app)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), at.String())
+	assert.Contains(t, err.Error(), missing)
+	assert.Contains(t, err.Error(), "not found")
+}
