@@ -126,3 +126,32 @@ func markerOrErr(t *testing.T, e *Engine, v *sdk.Container) (string, error) {
 	require.NoError(t, err)
 	return string(dt), nil
 }
+
+// TestSkipNeverSkipsALiveDownload: with WithSkipUnchanged, a build with a
+// download without a checksum is never skipped: the server may send
+// something else now (it was skipped as unchanged before the fix), while
+// one with a checksum still is.
+func TestSkipNeverSkipsALiveDownload(t *testing.T) {
+	e, env := testEngine(t, WithRecords(t.TempDir()), WithProgramName("skip-http"), WithSkipUnchanged())
+	url, content := fileServer(t)
+	content.Store("one")
+	for _, tc := range []struct {
+		name     string
+		checksum string
+		skipped  bool
+	}{{"live", "", false}, {"checksum", sha256Of("one"), true}} {
+		ref := fmt.Sprintf("%s/lading-test/skiphttp-%s-%d:v1", env.Registry, tc.name, time.Now().UnixNano())
+		app := sdk.Scratch().WithFile("/marker", sdk.HTTP(url+"-"+tc.name, tc.checksum))
+		_, err := e.Publish(t.Context(), app, ref)
+		require.NoError(t, err)
+		var progress lockedBuffer
+		res, err := e.With(WithProgress(ProgressPlain), WithProgressOutput(&progress)).Build(t.Context(), app, Registry(ref))
+		require.NoError(t, err)
+		if tc.skipped {
+			assert.NotEmpty(t, res.Summary.Skipped, tc.name)
+			continue
+		}
+		assert.Empty(t, res.Summary.Skipped, tc.name)
+		assert.Contains(t, progress.String(), "not skipped: download http "+url+"-live has no checksum", tc.name)
+	}
+}

@@ -44,6 +44,10 @@ func Unchanged(prev, cur *Record) (reason string, ok bool) {
 			if !pinnedGit(s) {
 				return fmt.Sprintf("git source %s is not pinned to a commit (%s)", s.Name, s.Location), false
 			}
+		case s.Op == "http":
+			if !pinnedHTTP(s) { // skip_http.go
+				return fmt.Sprintf("download %s has no checksum (%s)", s.Name, s.Location), false
+			}
 		case s.Host != nil:
 			if s.Host.Err != "" || p.Host == nil || p.Host.Err != "" {
 				return fmt.Sprintf("the files of %s could not be read (%s)", s.Name, s.Location), false
