@@ -155,3 +155,43 @@ func TestSkipNeverSkipsALiveDownload(t *testing.T) {
 		assert.Contains(t, progress.String(), "not skipped: download http "+url+"-live has no checksum", tc.name)
 	}
 }
+
+// TestLockHTTPThroughThePolicy: Lock resolves a download through the
+// source policy: a denial is a *PolicyDeniedError with the sdk.HTTP line,
+// and a rewrite to a mirror locks the mirror's content, which a pinned
+// build with the same policy then verifies.
+func TestLockHTTPThroughThePolicy(t *testing.T) {
+	e, _ := testEngine(t)
+	url, content := fileServer(t)
+	content.Store("upstream")
+	mirror, mirrored := fileServer(t)
+	mirrored.Store("mirror")
+	app, at := sdk.Scratch().WithFile("/marker", sdk.HTTP(url, "")), lllb.Caller(0)
+
+	deny := e.With(WithSourcePolicy(func(s Source) Decision {
+		if s.Kind == HTTPSource {
+			return Deny("no downloads")
+		}
+		return Allow()
+	}))
+	_, err := deny.Lock(t.Context(), app)
+	var pd *PolicyDeniedError
+	require.ErrorAs(t, err, &pd)
+	assert.Equal(t, at.String(), pd.Source.Location)
+	assert.Equal(t, url, pd.Source.Ref)
+
+	rewrite := e.With(WithSourcePolicy(func(s Source) Decision {
+		if s.Kind == HTTPSource && s.Ref == url {
+			return Rewrite(mirror)
+		}
+		return Allow()
+	}))
+	f, err := rewrite.Lock(t.Context(), app)
+	require.NoError(t, err)
+	sum, ok := f.Checksum(url)
+	require.True(t, ok, "%s", f.Bytes())
+	assert.Equal(t, sha256Of("mirror"), sum, "the lock records what the mirror serves, under the program's URL")
+	path := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, f.Write(path))
+	assert.Equal(t, "mirror", markerOf(t, rewrite.With(WithLock(path, lock.Frozen)), app))
+}
