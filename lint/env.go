@@ -9,13 +9,19 @@ import (
 // proxyVars are the proxy settings WithProxy sets for RUN steps only.
 var proxyVars = map[string]bool{"http_proxy": true, "https_proxy": true, "ftp_proxy": true, "no_proxy": true, "all_proxy": true}
 
+// proxyVar says whether e sets a proxy: a proxy variable with a value (an
+// empty one clears the base image's, and carries no network's proxy).
+func proxyVar(e llb.EnvVar) bool {
+	return proxyVars[strings.ToLower(e.Name)] && strings.TrimSpace(e.Value) != ""
+}
+
 // caVars point tools at a CA bundle.
 var caVars = map[string]bool{"SSL_CERT_FILE": true, "NODE_EXTRA_CA_CERTS": true, "REQUESTS_CA_BUNDLE": true, "CURL_CA_BUNDLE": true, "GIT_SSL_CAINFO": true, "PIP_CERT": true}
 
 // checkImageEnv checks one variable of the image config: secret-env,
 // proxy-env and ca-bundle.
 func (l *linter) checkImageEnv(c *llb.Container, e llb.EnvVar) {
-	if proxyVars[strings.ToLower(e.Name)] {
+	if proxyVar(e) {
 		l.reportImage(c, finding{rule: ProxyEnv, sev: Error, subject: e.Name,
 			msg: e.Name + " is set with WithEnv, so it is written into the image config: every container of the image uses this network's proxy",
 			fix: "pass the proxy with WithProxy(sdk.ProxyFromEnv()): RUN steps see it, the image does not"})
@@ -41,7 +47,7 @@ func (l *linter) checkStepEnv(n *llb.Node, op *llb.ExecOp) {
 			continue
 		}
 		found := false
-		if proxyVars[strings.ToLower(e.Name)] {
+		if proxyVar(e) {
 			found = true
 			l.report(n, finding{rule: ProxyEnv, sev: Warning, subject: e.Name,
 				msg: e.Name + " is set with WithEnv or sdk.Env: it is part of the step's cache key and of the build definition, so a new proxy rebuilds everything",

@@ -141,6 +141,9 @@ var ruleCases = []ruleCase{
 	{"config without credentials", lint.SecretFile, func(*testing.T) sdk.Value {
 		return clean().WithNewFile("/etc/app.conf", "listen = :8080\npassword_file = /run/secrets/p\n")
 	}, nil, false},
+	{"empty proxy clears the base's", lint.ProxyEnv, func(*testing.T) sdk.Value {
+		return clean().WithEnv("HTTP_PROXY", "").WithEnv("https_proxy", "").WithExec([]string{"make"}, sdk.Env("NO_PROXY", ""))
+	}, nil, false},
 	{"proxy in image env", lint.ProxyEnv, func(*testing.T) sdk.Value { return clean().WithEnv("HTTPS_PROXY", "http://proxy:3128") }, nil, true},
 	{"proxy in exec env", lint.ProxyEnv, func(*testing.T) sdk.Value {
 		return clean().WithExec([]string{"make"}, sdk.Env("http_proxy", "http://proxy:3128"))
