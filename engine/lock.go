@@ -77,7 +77,7 @@ func (g *guard) frozenCheck(pre *lllb.Program) error {
 	}
 	for _, s := range g.index.git {
 		if _, ok := g.lock.GitCommit(s.url, s.ref); !ok && !commitLike(s.ref) {
-			return &lock.NotLockedError{Kind: "git", Source: s.url + "#" + s.ref, Location: s.loc, Path: g.path}
+			return &lock.NotLockedError{Kind: "git", Source: lock.SourceURL(s.url) + "#" + s.ref, Location: s.loc, Path: g.path}
 		}
 	}
 	return g.frozenDownloads(pre)

@@ -50,10 +50,10 @@ func resolveGit(ctx context.Context, c gateway.Client, x *sourceIndex, f *lock.F
 		}
 		md, err := c.ResolveSourceMetadata(ctx, op, sourceresolver.Opt{GitOpt: &sourceresolver.ResolveGitOpt{}})
 		if err != nil {
-			return fmt.Errorf("%s: resolving Git %s#%s: %w", s.loc, s.url, s.ref, err)
+			return fmt.Errorf("%s: resolving Git %s#%s: %w", s.loc, lock.SourceURL(s.url), s.ref, err)
 		}
 		if md.Git == nil || md.Git.Checksum == "" {
-			return fmt.Errorf("%s: resolving Git %s#%s: the engine returned no commit", s.loc, s.url, s.ref)
+			return fmt.Errorf("%s: resolving Git %s#%s: the engine returned no commit", s.loc, lock.SourceURL(s.url), s.ref)
 		}
 		// An annotated tag resolves to its tag object; the lock records the
 		// commit it names.

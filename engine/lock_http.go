@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -61,7 +60,7 @@ func (g *guard) frozenDownloads(pre *lllb.Program) error {
 			continue
 		}
 		if _, ok := g.lock.Checksum(d.URL); !ok {
-			return &lock.NotLockedError{Kind: "http", Source: d.URL, Location: d.Location, Path: g.path}
+			return &lock.NotLockedError{Kind: "http", Source: lock.SourceURL(d.URL), Location: d.Location, Path: g.path}
 		}
 	}
 	return nil
@@ -81,10 +80,10 @@ func resolveHTTP(ctx context.Context, c gateway.Client, prog *lllb.Program, f *l
 		op := &pb.SourceOp{Identifier: d.URL}
 		md, err := c.ResolveSourceMetadata(ctx, op, sourceresolver.Opt{HTTPOpt: &sourceresolver.ResolveHTTPOpt{}})
 		if err != nil {
-			return fmt.Errorf("%s: resolving the download %s: %w", d.Location, d.URL, err)
+			return fmt.Errorf("%s: resolving the download %s: %w", d.Location, lock.SourceURL(d.URL), err)
 		}
 		if md.HTTP == nil || md.HTTP.Digest == "" {
-			return fmt.Errorf("%s: resolving the download %s: the engine returned no checksum", d.Location, d.URL)
+			return fmt.Errorf("%s: resolving the download %s: the engine returned no checksum", d.Location, lock.SourceURL(d.URL))
 		}
 		f.SetHTTP(d.URL, md.HTTP.Digest.String())
 	}
@@ -125,10 +124,10 @@ func (g *guard) downloadError(err error, progs []*lllb.Program) error {
 	}
 	for _, p := range progs {
 		for _, d := range p.Downloads {
-			if d.Checksum != want || (url != "" && !sameURL(d.URL, url)) {
+			if d.Checksum != want || (url != "" && lock.SourceURL(d.URL) != url) {
 				continue
 			}
-			out := &DownloadChangedError{URL: d.URL, Location: d.Location, Checksum: d.Checksum, Served: got, err: err}
+			out := &DownloadChangedError{URL: lock.SourceURL(d.URL), Location: d.Location, Checksum: d.Checksum, Served: got, err: err}
 			if d.Given == "" && g != nil {
 				out.Lock = g.path
 			}
@@ -138,23 +137,11 @@ func (g *guard) downloadError(err error, progs []*lllb.Program) error {
 	return nil
 }
 
-// sameURL says whether BuildKit's url (its credentials redacted) names u.
-func sameURL(u, redacted string) bool {
-	if u == redacted {
-		return true
-	}
-	scheme, rest, ok := strings.Cut(u, "://")
-	if at := strings.Index(rest, "@"); ok && at >= 0 && at < strings.Index(rest+"/", "/") {
-		return strings.HasPrefix(redacted, scheme+"://") && strings.HasSuffix(redacted, rest[at:])
-	}
-	return false
-}
-
 // DownloadChangedError is a download whose content is no longer the
 // checksum the build verifies it against: the one the lock records
 // (Lock is the lock's path) or the one sdk.HTTP gives (Lock is "").
 type DownloadChangedError struct {
-	// URL is the download's address.
+	// URL is the download's address, its user and password masked.
 	URL string
 	// Location is the Go file:line of the sdk.HTTP step.
 	Location string

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -194,4 +195,33 @@ func TestLockHTTPThroughThePolicy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lading.lock")
 	require.NoError(t, f.Write(path))
 	assert.Equal(t, "mirror", markerOf(t, rewrite.With(WithLock(path, lock.Frozen)), app))
+}
+
+// TestLockHTTPKeepsCredentialsOut: a download whose URL carries a user
+// and password is locked under the masked URL (the password never reaches
+// the lock file), a pinned build still finds its checksum, and a frozen
+// build's error does not show it.
+func TestLockHTTPKeepsCredentialsOut(t *testing.T) {
+	e, _ := testEngine(t)
+	url, content := fileServer(t)
+	content.Store("one")
+	const sentinel = "s3cr3t-sentinel"
+	withCreds := strings.Replace(url, "http://", "http://ci:"+sentinel+"@", 1)
+	app := sdk.Scratch().WithFile("/marker", sdk.HTTP(withCreds, ""))
+	f, err := e.Lock(t.Context(), app)
+	require.NoError(t, err)
+	assert.NotContains(t, string(f.Bytes()), sentinel)
+	sum, ok := f.Checksum(withCreds)
+	require.True(t, ok, "%s", f.Bytes())
+	assert.Equal(t, sha256Of("one"), sum)
+	path := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, f.Write(path))
+	assert.Equal(t, "one", markerOf(t, e.With(WithLock(path, lock.Frozen)), app))
+
+	empty := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, lock.New().Write(empty))
+	_, err = e.With(WithLock(empty, lock.Frozen)).Build(t.Context(), app)
+	var nl *lock.NotLockedError
+	require.ErrorAs(t, err, &nl)
+	assert.NotContains(t, err.Error(), sentinel)
 }

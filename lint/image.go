@@ -41,23 +41,26 @@ var commitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // checkGit: git-unpinned.
 func (l *linter) checkGit(n *llb.Node, op *llb.GitOp) {
+	l.checkSourceURL(n, "Git source", op.URL)
 	ref := op.URL + "#" + op.Ref
 	if commitID.MatchString(op.Ref) || l.s.isPinned(Source{Kind: GitSource, Ref: ref, Given: ref}) {
 		return
 	}
+	shown := l.showURL(op.URL)
 	l.report(n, finding{rule: GitUnpinned, sev: Warning, subject: ref,
-		msg: "Git source " + quote(op.URL) + " at " + quote(op.Ref) + ", a branch or tag that can move",
-		fix: "check out a full commit id, or record it in lading.lock and pass lint.WithLock, or lint.Pinned(\"" + clip(ref, 60) + "\")"})
+		msg: "Git source " + quote(shown) + " at " + quote(op.Ref) + ", a branch or tag that can move",
+		fix: "check out a full commit id, or record it in lading.lock and pass lint.WithLock, or lint.Pinned(\"" + clip(shown+"#"+op.Ref, 60) + "\")"})
 }
 
 // checkHTTP: download-unverified for an sdk.HTTP download without a
 // checksum that no lock records: it fetches whatever the server sends.
 func (l *linter) checkHTTP(n *llb.Node, op *llb.HTTPOp) {
+	l.checkSourceURL(n, "download", op.URL)
 	if op.Checksum != "" || l.s.isPinned(Source{Kind: HTTPSource, Ref: op.URL, Given: op.URL}) {
 		return
 	}
 	l.report(n, finding{rule: DownloadUnverified, sev: Warning, subject: op.URL,
-		msg: "HTTP download of " + quote(op.URL) + " has no checksum: it builds with whatever the server sends",
+		msg: "HTTP download of " + quote(l.showURL(op.URL)) + " has no checksum: it builds with whatever the server sends",
 		fix: "record its checksum in lading.lock (`lading lock update`) and lint with the lock (lint.WithLock), or pass the file's \"sha256:…\" digest to sdk.HTTP"})
 }
 

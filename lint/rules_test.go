@@ -115,6 +115,15 @@ var ruleCases = []ruleCase{
 	{"authorization header from a variable", lint.SecretArg, func(*testing.T) sdk.Value {
 		return clean().WithExec(sh(`curl -fsSo /t -H "Authorization: Bearer $TOKEN" https://x.example/t`))
 	}, nil, false},
+	{"password in a download's URL", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithFile("/t", sdk.HTTP("https://ci:hunter22@x.example/t", "sha256:"+strings.Repeat("0", 64)))
+	}, nil, true},
+	{"token in a Git URL's query", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithDirectory("/s", sdk.Git("https://x.example/r.git?access_token=abcdef123456", strings.Repeat("a", 40)))
+	}, nil, true},
+	{"user without password in a Git URL", lint.SecretArg, func(*testing.T) sdk.Value {
+		return clean().WithDirectory("/s", sdk.Git("ssh://git@x.example/r.git", strings.Repeat("a", 40)))
+	}, nil, false},
 	{"password-stdin", lint.SecretArg, func(*testing.T) sdk.Value {
 		return clean().WithExec(sh("docker login --password-stdin -u me < /run/secrets/p"))
 	}, nil, false},

@@ -219,9 +219,9 @@ func describe(n *llb.Node) string {
 	case *llb.LocalOp:
 		s = "Host " + strconv.Quote(op.Given)
 	case *llb.GitOp:
-		s = "Git " + op.URL + "#" + op.Ref
+		s = "Git " + maskURL(op.URL) + "#" + op.Ref
 	case *llb.HTTPOp:
-		s = "HTTP " + op.URL
+		s = "HTTP " + maskURL(op.URL)
 	case *llb.ExecOp:
 		s = "WithExec " + strings.Join(op.Args, " ")
 	case *llb.CopyOp:

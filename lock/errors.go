@@ -7,7 +7,8 @@ import "fmt"
 type NotLockedError struct {
 	// Kind is "image", "git" or "http".
 	Kind string
-	// Source is the image reference, "URL#ref" or URL.
+	// Source is the image reference, "URL#ref" or URL (URLs as SourceURL
+	// masks them).
 	Source string
 	// Platform is the image's platform ("linux/amd64"), for images.
 	Platform string

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/moby/buildkit/util/urlutil"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -146,15 +147,22 @@ func Parse(dt []byte) (*File, error) {
 		if h.URL == "" || digest.Digest(h.Checksum).Validate() != nil {
 			return nil, fmt.Errorf("%w: http entry %+v needs url and checksum (\"sha256:\" and 64 hex digits)", ErrBadLock, h)
 		}
-		if _, ok := f.http[h.URL]; ok {
-			return nil, dup("download " + h.URL)
+		u := SourceURL(h.URL)
+		if _, ok := f.http[u]; ok {
+			return nil, dup("download " + u)
 		}
-		f.http[h.URL] = h.Checksum
+		f.http[u] = h.Checksum
 	}
 	return f, nil
 }
 
-func gitKey(url, ref string) string { return url + "#" + ref }
+func gitKey(url, ref string) string { return SourceURL(url) + "#" + ref }
+
+// SourceURL is the form a lock records a Git or download URL in: with any
+// user name and password masked ("https://xxxxx:xxxxx@host/…"), so that a
+// credential in a URL never reaches the committed file. Lookups mask the
+// same way, so a program's URL still finds its entry.
+func SourceURL(u string) string { return urlutil.RedactCredentials(u) }
 
 // commitID says whether s is a full Git commit id (SHA-1 or SHA-256).
 func commitID(s string) bool {
@@ -276,7 +284,7 @@ func (f *File) Checksum(url string) (string, bool) {
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	c, ok := f.http[url]
+	c, ok := f.http[SourceURL(url)]
 	return c, ok
 }
 
@@ -298,7 +306,7 @@ func (f *File) SetGit(url, ref, commit string) {
 func (f *File) SetHTTP(url, checksum string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.http[url] = checksum
+	f.http[SourceURL(url)] = checksum
 }
 
 // Merge returns a lock holding f's entries with other's over them.

@@ -204,3 +204,32 @@ func TestNotLockedError(t *testing.T) {
 	err := &NotLockedError{Kind: "image", Source: "docker.io/library/debian:bookworm", Platform: "linux/amd64", Location: "ci/main.go:12", Path: "lading.lock"}
 	assert.Equal(t, "ci/main.go:12: image docker.io/library/debian:bookworm (linux/amd64) is not in the lock lading.lock, and the build is frozen: run `lading lock update` and commit the lock", err.Error())
 }
+
+// TestSourceURLMasksCredentials: a URL's user and password never reach
+// the file, and the program's URL still finds its entry (the raw URL
+// was written before).
+func TestSourceURLMasksCredentials(t *testing.T) {
+	t.Parallel()
+	const (
+		dl  = "https://ci:s3cr3t-sentinel@downloads.example.com/tool.tgz"
+		git = "https://ci:s3cr3t-sentinel@git.example.com/org/repo.git"
+	)
+	f := New()
+	f.SetHTTP(dl, dA)
+	f.SetGit(git, "main", "0123456789abcdef0123456789abcdef01234567")
+	assert.NotContains(t, string(f.Bytes()), "s3cr3t-sentinel")
+	assert.NotContains(t, string(f.Bytes()), "ci:")
+	got, ok := f.Checksum(dl)
+	require.True(t, ok)
+	assert.Equal(t, dA, got)
+	_, ok = f.GitCommit(git, "main")
+	assert.True(t, ok)
+	assert.Equal(t, "https://xxxxx:xxxxx@downloads.example.com/tool.tgz", f.Downloads()[0].URL)
+
+	// A lock written with the raw URL reads masked.
+	old, err := Parse([]byte(`{"version":1,"http":[{"url":"` + dl + `","checksum":"` + dA + `"}]}`))
+	require.NoError(t, err)
+	assert.NotContains(t, string(old.Bytes()), "s3cr3t-sentinel")
+	_, ok = old.Checksum(dl)
+	assert.True(t, ok)
+}

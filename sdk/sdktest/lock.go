@@ -92,14 +92,14 @@ func LockProblems(f *lock.File, values ...sdk.Value) ([]string, error) {
 					problems = append(problems, fmt.Sprintf("%s: image %s is not recorded", s.Location, ref))
 				}
 			case s.Op == "git" && len(s.Args) > 1 && !commitID(s.Args[1]):
-				usedGit[s.Args[0]+"#"+s.Args[1]] = true
+				usedGit[lock.SourceURL(s.Args[0])+"#"+s.Args[1]] = true
 				if _, ok := f.GitCommit(s.Args[0], s.Args[1]); !ok {
-					problems = append(problems, fmt.Sprintf("%s: Git %s#%s is not recorded", s.Location, s.Args[0], s.Args[1]))
+					problems = append(problems, fmt.Sprintf("%s: Git %s#%s is not recorded", s.Location, lock.SourceURL(s.Args[0]), s.Args[1]))
 				}
 			case s.Op == "http" && len(s.Args) == 1:
-				usedHTTP[s.Args[0]] = true
+				usedHTTP[lock.SourceURL(s.Args[0])] = true
 				if _, ok := f.Checksum(s.Args[0]); !ok {
-					problems = append(problems, fmt.Sprintf("%s: download %s is not recorded", s.Location, s.Args[0]))
+					problems = append(problems, fmt.Sprintf("%s: download %s is not recorded", s.Location, lock.SourceURL(s.Args[0])))
 				}
 			}
 		}
