@@ -224,4 +224,10 @@ func TestLockHTTPKeepsCredentialsOut(t *testing.T) {
 	var nl *lock.NotLockedError
 	require.ErrorAs(t, err, &nl)
 	assert.NotContains(t, err.Error(), sentinel)
+
+	deny := e.With(WithSourcePolicy(func(Source) Decision { return Deny("no") }))
+	_, err = deny.Build(t.Context(), app)
+	var pd *PolicyDeniedError
+	require.ErrorAs(t, err, &pd)
+	assert.NotContains(t, err.Error(), sentinel)
 }

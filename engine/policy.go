@@ -14,6 +14,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	spb "github.com/moby/buildkit/sourcepolicy/pb"
 	"github.com/moby/buildkit/sourcepolicy/policysession"
+
+	"github.com/ladingbuild/lading/lock"
 )
 
 // SourceKind says what a [Source] is.
@@ -103,7 +105,8 @@ func (e *PolicyDeniedError) Error() string {
 	if e.Source.Location != "" {
 		at = e.Source.Location + ": "
 	}
-	return fmt.Sprintf("%s%s %s denied by the source policy: %s", at, e.Source.Kind, e.Source.Ref, e.Reason)
+	// A URL's password is not shown (lock.SourceURL masks it).
+	return fmt.Sprintf("%s%s %s denied by the source policy: %s", at, e.Source.Kind, lock.SourceURL(e.Source.Ref), e.Reason)
 }
 
 // Unwrap returns the engine's error.
