@@ -122,11 +122,10 @@ func (g *guard) downloadError(err error, progs []*lllb.Program) error {
 	if !ok {
 		return nil
 	}
-	for _, p := range progs {
-		for _, d := range p.Downloads {
-			if d.Checksum != want || (url != "" && lock.SourceURL(d.URL) != url) {
-				continue
-			}
+	// The URL BuildKit names is the download's, or the one a source policy
+	// rewrote it to: match by URL first, then by checksum alone.
+	for _, byURL := range []bool{true, false} {
+		if d, ok := findDownload(progs, want, url, byURL); ok {
 			out := &DownloadChangedError{URL: lock.SourceURL(d.URL), Location: d.Location, Checksum: d.Checksum, Served: got, err: err}
 			if d.Given == "" && g != nil {
 				out.Lock = g.path
@@ -135,6 +134,20 @@ func (g *guard) downloadError(err error, progs []*lllb.Program) error {
 		}
 	}
 	return nil
+}
+
+// findDownload is the download of progs verified against want, at url
+// (as BuildKit shows it) when byURL is set.
+func findDownload(progs []*lllb.Program, want, url string, byURL bool) (lllb.Download, bool) {
+	for _, p := range progs {
+		for _, d := range p.Downloads {
+			if d.Checksum != want || (byURL && url != "" && lock.SourceURL(d.URL) != url) {
+				continue
+			}
+			return d, true
+		}
+	}
+	return lllb.Download{}, false
 }
 
 // DownloadChangedError is a download whose content is no longer the

@@ -195,6 +195,25 @@ func TestLockHTTPThroughThePolicy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lading.lock")
 	require.NoError(t, f.Write(path))
 	assert.Equal(t, "mirror", markerOf(t, rewrite.With(WithLock(path, lock.Frozen)), app))
+
+	// The mirror changes: the pinned build's error names the program's
+	// URL and line, though BuildKit fetched the mirror's.
+	moved := sdk.Scratch().WithFile("/marker", sdk.HTTP(url+"-moved", ""))
+	stale := lock.New()
+	stale.SetHTTP(url+"-moved", sha256Of("mirror"))
+	stalePath := filepath.Join(t.TempDir(), "lading.lock")
+	require.NoError(t, stale.Write(stalePath))
+	mirrored.Store("mirror, changed")
+	toMirror := e.With(WithSourcePolicy(func(s Source) Decision {
+		if s.Kind == HTTPSource && s.Ref == url+"-moved" {
+			return Rewrite(mirror + "-moved")
+		}
+		return Allow()
+	}), WithLock(stalePath, lock.Pinned))
+	_, err = toMirror.Build(t.Context(), moved)
+	var changed *DownloadChangedError
+	require.ErrorAs(t, err, &changed, "%v", err)
+	assert.Equal(t, url+"-moved", changed.URL)
 }
 
 // TestLockHTTPKeepsCredentialsOut: a download whose URL carries a user
