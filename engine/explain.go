@@ -80,7 +80,7 @@ func (r *run) newExplainer(ctx context.Context) (*explainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps, err := lllb.Inputs(ctx, m, lllb.Options{Platform: r.targets[0]})
+	steps, err := lllb.Inputs(ctx, m, lllb.Options{Platform: r.targets[0], Checksums: r.guard.checksums()})
 	if err != nil {
 		return nil, err
 	}
