@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -295,35 +296,73 @@ func hostChange(cp *Step, prev *Host, prefix string) string {
 }
 
 // changedPaths lists, sorted, the paths under prefix that were added,
-// removed or changed between two sorted file lists.
+// removed or changed between two sorted file lists. Directories count
+// (BuildKit's content hash covers them): an added or removed one is named
+// with a trailing slash unless a path under it is named already, and a
+// change of mode or owner alone says so.
 func changedPaths(cur, prev []File, prefix string) []string {
-	var out []string
+	var out, dirs []string
 	under := func(p string) bool {
 		return prefix == "" || p == prefix || strings.HasPrefix(p, prefix+"/")
+	}
+	add := func(f File, what string) {
+		if !under(f.Path) {
+			return
+		}
+		if f.Mode.IsDir() {
+			dirs = append(dirs, f.Path+"/ ("+what+")")
+			return
+		}
+		out = append(out, f.Path+" ("+what+")")
 	}
 	i, j := 0, 0
 	for i < len(cur) || j < len(prev) {
 		switch {
 		case j >= len(prev) || (i < len(cur) && cur[i].Path < prev[j].Path):
-			if under(cur[i].Path) && !cur[i].Mode.IsDir() {
-				out = append(out, cur[i].Path+" (added)")
-			}
+			add(cur[i], "added")
 			i++
 		case i >= len(cur) || prev[j].Path < cur[i].Path:
-			if under(prev[j].Path) && !prev[j].Mode.IsDir() {
-				out = append(out, prev[j].Path+" (removed)")
-			}
+			add(prev[j], "removed")
 			j++
 		default:
 			a, b := cur[i], prev[j]
-			if under(a.Path) && (a.Hash != b.Hash || a.Mode != b.Mode || a.UID != b.UID || a.GID != b.GID) && (!a.Mode.IsDir() || !b.Mode.IsDir()) {
-				out = append(out, a.Path)
+			if under(a.Path) {
+				if w, ok := fileChange(a, b); ok {
+					if a.Mode.IsDir() && b.Mode.IsDir() {
+						dirs = append(dirs, a.Path+"/"+w)
+					} else {
+						out = append(out, a.Path+w)
+					}
+				}
 			}
 			i++
 			j++
 		}
 	}
+	for _, d := range dirs {
+		name, _, _ := strings.Cut(d, "/ (")
+		covered := slices.ContainsFunc(out, func(p string) bool { return strings.HasPrefix(p, name+"/") })
+		if !covered || !strings.HasSuffix(d, "(added)") && !strings.HasSuffix(d, "(removed)") {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
 	return out
+}
+
+// fileChange reports whether the same path differs between two builds
+// (a is the new one) and how, when it is not its content: " (mode …)" or
+// " (owner …)".
+func fileChange(a, b File) (string, bool) {
+	switch {
+	case a.Mode.IsDir() != b.Mode.IsDir() || a.Hash != b.Hash && !a.Mode.IsDir():
+		return "", true
+	case a.Mode != b.Mode:
+		return fmt.Sprintf(" (mode %s → %s)", b.Mode, a.Mode), true
+	case a.UID != b.UID || a.GID != b.GID:
+		return fmt.Sprintf(" (owner %d:%d → %d:%d)", b.UID, b.GID, a.UID, a.GID), true
+	}
+	return "", false
 }
 
 // Changed lists the steps of the new build that differ from the previous

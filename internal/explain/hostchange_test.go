@@ -1,0 +1,72 @@
+package explain_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ladingbuild/lading/internal/explain"
+)
+
+// TestHostChangesTheBuildersDidNotList: every change that alters what
+// BuildKit copies (its content hash covers directories, modes and link
+// targets) names the path that changed, in the explanation and in the
+// reason not to skip — never an empty cause or "unknown".
+func TestHostChangesTheBuildersDidNotList(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		want   string
+	}{
+		{"a new empty directory", func(t *testing.T, dir string) {
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "empty"), 0o755))
+		}, "1 file of host %s changed: empty/ (added)"},
+		{"a removed empty directory", func(t *testing.T, dir string) {
+			require.NoError(t, os.Remove(filepath.Join(dir, "keep")))
+		}, "changed: keep/ (removed)"},
+		{"a directory's mode", func(t *testing.T, dir string) {
+			require.NoError(t, os.Chmod(filepath.Join(dir, "lib"), 0o700))
+		}, "changed: lib/ (mode drwxr-xr-x → drwx------)"},
+		{"a file's mode only", func(t *testing.T, dir string) {
+			require.NoError(t, os.Chmod(filepath.Join(dir, "main.go"), 0o755))
+		}, "changed: main.go (mode -rw-r--r-- → -rwxr-xr-x)"},
+		{"a symlink's target", func(t *testing.T, dir string) {
+			require.NoError(t, os.Remove(filepath.Join(dir, "link")))
+			require.NoError(t, os.Symlink("lib", filepath.Join(dir, "link")))
+		}, "changed: link"},
+		{"a renamed file", func(t *testing.T, dir string) {
+			require.NoError(t, os.Rename(filepath.Join(dir, "lib/lib.go"), filepath.Join(dir, "lib/util.go")))
+		}, "2 files of host %s changed: lib/lib.go (removed), lib/util.go (added)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := srcDir(t)
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "keep"), 0o755))
+			require.NoError(t, os.Symlink("main.go", filepath.Join(dir, "link")))
+			require.NoError(t, os.Chmod(filepath.Join(dir, "lib"), 0o755))
+			require.NoError(t, os.Chmod(filepath.Join(dir, "main.go"), 0o644))
+			age(t, dir)
+			prev := record(t, graph(pinned, "a", dir), nil)
+			tc.change(t, dir)
+			cur := record(t, graph(pinned, "a", dir), prev)
+			want := tc.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, dir)
+			}
+			rs := explain.Reruns(prev, cur)
+			require.Len(t, rs, 2, "the copy and the exec re-run: %v", rs)
+			assert.Equal(t, "copy / /src", rs[0].Step.Name)
+			assert.Contains(t, rs[0].Why, want)
+			why, ok := explain.Unchanged(prev, cur)
+			assert.False(t, ok)
+			assert.Contains(t, why, "host files changed: ")
+			assert.Contains(t, why, want)
+		})
+	}
+}
