@@ -52,7 +52,7 @@ func (r *run) explainPlan(ctx context.Context, start time.Time) *Result {
 	if !es.skip {
 		return nil
 	}
-	reason, ok := r.skippable(ex)
+	reason, ok := r.skippable(ctx, ex)
 	if !ok {
 		r.progressf("not skipped: %s\n", reason)
 		return nil
@@ -190,8 +190,10 @@ func (r *run) exportKey() string {
 	return fmt.Sprintf("platforms %v lock %v %s %s", r.targets, g.lockMode, g.lockPath, r.e.s.attest.attestKey()) // attestKey: attest.go
 }
 
-// skippable decides whether the build can skip the engine.
-func (r *run) skippable(ex *explainer) (string, bool) {
+// skippable decides whether the build can skip the engine: nothing it
+// depends on changed and its registry outputs still hold what the last
+// build pushed (skip_outputs.go).
+func (r *run) skippable(ctx context.Context, ex *explainer) (string, bool) {
 	if r.req.rerunFinal {
 		return "a step's output is read, so it must run", false
 	}
@@ -206,7 +208,14 @@ func (r *run) skippable(ex *explainer) (string, bool) {
 	if r.e.s.guard.policy != nil {
 		return "a source policy may rewrite what the build pulls", false
 	}
-	return explain.Unchanged(ex.prev, ex.cur)
+	reason, ok := explain.Unchanged(ex.prev, ex.cur)
+	if !ok {
+		return reason, false
+	}
+	if why, ok := r.outputsInPlace(ctx, ex.prev.Digest); !ok {
+		return why, false
+	}
+	return reason, true
 }
 
 // progressf prints a line on the progress output, unless quiet.
