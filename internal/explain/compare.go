@@ -142,6 +142,11 @@ func (c *Comparison) why(s *Step, ran func(string) bool) string {
 				return fmt.Sprintf("its parent step %s at %s differs from the last build's: %s", cp.Name, cp.Location, w)
 			}
 		}
+		if pid != p.Parents[i] && c.match(cp) != pp {
+			// Not the same step, changed: another one (a step was
+			// removed, inserted or moved between the two).
+			return fmt.Sprintf("it now reads %s at %s, where the last build's step read %s at %s", cp.Name, cp.Location, pp.Name, pp.Location)
+		}
 	}
 	if s.ID != p.ID && !onlyCacheVolumes(s, p) {
 		return "its inputs differ from the last build's in a way lading does not name (unknown)"

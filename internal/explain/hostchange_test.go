@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ladingbuild/lading/internal/explain"
+	"github.com/ladingbuild/lading/sdk"
 )
 
 // TestHostChangesTheBuildersDidNotList: every change that alters what
@@ -69,4 +70,23 @@ func TestHostChangesTheBuildersDidNotList(t *testing.T) {
 			assert.Contains(t, why, want)
 		})
 	}
+}
+
+// TestRemovedStep: removing a step in the middle re-runs the step after
+// it, which now reads another step; before the fix the offline
+// comparison listed no re-run and the engine said "unknown".
+func TestRemovedStep(t *testing.T) {
+	t.Parallel()
+	v := func(mid bool) *sdk.Container {
+		c := sdk.From(pinned).WithExec([]string{"make", "deps"})
+		if mid {
+			c = c.WithExec([]string{"make", "gen"})
+		}
+		return c.WithExec([]string{"make", "build"})
+	}
+	prev, cur := record(t, v(true), nil), record(t, v(false), nil)
+	rs := explain.Reruns(prev, cur)
+	require.Len(t, rs, 1, "%v", rs)
+	assert.Equal(t, "exec make build", rs[0].Step.Name)
+	assert.Regexp(t, `^it now reads exec make deps at explain/hostchange_test.go:\d+, where the last build's step read exec make gen at explain/hostchange_test.go:\d+ \(explain/hostchange_test.go:\d+\)$`, rs[0].Why)
 }
