@@ -78,6 +78,7 @@ func (c *Comparison) Why(id string, ran func(id string) bool) string {
 	if w, ok := c.memo[id]; ok {
 		return w
 	}
+	c.memo[id] = "" // a record that reads itself in a cycle ends here
 	w := c.why(s, ran)
 	if w != "" && s.Location != "" {
 		w += " (" + s.Location + ")"

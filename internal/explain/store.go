@@ -94,9 +94,37 @@ func Decode(dt []byte) (*Record, error) {
 		return nil, fmt.Errorf("decoding a build record: %w", err)
 	}
 	if r.Version != Version {
-		return nil, fmt.Errorf("build record of version %d (want %d): %w", r.Version, Version, ErrVersion)
+		return nil, fmt.Errorf("build record of version %d (want %d; written by another version of lading, so record both builds with this one): %w", r.Version, Version, ErrVersion)
+	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("decoding a build record: %w", err)
 	}
 	return &r, nil
+}
+
+// check refuses a record that the engine would never write: a step
+// listed twice, or one that reads itself or a step listed after it (the
+// engine lists every step after the ones it reads; a parent that is not
+// listed at all is the empty filesystem).
+func (r *Record) check() error {
+	pos := make(map[string]int, len(r.Steps))
+	for i, s := range r.Steps {
+		if s.ID == "" {
+			return fmt.Errorf("step %d (%q) has no id: the record is damaged", i+1, s.Name)
+		}
+		if _, dup := pos[s.ID]; dup {
+			return fmt.Errorf("step %d (%q) is listed twice: the record is damaged", i+1, s.Name)
+		}
+		pos[s.ID] = i
+	}
+	for i, s := range r.Steps {
+		for _, p := range s.Parents {
+			if j, ok := pos[p]; ok && j >= i {
+				return fmt.Errorf("step %d (%q) reads step %d, listed at or after it: the record is damaged", i+1, s.Name, j+1)
+			}
+		}
+	}
+	return nil
 }
 
 // ErrVersion means a record was written by another version of lading.
