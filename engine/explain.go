@@ -52,13 +52,34 @@ func (r *run) explainPlan(ctx context.Context, start time.Time) *Result {
 	if !es.skip {
 		return nil
 	}
+	scrub, err := r.skipScrubber()
+	if err != nil {
+		return nil // the build reads its secrets next and says what is wrong
+	}
 	reason, ok := r.skippable(ctx, ex)
+	reason = scrub.String(reason) // it names steps, whose arguments may hold a secret
 	if !ok {
 		r.progressf("not skipped: %s\n", reason)
 		return nil
 	}
 	r.progressf("unchanged, skipped: %s\n", reason)
 	return &Result{Digest: ex.prev.Digest, Summary: Summary{Skipped: reason, Duration: time.Since(start)}}
+}
+
+// skipScrubber removes the build's secret values from what the skip check
+// says: it runs before the session has read them.
+func (r *run) skipScrubber() (*scrubber, error) {
+	values, err := readSecrets(r.pre.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	var secret [][]byte
+	for _, s := range r.pre.Secrets {
+		if !s.Public {
+			secret = append(secret, values[s.ID])
+		}
+	}
+	return newScrubber(secret), nil
 }
 
 // newExplainer records the value's steps and host files and loads the
