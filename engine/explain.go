@@ -63,7 +63,10 @@ func (r *run) explainPlan(ctx context.Context, start time.Time) *Result {
 		return nil
 	}
 	r.progressf("unchanged, skipped: %s\n", reason)
-	return &Result{Digest: ex.prev.Digest, Summary: Summary{Skipped: reason, Duration: time.Since(start)}}
+	r.scrub = scrub
+	res := &Result{Digest: ex.prev.Digest, Summary: Summary{Skipped: reason, Duration: time.Since(start)}}
+	r.reportSkipped(ctx, start, res, ex) // report_skip.go
+	return res
 }
 
 // skipScrubber removes the build's secret values from what the skip check
