@@ -29,6 +29,7 @@ type explainer struct {
 	digests map[string]digest.Digest
 	ops     map[string]string // step identity → operation
 	rerun   string
+	slot    int    // where prev is in the store: the record this one replaces
 	ready   bool   // explainProgram has run
 	from    string // the cache prev came from, when not from this machine
 }
@@ -118,7 +119,7 @@ func (r *run) newExplainer(ctx context.Context) (*explainer, error) {
 	}
 	cur.Target = targetOf(cur, r.req.rerunFinal)
 	ex := &explainer{store: explain.Store{Dir: dir}, cur: cur}
-	ex.prev, err = ex.store.Load(program, cur.Target)
+	ex.prev, ex.slot, err = ex.store.LoadBest(program, cur.Target, cur)
 	if err != nil {
 		r.warnf("comparing with the last build: %v", err)
 	}
@@ -315,7 +316,7 @@ func (r *run) saveRecord(ctx context.Context, res *Result) {
 		ex.cur.Steps[i].Ran = ran[ex.cur.Steps[i].ID]
 	}
 	ex.cur.Digest = res.Digest
-	if err := ex.store.Save(ex.cur); err != nil {
+	if err := ex.store.SaveOver(ex.cur, ex.slot); err != nil {
 		r.warnf("%v", err)
 	}
 	r.saveTravellingRecord(ctx, ex.cur)

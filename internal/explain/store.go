@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -51,9 +52,22 @@ func Identity() string {
 	return name + " in " + wd
 }
 
-// path is the file of a program and target's record.
-func (s Store) path(program, target string) string {
-	return filepath.Join(s.Dir, Key(program, target)+".json")
+// History is how many records a store keeps per program and target: the
+// newest and older ones that are not the same build. One helper that
+// builds several services makes several targets with one key (the last
+// step's Go line is the same); each build is compared with the record
+// that shares most of its steps ([Store.LoadBest]).
+const History = 4
+
+// path is the file of a program and target's record in slot i (0: the
+// newest).
+func (s Store) path(program, target string) string { return s.slot(program, target, 0) }
+
+func (s Store) slot(program, target string, i int) string {
+	if i == 0 {
+		return filepath.Join(s.Dir, Key(program, target)+".json")
+	}
+	return filepath.Join(s.Dir, Key(program, target)+"."+strconv.Itoa(i)+".json")
 }
 
 // Key names the record of a program and target in a store or a cache:
@@ -85,6 +99,66 @@ func (s Store) Load(program, target string) (*Record, error) {
 		return nil, nil
 	}
 	return r, nil
+}
+
+// LoadBest returns the record of program and target that shares most of
+// cur's steps: the newest, unless it lacks some of cur's steps and an
+// older one has more of them (another target of the same helper, or a
+// build the engine may still hold in its cache). Older records are read
+// only then. replace is the slot [Store.SaveOver] gives cur: the found
+// record's when it has exactly cur's steps (the same build again), else
+// -1 (cur is kept beside it). Errors are as Load's, for the newest
+// record; an older one that cannot be read is passed over.
+func (s Store) LoadBest(program, target string, cur *Record) (best *Record, replace int, err error) {
+	best, slot, err := s.loadBest(program, target, cur)
+	if best == nil || len(best.Steps) != len(cur.Steps) || shared(best, cur) != len(cur.Steps) {
+		return best, -1, err
+	}
+	return best, slot, err
+}
+
+func (s Store) loadBest(program, target string, cur *Record) (best *Record, slot int, err error) {
+	best, err = s.Load(program, target)
+	if err != nil {
+		best = nil
+	}
+	slot = -1
+	score := -1
+	if best != nil {
+		slot, score = 0, shared(best, cur)
+		if score == len(cur.Steps) {
+			return best, slot, nil
+		}
+	}
+	for i := 1; i < History; i++ {
+		dt, rerr := os.ReadFile(s.slot(program, target, i))
+		if rerr != nil {
+			continue
+		}
+		r, derr := Decode(dt)
+		if derr != nil || r.Program != program || r.Target != target {
+			continue
+		}
+		if n := shared(r, cur); n > score {
+			best, slot, score = r, i, n
+		}
+	}
+	return best, slot, err
+}
+
+// shared counts the steps of cur that r has too.
+func shared(r, cur *Record) int {
+	ids := make(map[string]bool, len(r.Steps))
+	for _, s := range r.Steps {
+		ids[s.ID] = true
+	}
+	n := 0
+	for _, s := range cur.Steps {
+		if ids[s.ID] {
+			n++
+		}
+	}
+	return n
 }
 
 // Decode parses a record's JSON.
@@ -130,9 +204,33 @@ func (r *Record) check() error {
 // ErrVersion means a record was written by another version of lading.
 var ErrVersion = errors.New("unknown build record version")
 
-// Save writes r atomically (a temporary file renamed over the old one),
-// then trims the directory to its cap.
-func (s Store) Save(r *Record) error {
+// Save writes r atomically as the newest record of its program and
+// target, replacing the newest (a temporary file renamed over the old
+// one), then trims the directory to its cap.
+func (s Store) Save(r *Record) error { return s.SaveOver(r, 0) }
+
+// SaveOver writes r as the newest record of its program and target; the
+// record in slot (from LoadBest: one with r's very steps, or -1 for
+// none) is dropped, the ones newer than it each move one slot older, and
+// beyond History the oldest goes. Renames only: no record is rewritten.
+func (s Store) SaveOver(r *Record, slot int) error {
+	if slot < 0 || slot >= History {
+		slot = History - 1
+	}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return fmt.Errorf("saving the build record: %w", err)
+	}
+	for i := slot; i > 0; i-- {
+		if err := os.Rename(s.slot(r.Program, r.Target, i-1), s.slot(r.Program, r.Target, i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("saving the build record: %w", err)
+		}
+	}
+	return s.write(r)
+}
+
+// write writes r atomically as the newest record of its program and
+// target, then trims the directory to its cap.
+func (s Store) write(r *Record) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("saving the build record: %w", err)
 	}
