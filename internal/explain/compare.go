@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/distribution/reference"
 )
 
 // NoEarlier is the explanation of a step when there is no earlier build
@@ -108,7 +110,7 @@ func (c *Comparison) why(s *Step, ran func(string) bool) string {
 	if p == nil {
 		return fmt.Sprintf("a new step: the last build had no %s step at this line", s.Op)
 	}
-	if w := inputChange(s, p); w != "" {
+	if w := inputChange(s, p, c.sameImage); w != "" {
 		return w
 	}
 	if len(s.Parents) != len(p.Parents) {
@@ -149,7 +151,7 @@ func (c *Comparison) why(s *Step, ran func(string) bool) string {
 			return fmt.Sprintf("it now reads %s at %s, where the last build's step read %s at %s", cp.Name, cp.Location, pp.Name, pp.Location)
 		}
 	}
-	if s.ID != p.ID && !onlyCacheVolumes(s, p) {
+	if s.ID != p.ID && !c.onlyIgnored(s, p) {
 		return "its inputs differ from the last build's in a way lading does not name (unknown)"
 	}
 	return ""
@@ -168,6 +170,11 @@ func isSource(op string) bool {
 // as its i-th input) sees it; "" when it does not.
 func sourceChange(cp, pp *Step, s *Step, i int) string {
 	if cp.Base != nil && pp.Base != nil {
+		if cp.Base.Digest != "" && cp.Base.Digest == pp.Base.Digest {
+			// BuildKit keys a base image by its digest: a tag pinned to
+			// the image it names (or a pin dropped) changes nothing.
+			return ""
+		}
 		switch {
 		case cp.Base.Ref != pp.Base.Ref:
 			return fmt.Sprintf("base image changed: %s → %s (from at %s)", pp.Base.given(), cp.Base.given(), cp.Location)
@@ -175,7 +182,7 @@ func sourceChange(cp, pp *Step, s *Step, i int) string {
 			return fmt.Sprintf("base image %s changed digest: %s → %s (from at %s)", cp.Base.given(), short(pp.Base.Digest), short(cp.Base.Digest), cp.Location)
 		}
 	}
-	if w := inputChange(cp, pp); w != "" {
+	if w := inputChange(cp, pp, nil); w != "" {
 		return fmt.Sprintf("%s %s", cp.Name, w)
 	}
 	if cp.Host != nil && pp.Host != nil {
@@ -203,8 +210,10 @@ func short(d string) string {
 	return d
 }
 
-// inputChange names the first of s's own inputs that differs from p's.
-func inputChange(s, p *Step) string {
+// inputChange names the first of s's own inputs that differs from p's;
+// same (nil: none) says when a differing value still means the same
+// input to the engine.
+func inputChange(s, p *Step, same func(kind, was, now string) bool) string {
 	old := map[[2]string]string{}
 	for _, in := range p.Inputs {
 		old[[2]string{in.Kind, in.Name}] = in.Value
@@ -218,6 +227,7 @@ func inputChange(s, p *Step) string {
 		case !had:
 			return fmt.Sprintf("%s added: %s", label(in.Kind, in.Name), strconv.Quote(in.Value))
 		case was != in.Value && ignoredByEngine(in.Kind, in.Name, s, p):
+		case was != in.Value && same != nil && same(in.Kind, was, in.Value):
 		case was != in.Value:
 			return changed(in.Kind, in.Name, was, in.Value)
 		}
@@ -228,6 +238,37 @@ func inputChange(s, p *Step) string {
 		}
 	}
 	return ""
+}
+
+// sameImage reports whether an exec's base image reference changed
+// (kind "image") but resolved to the same image digest in both builds:
+// the tag pinned by digest, or the pin dropped.
+func (c *Comparison) sameImage(kind, was, now string) bool {
+	if kind != "image" {
+		return false
+	}
+	d := imageDigest(c.cur, now)
+	return d != "" && d == imageDigest(c.prev, was)
+}
+
+// imageDigest is the digest a base image reference (in its short form, as
+// an exec's "image" input holds it) resolved to in r, or "".
+func imageDigest(r *Record, familiar string) string {
+	for _, s := range r.Steps {
+		if b := s.Base; b != nil && b.Digest != "" && shortRef(b.Ref) == familiar {
+			return b.Digest
+		}
+	}
+	return ""
+}
+
+// shortRef is a normalized reference in its short form ("golang:1.26").
+func shortRef(ref string) string {
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return reference.FamiliarString(n)
 }
 
 // label names an input in words.
@@ -427,9 +468,10 @@ func keyedCache(s *Step, target string) bool {
 	return id == target || (ok && trimmed == target)
 }
 
-// onlyCacheVolumes reports whether s and p differ in nothing but inputs
-// the engine leaves out of cache keys.
-func onlyCacheVolumes(s, p *Step) bool {
+// onlyIgnored reports whether s and p differ in nothing but inputs the
+// engine leaves out of cache keys, or base image references that resolved
+// to the same digest.
+func (c *Comparison) onlyIgnored(s, p *Step) bool {
 	if len(s.Inputs) != len(p.Inputs) {
 		return false
 	}
@@ -438,7 +480,7 @@ func onlyCacheVolumes(s, p *Step) bool {
 		if in.Kind != was.Kind || in.Name != was.Name {
 			return false
 		}
-		if in.Value != was.Value && !ignoredByEngine(in.Kind, in.Name, s, p) {
+		if in.Value != was.Value && !ignoredByEngine(in.Kind, in.Name, s, p) && !c.sameImage(in.Kind, was.Value, in.Value) {
 			return false
 		}
 	}

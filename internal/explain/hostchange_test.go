@@ -90,3 +90,29 @@ func TestRemovedStep(t *testing.T) {
 	assert.Equal(t, "exec make build", rs[0].Step.Name)
 	assert.Regexp(t, `^it now reads exec make deps at explain/hostchange_test.go:\d+, where the last build's step read exec make gen at explain/hostchange_test.go:\d+ \(explain/hostchange_test.go:\d+\)$`, rs[0].Why)
 }
+
+// TestSkipSeesContentBehindARestoredTime: a file rewritten with the same
+// size and its modification time set back (tar, rsync -t, a checkout
+// tool) keeps its stat but for the change time: it is read again, and
+// the skip check sees the new content. A file changed and changed back
+// is the same content: that skips, as BuildKit's cache would hit.
+func TestSkipSeesContentBehindARestoredTime(t *testing.T) {
+	t.Parallel()
+	dir := srcDir(t)
+	main := filepath.Join(dir, "main.go")
+	prev := record(t, graph(pinned, "a", dir), nil)
+	info, err := os.Stat(main)
+	require.NoError(t, err)
+	write(t, main, "package niam\n") // same size
+	require.NoError(t, os.Chtimes(main, info.ModTime(), info.ModTime()))
+	cur := record(t, graph(pinned, "a", dir), prev)
+	why, ok := explain.Unchanged(prev, cur)
+	assert.False(t, ok)
+	assert.Contains(t, why, "changed: main.go")
+
+	write(t, main, "package main\n")
+	require.NoError(t, os.Chtimes(main, info.ModTime(), info.ModTime()))
+	back := record(t, graph(pinned, "a", dir), cur)
+	why, ok = explain.Unchanged(prev, back)
+	assert.True(t, ok, why)
+}
