@@ -18,6 +18,7 @@ type moreParams struct {
 	workdir, user, include string
 	owner                  int
 	mid                    bool // the middle step is there
+	inserted               bool // a step before the middle one
 }
 
 // moreGraph copies a host directory, then runs two or three steps on it.
@@ -27,6 +28,9 @@ func moreGraph(t *testing.T, p moreParams, src, nonce string) *sdk.Container {
 		WithWorkdir(p.workdir).
 		WithUser(p.user).
 		WithExec([]string{"/bin/lt", "echo", "first", nonce})
+	if p.inserted {
+		c = c.WithExec([]string{"/bin/lt", "echo", "inserted", nonce})
+	}
 	if p.mid {
 		c = c.WithExec([]string{"/bin/lt", "echo", "middle", nonce})
 	}
@@ -43,7 +47,7 @@ func copyOpts(p moreParams) []sdk.CopyOption {
 
 // TestExplainedMissesBeyondTheList: changes the issue did not list — a
 // step's workdir and user, a copy's owner and include patterns, a step
-// removed in the middle, and host changes of a directory, a mode, a link
+// removed or inserted in the middle, and host changes of a directory, a mode, a link
 // and a name — each explained with the right first cause, on exactly the
 // steps BuildKit re-ran. (A directory's mode alone re-runs nothing on
 // BuildKit v0.34.2; lading counts it as a change, so it never skips on
@@ -70,6 +74,7 @@ func TestExplainedMissesBeyondTheList(t *testing.T) {
 		cp    = "copy / /src"
 		first = "exec /bin/lt echo first"
 		mid   = "exec /bin/lt echo middle"
+		ins   = "exec /bin/lt echo inserted"
 		last  = "exec /bin/lt echo last"
 	)
 	_, err := eng.Build(t.Context(), moreGraph(t, base, src, nonce))
@@ -95,6 +100,8 @@ func TestExplainedMissesBeyondTheList(t *testing.T) {
 			cp: `option include changed: "" → "*.txt"`, first: parent(cp), mid: parent(first), last: parent(mid)}},
 		{"a step removed in the middle", func(p *moreParams) { p.mid = false }, nil, map[string]string{
 			last: "it now reads " + first + " " + nonce + " at "}},
+		{"a step inserted in the middle", func(p *moreParams) { p.inserted = true }, nil, map[string]string{
+			ins: "a new step: the last build had no exec step at this line", mid: parent(ins), last: parent(mid)}},
 		{"a new empty directory", nil, func() {
 			require.NoError(t, os.Mkdir(filepath.Join(src, "empty"), 0o755))
 		}, hostChanged("empty/ (added)")},
@@ -130,7 +137,7 @@ func TestExplainedMissesBeyondTheList(t *testing.T) {
 				if s.Op == "from" || s.Op == "host" || strings.HasPrefix(s.Name, "copy / /bin") {
 					continue
 				}
-				step := stepLabel(s.Name, cp, first, mid, last)
+				step := stepLabel(s.Name, cp, first, mid, ins, last)
 				if s.Cached {
 					assert.Empty(t, s.Why, "a cached step has no explanation: %s", s.Name)
 					continue

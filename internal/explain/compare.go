@@ -26,6 +26,10 @@ type Comparison struct {
 	prevPos   map[*Step]int
 	curPos    map[string]int
 	memo      map[string]string
+	// claimed are the previous build's steps that a step of the new one
+	// is by call site or identity: no other step is matched to them by
+	// position.
+	claimed map[*Step]bool
 }
 
 // Compare prepares the comparison of cur with prev; prev may be nil (a
@@ -42,6 +46,12 @@ func Compare(prev, cur *Record) *Comparison {
 		for i := range prev.Steps {
 			c.prevByKey[prev.Steps[i].Key] = &prev.Steps[i]
 			c.prevPos[&prev.Steps[i]] = i
+		}
+		c.claimed = map[*Step]bool{}
+		for i := range cur.Steps {
+			if p := c.matchKnown(&cur.Steps[i]); p != nil {
+				c.claimed[p] = true
+			}
 		}
 	}
 	return c
@@ -92,17 +102,26 @@ func (c *Comparison) Why(id string, ran func(id string) bool) string {
 // match finds the step of the previous build that s is: the one at the
 // same call site (by key), else one with the same identity (the code moved),
 // else the one at the same position in the graph with the same operation.
+// The one at the same position is taken only when no step of the new
+// build is that one by call site or identity: a step inserted in the
+// middle is new, not the step it pushed along with other arguments.
 func (c *Comparison) match(s *Step) *Step {
-	if p := c.prevByKey[s.Key]; p != nil && p.Op == s.Op {
+	if p := c.matchKnown(s); p != nil {
 		return p
 	}
-	if p := c.prevByID[s.ID]; p != nil {
-		return p
-	}
-	if i, ok := c.curPos[s.ID]; ok && i < len(c.prev.Steps) && c.prev.Steps[i].Op == s.Op {
+	if i, ok := c.curPos[s.ID]; ok && i < len(c.prev.Steps) && c.prev.Steps[i].Op == s.Op && !c.claimed[&c.prev.Steps[i]] {
 		return &c.prev.Steps[i]
 	}
 	return nil
+}
+
+// matchKnown finds the step of the previous build that s is by call site
+// or by identity.
+func (c *Comparison) matchKnown(s *Step) *Step {
+	if p := c.prevByKey[s.Key]; p != nil && p.Op == s.Op {
+		return p
+	}
+	return c.prevByID[s.ID]
 }
 
 func (c *Comparison) why(s *Step, ran func(string) bool) string {

@@ -116,3 +116,24 @@ func TestSkipSeesContentBehindARestoredTime(t *testing.T) {
 	why, ok = explain.Unchanged(prev, back)
 	assert.True(t, ok, why)
 }
+
+// TestInsertedStep: a step inserted between two others is new, not the
+// old step at its position with other arguments; the step after it runs
+// again because it reads the new one.
+func TestInsertedStep(t *testing.T) {
+	t.Parallel()
+	v := func(mid bool) *sdk.Container {
+		c := sdk.From(pinned).WithExec([]string{"make", "deps"})
+		if mid {
+			c = c.WithExec([]string{"make", "gen"})
+		}
+		return c.WithExec([]string{"make", "build"})
+	}
+	prev, cur := record(t, v(false), nil), record(t, v(true), nil)
+	rs := explain.Reruns(prev, cur)
+	require.Len(t, rs, 2, "%v", rs)
+	assert.Equal(t, "exec make gen", rs[0].Step.Name)
+	assert.Regexp(t, `^a new step: the last build had no exec step at this line`, rs[0].Why)
+	assert.Equal(t, "exec make build", rs[1].Step.Name)
+	assert.Regexp(t, `^its parent step exec make gen at explain/hostchange_test.go:\d+ runs again`, rs[1].Why)
+}
