@@ -244,6 +244,9 @@ func inputChange(s, p *Step, same func(kind, was, now string) bool) string {
 		was, had := old[k]
 		switch {
 		case !had:
+			if from := movedFrom(in, s, p); from != "" {
+				return fmt.Sprintf("%s moved: %s → %s", strings.TrimSuffix(strings.TrimSpace(label(in.Kind, "")), " at"), from, in.Name)
+			}
 			return fmt.Sprintf("%s added: %s", label(in.Kind, in.Name), strconv.Quote(in.Value))
 		case was != in.Value && ignoredByEngine(in.Kind, in.Name, s, p):
 		case was != in.Value && same != nil && same(in.Kind, was, in.Value):
@@ -254,6 +257,24 @@ func inputChange(s, p *Step, same func(kind, was, now string) bool) string {
 	for _, in := range p.Inputs {
 		if k := [2]string{in.Kind, in.Name}; !seen[k] {
 			return fmt.Sprintf("%s removed (was %s)", label(in.Kind, in.Name), strconv.Quote(in.Value))
+		}
+	}
+	return ""
+}
+
+// movedFrom is the name (a mount's target) that input in of s had in p,
+// when p had an input of that kind and value under a name s no longer
+// has: the mount moved. "" otherwise.
+func movedFrom(in Input, s, p *Step) string {
+	if in.Name == "" {
+		return ""
+	}
+	for _, was := range p.Inputs {
+		if was.Kind != in.Kind || was.Value != in.Value || was.Name == "" || was.Name == in.Name {
+			continue
+		}
+		if !slices.ContainsFunc(s.Inputs, func(x Input) bool { return x.Kind == was.Kind && x.Name == was.Name }) {
+			return was.Name
 		}
 	}
 	return ""

@@ -137,3 +137,15 @@ func TestInsertedStep(t *testing.T) {
 	assert.Equal(t, "exec make build", rs[1].Step.Name)
 	assert.Regexp(t, `^its parent step exec make gen at explain/hostchange_test.go:\d+ runs again`, rs[1].Why)
 }
+
+// TestMovedMount: a mount whose target changed is named as moved, not as
+// one added (and one removed).
+func TestMovedMount(t *testing.T) {
+	t.Parallel()
+	v := func(target string) *sdk.Container {
+		return sdk.From(pinned).WithMountedTemp(target).WithExec([]string{"make"})
+	}
+	rs := explain.Reruns(record(t, v("/tmp"), nil), record(t, v("/scratch"), nil))
+	require.Len(t, rs, 1, "%v", rs)
+	assert.Regexp(t, `^mount moved: /tmp → /scratch \(explain/hostchange_test.go:\d+\)$`, rs[0].Why)
+}
