@@ -192,7 +192,8 @@ func (r *run) outputNames() []string {
 
 // resultKey digests what decides the build's result besides its steps:
 // the image config as the program sets it (labels, entrypoint, env after
-// the last step…), the epoch and the settings of the export.
+// the last step…), the manifest annotations, the epoch and the settings
+// of the export.
 func (r *run) resultKey() (string, error) {
 	h := sha256.New()
 	if r.pre != nil {
@@ -201,6 +202,14 @@ func (r *run) resultKey() (string, error) {
 			return "", fmt.Errorf("encoding image config: %w", err)
 		}
 		h.Write(cfg)
+		// Manifest annotations: neither a step nor the image config,
+		// but part of what a push makes (json sorts the keys).
+		ann, err := json.Marshal(r.pre.Annotations)
+		if err != nil {
+			return "", fmt.Errorf("encoding annotations: %w", err)
+		}
+		h.Write([]byte("\x00annotations "))
+		h.Write(ann)
 	}
 	if r.epoch != nil {
 		fmt.Fprintf(h, "\x00epoch %d", r.epoch.Unix())
