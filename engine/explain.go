@@ -29,9 +29,9 @@ type explainer struct {
 	digests map[string]digest.Digest
 	ops     map[string]string // step identity → operation
 	rerun   string
-	slot    int    // where prev is in the store: the record this one replaces
-	ready   bool   // explainProgram has run
-	from    string // the cache prev came from, when not from this machine
+	slot    explain.Slot // where prev is in the store: the record this one replaces
+	ready   bool         // explainProgram has run
+	from    string       // the cache prev came from, when not from this machine
 }
 
 // explainPlan reads the last build's record and records this one's steps

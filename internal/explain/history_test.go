@@ -31,9 +31,9 @@ func TestStoreKeepsTargetsOfOneHelperApart(t *testing.T) {
 		r, replace, err := s.LoadBest("p", "t", cur)
 		require.NoError(t, err)
 		if r == nil {
-			return "", replace
+			return "", replace.Index()
 		}
-		return r.Digest, replace
+		return r.Digest, replace.Index()
 	}
 	save := func(cur *explain.Record) {
 		t.Helper()
@@ -65,4 +65,25 @@ func TestStoreKeepsTargetsOfOneHelperApart(t *testing.T) {
 	assert.Len(t, files, explain.History)
 	got, _ = load(rec("x", "base", "a-src", "a-build"))
 	assert.Equal(t, "c", got, "the oldest went; nothing shares a step, so the newest")
+}
+
+// TestStoreKeepsARecordWrittenMeanwhile: two builds of one key in
+// parallel (a pipeline building two services of one helper) each
+// replace the record they read; the one written in between by the other
+// build is kept, not overwritten.
+func TestStoreKeepsARecordWrittenMeanwhile(t *testing.T) {
+	t.Parallel()
+	s := explain.Store{Dir: t.TempDir()}
+	a := rec("a", "base", "a-src")
+	require.NoError(t, s.SaveOver(a, explain.NoSlot))
+	_, slotA, err := s.LoadBest("p", "t", a) // build a starts: it will replace a
+	require.NoError(t, err)
+	require.Equal(t, 0, slotA.Index())
+	time.Sleep(20 * time.Millisecond)                                         // a later modification time
+	require.NoError(t, s.SaveOver(rec("b", "base", "b-src"), explain.NoSlot)) // build b ends first
+	require.NoError(t, s.SaveOver(rec("a", "base", "a-src"), slotA))          // then a
+	got, _, err := s.LoadBest("p", "t", rec("b", "base", "b-src"))
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Equal(t, "b", got.Digest, "b's record survived a's save")
 }

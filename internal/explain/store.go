@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Store is a directory of records, one per program and target.
@@ -107,15 +108,36 @@ func (s Store) Load(program, target string) (*Record, error) {
 // build the engine may still hold in its cache). Older records are read
 // only then. replace is the slot [Store.SaveOver] gives cur: the found
 // record's when it has exactly cur's steps (the same build again), else
-// -1 (cur is kept beside it). Errors are as Load's, for the newest
+// none (cur is kept beside it). Errors are as Load's, for the newest
 // record; an older one that cannot be read is passed over.
-func (s Store) LoadBest(program, target string, cur *Record) (best *Record, replace int, err error) {
+func (s Store) LoadBest(program, target string, cur *Record) (best *Record, replace Slot, err error) {
 	best, slot, err := s.loadBest(program, target, cur)
 	if best == nil || len(best.Steps) != len(cur.Steps) || shared(best, cur) != len(cur.Steps) {
-		return best, -1, err
+		return best, NoSlot, err
 	}
-	return best, slot, err
+	replace = Slot{index: slot, checked: true}
+	if st, serr := os.Stat(s.slot(program, target, slot)); serr == nil {
+		replace.size, replace.mod = st.Size(), st.ModTime()
+	}
+	return best, replace, err
 }
+
+// Slot is where LoadBest found a record, for SaveOver to replace it:
+// it remembers the file's size and time, so that a record another build
+// wrote there since (a build of another target with the same key, in
+// parallel) is kept, not replaced.
+type Slot struct {
+	index   int
+	checked bool
+	size    int64
+	mod     time.Time
+}
+
+// NoSlot replaces no record: SaveOver keeps them all and adds its own.
+var NoSlot = Slot{index: -1}
+
+// Index is the slot's position, 0 the newest; -1 for NoSlot.
+func (s Slot) Index() int { return s.index }
 
 func (s Store) loadBest(program, target string, cur *Record) (best *Record, slot int, err error) {
 	best, err = s.Load(program, target)
@@ -207,13 +229,20 @@ var ErrVersion = errors.New("unknown build record version")
 // Save writes r atomically as the newest record of its program and
 // target, replacing the newest (a temporary file renamed over the old
 // one), then trims the directory to its cap.
-func (s Store) Save(r *Record) error { return s.SaveOver(r, 0) }
+func (s Store) Save(r *Record) error { return s.SaveOver(r, Slot{}) }
 
 // SaveOver writes r as the newest record of its program and target; the
-// record in slot (from LoadBest: one with r's very steps, or -1 for
-// none) is dropped, the ones newer than it each move one slot older, and
-// beyond History the oldest goes. Renames only: no record is rewritten.
-func (s Store) SaveOver(r *Record, slot int) error {
+// record in slot (from LoadBest: one with r's very steps, or NoSlot) is
+// dropped — unless its file changed since it was read: then it is kept
+// too — the ones newer than it each move one slot older, and beyond
+// History the oldest goes. Renames only: no record is rewritten.
+func (s Store) SaveOver(r *Record, at Slot) error {
+	slot := at.index
+	if at.checked && slot >= 0 {
+		if st, err := os.Stat(s.slot(r.Program, r.Target, slot)); err != nil || st.Size() != at.size || !st.ModTime().Equal(at.mod) {
+			slot = -1
+		}
+	}
 	if slot < 0 || slot >= History {
 		slot = History - 1
 	}
