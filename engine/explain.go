@@ -29,8 +29,9 @@ type explainer struct {
 	digests map[string]digest.Digest
 	ops     map[string]string // step identity → operation
 	rerun   string
-	ready   bool   // explainProgram has run
-	from    string // the cache prev came from, when not from this machine
+	slot    explain.Slot // where prev is in the store: the record this one replaces
+	ready   bool         // explainProgram has run
+	from    string       // the cache prev came from, when not from this machine
 }
 
 // explainPlan reads the last build's record and records this one's steps
@@ -52,13 +53,37 @@ func (r *run) explainPlan(ctx context.Context, start time.Time) *Result {
 	if !es.skip {
 		return nil
 	}
-	reason, ok := r.skippable(ex)
+	scrub, err := r.skipScrubber()
+	if err != nil {
+		return nil // the build reads its secrets next and says what is wrong
+	}
+	reason, ok := r.skippable(ctx, ex)
+	reason = scrub.String(reason) // it names steps, whose arguments may hold a secret
 	if !ok {
 		r.progressf("not skipped: %s\n", reason)
 		return nil
 	}
 	r.progressf("unchanged, skipped: %s\n", reason)
-	return &Result{Digest: ex.prev.Digest, Summary: Summary{Skipped: reason, Duration: time.Since(start)}}
+	r.scrub = scrub
+	res := &Result{Digest: ex.prev.Digest, Summary: Summary{Skipped: reason, Duration: time.Since(start)}}
+	r.reportSkipped(ctx, start, res, ex) // report_skip.go
+	return res
+}
+
+// skipScrubber removes the build's secret values from what the skip check
+// says: it runs before the session has read them.
+func (r *run) skipScrubber() (*scrubber, error) {
+	values, err := readSecrets(r.pre.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	var secret [][]byte
+	for _, s := range r.pre.Secrets {
+		if !s.Public {
+			secret = append(secret, values[s.ID])
+		}
+	}
+	return newScrubber(secret), nil
 }
 
 // newExplainer records the value's steps and host files and loads the
@@ -94,7 +119,7 @@ func (r *run) newExplainer(ctx context.Context) (*explainer, error) {
 	}
 	cur.Target = targetOf(cur, r.req.rerunFinal)
 	ex := &explainer{store: explain.Store{Dir: dir}, cur: cur}
-	ex.prev, err = ex.store.Load(program, cur.Target)
+	ex.prev, ex.slot, err = ex.store.LoadBest(program, cur.Target, cur)
 	if err != nil {
 		r.warnf("comparing with the last build: %v", err)
 	}
@@ -167,7 +192,8 @@ func (r *run) outputNames() []string {
 
 // resultKey digests what decides the build's result besides its steps:
 // the image config as the program sets it (labels, entrypoint, env after
-// the last step…), the epoch and the settings of the export.
+// the last step…), the manifest annotations, the epoch and the settings
+// of the export.
 func (r *run) resultKey() (string, error) {
 	h := sha256.New()
 	if r.pre != nil {
@@ -176,6 +202,14 @@ func (r *run) resultKey() (string, error) {
 			return "", fmt.Errorf("encoding image config: %w", err)
 		}
 		h.Write(cfg)
+		// Manifest annotations: neither a step nor the image config,
+		// but part of what a push makes (json sorts the keys).
+		ann, err := json.Marshal(r.pre.Annotations)
+		if err != nil {
+			return "", fmt.Errorf("encoding annotations: %w", err)
+		}
+		h.Write([]byte("\x00annotations "))
+		h.Write(ann)
 	}
 	if r.epoch != nil {
 		fmt.Fprintf(h, "\x00epoch %d", r.epoch.Unix())
@@ -190,8 +224,10 @@ func (r *run) exportKey() string {
 	return fmt.Sprintf("platforms %v lock %v %s %s", r.targets, g.lockMode, g.lockPath, r.e.s.attest.attestKey()) // attestKey: attest.go
 }
 
-// skippable decides whether the build can skip the engine.
-func (r *run) skippable(ex *explainer) (string, bool) {
+// skippable decides whether the build can skip the engine: nothing it
+// depends on changed and its registry outputs still hold what the last
+// build pushed (skip_outputs.go).
+func (r *run) skippable(ctx context.Context, ex *explainer) (string, bool) {
 	if r.req.rerunFinal {
 		return "a step's output is read, so it must run", false
 	}
@@ -206,7 +242,14 @@ func (r *run) skippable(ex *explainer) (string, bool) {
 	if r.e.s.guard.policy != nil {
 		return "a source policy may rewrite what the build pulls", false
 	}
-	return explain.Unchanged(ex.prev, ex.cur)
+	reason, ok := explain.Unchanged(ex.prev, ex.cur)
+	if !ok {
+		return reason, false
+	}
+	if why, ok := r.outputsInPlace(ctx, ex.prev.Digest); !ok {
+		return why, false
+	}
+	return reason, true
 }
 
 // progressf prints a line on the progress output, unless quiet.
@@ -282,7 +325,7 @@ func (r *run) saveRecord(ctx context.Context, res *Result) {
 		ex.cur.Steps[i].Ran = ran[ex.cur.Steps[i].ID]
 	}
 	ex.cur.Digest = res.Digest
-	if err := ex.store.Save(ex.cur); err != nil {
+	if err := ex.store.SaveOver(ex.cur, ex.slot); err != nil {
 		r.warnf("%v", err)
 	}
 	r.saveTravellingRecord(ctx, ex.cur)

@@ -46,8 +46,10 @@ func WithProgramName(name string) Option {
 // ("golang:1.26@sha256:…"; a tag can move, so it never skips), git sources
 // pinned to a commit, and the same host file contents. The result then
 // has [Summary.Skipped] set to the reason and the last build's digest. Only
-// builds without outputs and registry pushes are skipped; files written to
-// the host are rebuilt. A build option: Connect and With (per build:
+// builds without outputs and registry pushes are skipped, a push only
+// while every tag still names the image the last build pushed (the
+// registry is asked, not the engine); files written to the host are
+// rebuilt. A build option: Connect and With (per build:
 // eng.With(engine.WithSkipUnchanged()).Build(…)).
 func WithSkipUnchanged() Option {
 	return func(s *settings) {

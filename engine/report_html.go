@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"time"
+	"unicode/utf8"
 )
 
 // reportPage is what the report template renders.
@@ -28,12 +29,18 @@ type reportBuild struct {
 	Uploads  []Upload
 	Caches   []reportCache
 	Warnings []string
+	// Skipped says why a build skipped the engine ([WithSkipUnchanged]);
+	// Digest is then the image it stands for, Since the build it is
+	// unchanged from, and every step's State is "skipped".
+	Skipped string
+	Digest  string
+	Since   time.Time
 }
 
 // reportStep is one step of a build's timeline.
 type reportStep struct {
 	Name, Location, Op, Why, Error string
-	State                          string // "ran", "cached", "failed", "source"
+	State                          string // "ran", "cached", "failed", "source", "skipped"
 	Offset, Duration               time.Duration
 	// X and W place the step's bar on the timeline, whose width is
 	// timelineWidth; the label (the step's name, shortened) is drawn at
@@ -42,6 +49,9 @@ type reportStep struct {
 	Label     string
 	LabelX    float64
 	LabelLeft bool
+	// LabelInside draws the label inside a bar too wide to leave room
+	// on either side of it.
+	LabelInside bool
 }
 
 // reportCache is one cache volume and its size on the engine.
@@ -131,10 +141,7 @@ func newReportBuild(title, engine string, start time.Time, s Summary, buildErr s
 			rs.X = min(rs.X, timelineWidth-rs.W)
 		}
 		rs.Label = shorten(rs.Name, 60)
-		rs.LabelX = rs.X + rs.W + 4
-		if rs.X+rs.W > timelineWidth*0.6 {
-			rs.LabelX, rs.LabelLeft = rs.X-4, true
-		}
+		placeLabel(&rs)
 		b.Steps = append(b.Steps, rs)
 	}
 	for _, u := range s.Uploads {
@@ -145,6 +152,30 @@ func newReportBuild(title, engine string, start time.Time, s Summary, buildErr s
 		b.Warnings = append(b.Warnings, scrub.String(w))
 	}
 	return b
+}
+
+// labelWidth is about the width of one character of a bar's label, in
+// the timeline's units (11px text on a timeline drawn about 1,200px wide).
+const labelWidth = 6.0
+
+// placeLabel puts a bar's label where it can be read whole: right of the
+// bar, else left of it, else inside it (light text), else on the side
+// with more room.
+func placeLabel(rs *reportStep) {
+	w := labelWidth * float64(utf8.RuneCountInString(rs.Label))
+	right, left := rs.X+rs.W+4, rs.X-4
+	switch {
+	case right+w <= timelineWidth:
+		rs.LabelX = right
+	case left-w >= 0:
+		rs.LabelX, rs.LabelLeft = left, true
+	case rs.W >= w+8:
+		rs.LabelX, rs.LabelInside = rs.X+4, true
+	case left > timelineWidth-right:
+		rs.LabelX, rs.LabelLeft = left, true
+	default:
+		rs.LabelX = right
+	}
 }
 
 // shorten cuts s to at most n runes, marking the cut with "…".

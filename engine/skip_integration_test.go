@@ -119,7 +119,7 @@ func TestSkipOnlyWhatCanBeSkipped(t *testing.T) {
 	require.NoError(t, r.plan(t.Context()))
 	ex, err := r.newExplainer(t.Context())
 	require.NoError(t, err)
-	why, ok := r.skippable(ex)
+	why, ok := r.skippable(t.Context(), ex)
 	assert.False(t, ok)
 	assert.Equal(t, "a step's output is read, so it must run", why)
 }
@@ -149,7 +149,7 @@ func skipReason(t *testing.T, e *Engine, v sdk.Value, outputs ...Output) string 
 	require.NoError(t, r.plan(t.Context()))
 	ex, err := r.newExplainer(t.Context())
 	require.NoError(t, err)
-	why, _ := r.skippable(ex)
+	why, _ := r.skippable(t.Context(), ex)
 	return why
 }
 

@@ -119,6 +119,9 @@ func (r *run) exportTrace(ctx context.Context, ts *traceSettings, start time.Tim
 			attribute.Int("lading.steps.ran", sum.Ran),
 			attribute.Int("lading.steps.cached", sum.Cached),
 		))
+	if sum.Skipped != "" {
+		build.SetAttributes(attribute.String("lading.skipped", r.scrub.String(sum.Skipped)))
+	}
 	for _, st := range sum.Steps {
 		stepStart := st.Start
 		if stepStart.IsZero() {

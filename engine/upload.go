@@ -100,10 +100,13 @@ type uploadCounter struct {
 	subs    map[string]*UploadSubtree
 	hinted  map[string]hostpaths.Kind // path (dir ends in /) → kind
 	hintSz  map[string]*UploadSubtree
+	// sources marks the hinted directories that hold source files
+	// (hostpaths.SourceFile): not build output, whatever their name.
+	sources map[*UploadSubtree]bool
 }
 
 func newUploadCounter(dir lllb.LocalDir) *uploadCounter {
-	return &uploadCounter{dir: dir, subs: map[string]*UploadSubtree{}, hinted: map[string]hostpaths.Kind{}, hintSz: map[string]*UploadSubtree{}}
+	return &uploadCounter{dir: dir, subs: map[string]*UploadSubtree{}, hinted: map[string]hostpaths.Kind{}, hintSz: map[string]*UploadSubtree{}, sources: map[*UploadSubtree]bool{}}
 }
 
 // uploads counts the host directories of one build, by name.
@@ -182,6 +185,9 @@ func (c *uploadCounter) entry(p string, st *fstypes.Stat) {
 	s.ContextFiles += regular
 	s.ContextBytes += size
 	if h := c.hintFor(p); h != nil {
+		if !dir && hostpaths.SourceFile(path.Base(p)) {
+			c.sources[h] = true
+		}
 		h.Entries++
 		h.ContextFiles += regular
 		h.ContextBytes += size
@@ -259,6 +265,9 @@ func (c *uploadCounter) upload() Upload {
 	u.Largest = u.Largest[:min(5, len(u.Largest))]
 	for _, key := range slices.Sorted(maps.Keys(c.hinted)) {
 		k, s := c.hinted[key], c.hintSz[key]
+		if k == hostpaths.Output && c.sources[s] {
+			continue
+		}
 		fix := "add " + key + " to .dockerignore or sdk.Exclude(" + quote(key) + ")"
 		u.Hints = append(u.Hints, fmt.Sprintf("sends %s, %s (%s, %s; %s this build): %s",
 			key, k.What, files(s.ContextFiles), formatBytes(s.ContextBytes), formatBytes(s.Bytes), fix))

@@ -58,7 +58,7 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) erro
 func readRecord(path string) (*explain.Record, error) {
 	dt, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading build record: %w (lading explain -list shows the records the engine keeps; sdktest.WriteRecord writes one)", err)
 	}
 	r, err := explain.Decode(dt)
 	if err != nil {
@@ -92,10 +92,14 @@ func listRecords(dir string, stdout io.Writer) error {
 		r    *explain.Record
 	}
 	var rows []row
+	var broken []string
 	for _, p := range paths {
-		if r, err := readRecord(p); err == nil {
-			rows = append(rows, row{p, r})
+		r, err := readRecord(p)
+		if err != nil {
+			broken = append(broken, err.Error())
+			continue
 		}
+		rows = append(rows, row{p, r})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].r.Time.After(rows[j].r.Time) })
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -103,5 +107,11 @@ func listRecords(dir string, stdout io.Writer) error {
 	for _, x := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", x.r.Time.Local().Format(time.DateTime), len(x.r.Steps), x.r.Program, x.r.Target, x.path)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, b := range broken {
+		fmt.Fprintf(stdout, "not listed: %s\n", b)
+	}
+	return nil
 }

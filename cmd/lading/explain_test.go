@@ -48,6 +48,20 @@ func TestExplainCommandErrors(t *testing.T) {
 	require.ErrorIs(t, err, explain.ErrVersion)
 	assert.Contains(t, err.Error(), bad)
 	require.ErrorIs(t, run(t.Context(), []string{"explain", filepath.Join(dir, "none.json"), bad}, &out, &errOut), os.ErrNotExist)
+
+	// A hand-edited record whose steps read each other crashed the
+	// command with a stack overflow; it is refused, naming the step.
+	cycle := filepath.Join(dir, "cycle.json")
+	require.NoError(t, os.WriteFile(cycle, []byte(`{"version":3,"steps":[{"id":"b","op":"exec","name":"exec make","key":"k","parents":["c"]},{"id":"c","op":"exec","key":"j","parents":["b"]}]}`), 0o644))
+	err = run(t.Context(), []string{"explain", cycle, cycle}, &out, &errOut)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), cycle+`: decoding a build record: step 1 ("exec make") reads step 2, listed at or after it: the record is damaged`)
+
+	// -list names what it cannot read instead of leaving it out silently.
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"explain", "-list", "-dir", dir}, &out, &errOut))
+	assert.Contains(t, out.String(), "not listed: "+bad+": build record of version 99")
+	assert.Contains(t, out.String(), "not listed: "+cycle+": decoding a build record")
 }
 
 func TestExplainList(t *testing.T) {

@@ -2,8 +2,11 @@ package explain
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/distribution/reference"
 )
 
 // NoEarlier is the explanation of a step when there is no earlier build
@@ -23,6 +26,10 @@ type Comparison struct {
 	prevPos   map[*Step]int
 	curPos    map[string]int
 	memo      map[string]string
+	// claimed are the previous build's steps that a step of the new one
+	// is by call site or identity: no other step is matched to them by
+	// position.
+	claimed map[*Step]bool
 }
 
 // Compare prepares the comparison of cur with prev; prev may be nil (a
@@ -39,6 +46,12 @@ func Compare(prev, cur *Record) *Comparison {
 		for i := range prev.Steps {
 			c.prevByKey[prev.Steps[i].Key] = &prev.Steps[i]
 			c.prevPos[&prev.Steps[i]] = i
+		}
+		c.claimed = map[*Step]bool{}
+		for i := range cur.Steps {
+			if p := c.matchKnown(&cur.Steps[i]); p != nil {
+				c.claimed[p] = true
+			}
 		}
 	}
 	return c
@@ -77,6 +90,7 @@ func (c *Comparison) Why(id string, ran func(id string) bool) string {
 	if w, ok := c.memo[id]; ok {
 		return w
 	}
+	c.memo[id] = "" // a record that reads itself in a cycle ends here
 	w := c.why(s, ran)
 	if w != "" && s.Location != "" {
 		w += " (" + s.Location + ")"
@@ -88,17 +102,26 @@ func (c *Comparison) Why(id string, ran func(id string) bool) string {
 // match finds the step of the previous build that s is: the one at the
 // same call site (by key), else one with the same identity (the code moved),
 // else the one at the same position in the graph with the same operation.
+// The one at the same position is taken only when no step of the new
+// build is that one by call site or identity: a step inserted in the
+// middle is new, not the step it pushed along with other arguments.
 func (c *Comparison) match(s *Step) *Step {
-	if p := c.prevByKey[s.Key]; p != nil && p.Op == s.Op {
+	if p := c.matchKnown(s); p != nil {
 		return p
 	}
-	if p := c.prevByID[s.ID]; p != nil {
-		return p
-	}
-	if i, ok := c.curPos[s.ID]; ok && i < len(c.prev.Steps) && c.prev.Steps[i].Op == s.Op {
+	if i, ok := c.curPos[s.ID]; ok && i < len(c.prev.Steps) && c.prev.Steps[i].Op == s.Op && !c.claimed[&c.prev.Steps[i]] {
 		return &c.prev.Steps[i]
 	}
 	return nil
+}
+
+// matchKnown finds the step of the previous build that s is by call site
+// or by identity.
+func (c *Comparison) matchKnown(s *Step) *Step {
+	if p := c.prevByKey[s.Key]; p != nil && p.Op == s.Op {
+		return p
+	}
+	return c.prevByID[s.ID]
 }
 
 func (c *Comparison) why(s *Step, ran func(string) bool) string {
@@ -106,7 +129,7 @@ func (c *Comparison) why(s *Step, ran func(string) bool) string {
 	if p == nil {
 		return fmt.Sprintf("a new step: the last build had no %s step at this line", s.Op)
 	}
-	if w := inputChange(s, p); w != "" {
+	if w := inputChange(s, p, c.sameImage); w != "" {
 		return w
 	}
 	if len(s.Parents) != len(p.Parents) {
@@ -141,8 +164,13 @@ func (c *Comparison) why(s *Step, ran func(string) bool) string {
 				return fmt.Sprintf("its parent step %s at %s differs from the last build's: %s", cp.Name, cp.Location, w)
 			}
 		}
+		if pid != p.Parents[i] && c.match(cp) != pp {
+			// Not the same step, changed: another one (a step was
+			// removed, inserted or moved between the two).
+			return fmt.Sprintf("it now reads %s at %s, where the last build's step read %s at %s", cp.Name, cp.Location, pp.Name, pp.Location)
+		}
 	}
-	if s.ID != p.ID && !onlyCacheVolumes(s, p) {
+	if s.ID != p.ID && !c.onlyIgnored(s, p) {
 		return "its inputs differ from the last build's in a way lading does not name (unknown)"
 	}
 	return ""
@@ -161,6 +189,11 @@ func isSource(op string) bool {
 // as its i-th input) sees it; "" when it does not.
 func sourceChange(cp, pp *Step, s *Step, i int) string {
 	if cp.Base != nil && pp.Base != nil {
+		if cp.Base.Digest != "" && cp.Base.Digest == pp.Base.Digest {
+			// BuildKit keys a base image by its digest: a tag pinned to
+			// the image it names (or a pin dropped) changes nothing.
+			return ""
+		}
 		switch {
 		case cp.Base.Ref != pp.Base.Ref:
 			return fmt.Sprintf("base image changed: %s → %s (from at %s)", pp.Base.given(), cp.Base.given(), cp.Location)
@@ -168,7 +201,7 @@ func sourceChange(cp, pp *Step, s *Step, i int) string {
 			return fmt.Sprintf("base image %s changed digest: %s → %s (from at %s)", cp.Base.given(), short(pp.Base.Digest), short(cp.Base.Digest), cp.Location)
 		}
 	}
-	if w := inputChange(cp, pp); w != "" {
+	if w := inputChange(cp, pp, nil); w != "" {
 		return fmt.Sprintf("%s %s", cp.Name, w)
 	}
 	if cp.Host != nil && pp.Host != nil {
@@ -196,8 +229,10 @@ func short(d string) string {
 	return d
 }
 
-// inputChange names the first of s's own inputs that differs from p's.
-func inputChange(s, p *Step) string {
+// inputChange names the first of s's own inputs that differs from p's;
+// same (nil: none) says when a differing value still means the same
+// input to the engine.
+func inputChange(s, p *Step, same func(kind, was, now string) bool) string {
 	old := map[[2]string]string{}
 	for _, in := range p.Inputs {
 		old[[2]string{in.Kind, in.Name}] = in.Value
@@ -209,8 +244,12 @@ func inputChange(s, p *Step) string {
 		was, had := old[k]
 		switch {
 		case !had:
+			if from := movedFrom(in, s, p); from != "" {
+				return fmt.Sprintf("%s moved: %s → %s", strings.TrimSuffix(strings.TrimSpace(label(in.Kind, "")), " at"), from, in.Name)
+			}
 			return fmt.Sprintf("%s added: %s", label(in.Kind, in.Name), strconv.Quote(in.Value))
 		case was != in.Value && ignoredByEngine(in.Kind, in.Name, s, p):
+		case was != in.Value && same != nil && same(in.Kind, was, in.Value):
 		case was != in.Value:
 			return changed(in.Kind, in.Name, was, in.Value)
 		}
@@ -221,6 +260,55 @@ func inputChange(s, p *Step) string {
 		}
 	}
 	return ""
+}
+
+// movedFrom is the name (a mount's target) that input in of s had in p,
+// when p had an input of that kind and value under a name s no longer
+// has: the mount moved. "" otherwise.
+func movedFrom(in Input, s, p *Step) string {
+	if in.Name == "" {
+		return ""
+	}
+	for _, was := range p.Inputs {
+		if was.Kind != in.Kind || was.Value != in.Value || was.Name == "" || was.Name == in.Name {
+			continue
+		}
+		if !slices.ContainsFunc(s.Inputs, func(x Input) bool { return x.Kind == was.Kind && x.Name == was.Name }) {
+			return was.Name
+		}
+	}
+	return ""
+}
+
+// sameImage reports whether an exec's base image reference changed
+// (kind "image") but resolved to the same image digest in both builds:
+// the tag pinned by digest, or the pin dropped.
+func (c *Comparison) sameImage(kind, was, now string) bool {
+	if kind != "image" {
+		return false
+	}
+	d := imageDigest(c.cur, now)
+	return d != "" && d == imageDigest(c.prev, was)
+}
+
+// imageDigest is the digest a base image reference (in its short form, as
+// an exec's "image" input holds it) resolved to in r, or "".
+func imageDigest(r *Record, familiar string) string {
+	for _, s := range r.Steps {
+		if b := s.Base; b != nil && b.Digest != "" && shortRef(b.Ref) == familiar {
+			return b.Digest
+		}
+	}
+	return ""
+}
+
+// shortRef is a normalized reference in its short form ("golang:1.26").
+func shortRef(ref string) string {
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return reference.FamiliarString(n)
 }
 
 // label names an input in words.
@@ -295,35 +383,73 @@ func hostChange(cp *Step, prev *Host, prefix string) string {
 }
 
 // changedPaths lists, sorted, the paths under prefix that were added,
-// removed or changed between two sorted file lists.
+// removed or changed between two sorted file lists. Directories count
+// (BuildKit's content hash covers them): an added or removed one is named
+// with a trailing slash unless a path under it is named already, and a
+// change of mode or owner alone says so.
 func changedPaths(cur, prev []File, prefix string) []string {
-	var out []string
+	var out, dirs []string
 	under := func(p string) bool {
 		return prefix == "" || p == prefix || strings.HasPrefix(p, prefix+"/")
+	}
+	add := func(f File, what string) {
+		if !under(f.Path) {
+			return
+		}
+		if f.Mode.IsDir() {
+			dirs = append(dirs, f.Path+"/ ("+what+")")
+			return
+		}
+		out = append(out, f.Path+" ("+what+")")
 	}
 	i, j := 0, 0
 	for i < len(cur) || j < len(prev) {
 		switch {
 		case j >= len(prev) || (i < len(cur) && cur[i].Path < prev[j].Path):
-			if under(cur[i].Path) && !cur[i].Mode.IsDir() {
-				out = append(out, cur[i].Path+" (added)")
-			}
+			add(cur[i], "added")
 			i++
 		case i >= len(cur) || prev[j].Path < cur[i].Path:
-			if under(prev[j].Path) && !prev[j].Mode.IsDir() {
-				out = append(out, prev[j].Path+" (removed)")
-			}
+			add(prev[j], "removed")
 			j++
 		default:
 			a, b := cur[i], prev[j]
-			if under(a.Path) && (a.Hash != b.Hash || a.Mode != b.Mode || a.UID != b.UID || a.GID != b.GID) && (!a.Mode.IsDir() || !b.Mode.IsDir()) {
-				out = append(out, a.Path)
+			if under(a.Path) {
+				if w, ok := fileChange(a, b); ok {
+					if a.Mode.IsDir() && b.Mode.IsDir() {
+						dirs = append(dirs, a.Path+"/"+w)
+					} else {
+						out = append(out, a.Path+w)
+					}
+				}
 			}
 			i++
 			j++
 		}
 	}
+	for _, d := range dirs {
+		name, _, _ := strings.Cut(d, "/ (")
+		covered := slices.ContainsFunc(out, func(p string) bool { return strings.HasPrefix(p, name+"/") })
+		if !covered || !strings.HasSuffix(d, "(added)") && !strings.HasSuffix(d, "(removed)") {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
 	return out
+}
+
+// fileChange reports whether the same path differs between two builds
+// (a is the new one) and how, when it is not its content: " (mode …)" or
+// " (owner …)".
+func fileChange(a, b File) (string, bool) {
+	switch {
+	case a.Mode.IsDir() != b.Mode.IsDir() || a.Hash != b.Hash && !a.Mode.IsDir():
+		return "", true
+	case a.Mode != b.Mode:
+		return fmt.Sprintf(" (mode %s → %s)", b.Mode, a.Mode), true
+	case a.UID != b.UID || a.GID != b.GID:
+		return fmt.Sprintf(" (owner %d:%d → %d:%d)", b.UID, b.GID, a.UID, a.GID), true
+	}
+	return "", false
 }
 
 // Changed lists the steps of the new build that differ from the previous
@@ -382,9 +508,10 @@ func keyedCache(s *Step, target string) bool {
 	return id == target || (ok && trimmed == target)
 }
 
-// onlyCacheVolumes reports whether s and p differ in nothing but inputs
-// the engine leaves out of cache keys.
-func onlyCacheVolumes(s, p *Step) bool {
+// onlyIgnored reports whether s and p differ in nothing but inputs the
+// engine leaves out of cache keys, or base image references that resolved
+// to the same digest.
+func (c *Comparison) onlyIgnored(s, p *Step) bool {
 	if len(s.Inputs) != len(p.Inputs) {
 		return false
 	}
@@ -393,7 +520,7 @@ func onlyCacheVolumes(s, p *Step) bool {
 		if in.Kind != was.Kind || in.Name != was.Name {
 			return false
 		}
-		if in.Value != was.Value && !ignoredByEngine(in.Kind, in.Name, s, p) {
+		if in.Value != was.Value && !ignoredByEngine(in.Kind, in.Name, s, p) && !c.sameImage(in.Kind, was.Value, in.Value) {
 			return false
 		}
 	}

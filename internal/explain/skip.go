@@ -23,9 +23,6 @@ func Unchanged(prev, cur *Record) (reason string, ok bool) {
 	if !slices.Equal(prev.Outputs, cur.Outputs) {
 		return "the outputs differ from the last build's", false
 	}
-	if prev.Result != cur.Result {
-		return "the image config, the epoch or the export settings changed", false
-	}
 	if len(prev.Steps) != len(cur.Steps) {
 		return fmt.Sprintf("the graph changed: %d steps, the last build had %d", len(cur.Steps), len(prev.Steps)), false
 	}
@@ -57,6 +54,11 @@ func Unchanged(prev, cur *Record) (reason string, ok bool) {
 			}
 			files += s.Host.Count
 		}
+	}
+	// After the steps: a changed step changes the image's history too,
+	// and the step is the better reason.
+	if prev.Result != cur.Result {
+		return "the image config, the epoch or the export settings changed", false
 	}
 	return fmt.Sprintf("unchanged since the build of %s: the same %d steps, base images pinned by digest, %d host files unchanged",
 		prev.Time.Local().Format(time.DateTime), len(cur.Steps), files), true

@@ -68,3 +68,20 @@ func credentialFile(name string, dir bool) bool {
 	}
 	return false
 }
+
+// SourceFile reports whether a file named name is source a build reads,
+// of a kind no common tool writes into its output directory: Go files,
+// Dockerfiles, Makefiles and shell scripts. A directory named like build
+// output ("build", "out", "bin") that holds one is the program's own
+// code (a Go package internal/build, a build/ of CI scripts), not output.
+func SourceFile(name string) bool {
+	switch name {
+	case "Dockerfile", "Containerfile", "Makefile", "go.mod", "Jenkinsfile":
+		return true
+	}
+	switch filepath.Ext(name) {
+	case ".go", ".sh", ".mk", ".dockerfile":
+		return true
+	}
+	return strings.HasPrefix(name, "Dockerfile.")
+}

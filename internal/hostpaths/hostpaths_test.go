@@ -39,3 +39,13 @@ func TestMatch(t *testing.T) {
 	assert.True(t, hostpaths.Credentials.Credential)
 	assert.False(t, hostpaths.VCS.Credential)
 }
+
+func TestSourceFile(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"build.go": true, "Dockerfile": true, "Dockerfile.prod": true, "release.sh": true, "Makefile": true,
+		"app": false, "app.js": false, "app.js.map": false, "classes.jar": false, "index.html": false,
+	} {
+		assert.Equal(t, want, hostpaths.SourceFile(name), name)
+	}
+}
