@@ -52,24 +52,8 @@ func TestCapabilitiesOfCIEngines(t *testing.T) {
 // environment builds (LADING_TEST_BUILDKITD_OLD). Without it the test is
 // skipped, except under LADING_REQUIRE_ENGINE=1 (CI), where it fails.
 func TestCapabilityErrorsOnOldEngine(t *testing.T) {
-	bin := os.Getenv("LADING_TEST_BUILDKITD_OLD")
-	if _, err := os.Stat(bin); bin == "" || err != nil {
-		if os.Getenv("LADING_REQUIRE_ENGINE") == "1" {
-			t.Fatalf("LADING_TEST_BUILDKITD_OLD=%q: no buildkitd v0.12.x (hack/testenv.sh up builds it)", bin)
-		}
-		t.Skip("LADING_TEST_BUILDKITD_OLD (a buildkitd v0.12.x) is not set; see hack/README.md")
-	}
+	e, v := oldEngine(t)
 	env := testenv.Require(t)
-	testenv.Buildkitd(t) // root and runc, or skip
-	isolateLocal(t)
-	_, err := StartLocal(t.Context(), WithBuildkitd(bin), Silent(),
-		WithRegistryMirror("docker.io", env.Registry), WithInsecureRegistry(env.Registry))
-	require.NoError(t, err)
-	e, err := Connect(t.Context(), Silent(), WithProgress(ProgressQuiet), WithoutAutoStart(), WithInsecureRegistry(env.Registry))
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	v := e.engineVersion(t.Context())
-	require.Contains(t, v, "v0.12.")
 	c := ltContainer(t).WithNewFile("/old", uniqueTag(t))
 
 	for _, tc := range []struct {
@@ -116,6 +100,31 @@ func TestCapabilityErrorsOnOldEngine(t *testing.T) {
 
 	// Without what it lacks, the old engine builds.
 	plain := e.With(WithProvenance(ProvenanceOff))
-	_, err = plain.Build(t.Context(), c, OCITarball(filepath.Join(t.TempDir(), "c.tar")))
+	_, err := plain.Build(t.Context(), c, OCITarball(filepath.Join(t.TempDir(), "c.tar")))
 	require.NoError(t, err)
+}
+
+// oldEngine starts a local engine on BuildKit v0.12.5 for the test and
+// connects to it; it returns the engine and its version.
+func oldEngine(t *testing.T) (*Engine, string) {
+	t.Helper()
+	bin := os.Getenv("LADING_TEST_BUILDKITD_OLD")
+	if _, err := os.Stat(bin); bin == "" || err != nil {
+		if os.Getenv("LADING_REQUIRE_ENGINE") == "1" {
+			t.Fatalf("LADING_TEST_BUILDKITD_OLD=%q: no buildkitd v0.12.x (hack/testenv.sh up builds it)", bin)
+		}
+		t.Skip("LADING_TEST_BUILDKITD_OLD (a buildkitd v0.12.x) is not set; see hack/README.md")
+	}
+	env := testenv.Require(t)
+	testenv.Buildkitd(t) // root and runc, or skip
+	isolateLocal(t)
+	_, err := StartLocal(t.Context(), WithBuildkitd(bin), Silent(),
+		WithRegistryMirror("docker.io", env.Registry), WithInsecureRegistry(env.Registry))
+	require.NoError(t, err)
+	e, err := Connect(t.Context(), Silent(), WithProgress(ProgressQuiet), WithoutAutoStart(), WithInsecureRegistry(env.Registry))
+	require.NoError(t, err)
+	t.Cleanup(func() { e.Close() })
+	v := e.engineVersion(t.Context())
+	require.Contains(t, v, "v0.12.")
+	return e, v
 }

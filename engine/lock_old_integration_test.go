@@ -1,13 +1,11 @@
 package engine
 
 import (
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ladingbuild/lading/internal/testenv"
 	"github.com/ladingbuild/lading/sdk"
 )
 
@@ -16,24 +14,7 @@ import (
 // the engine's version and address, instead of "the engine returned no
 // commit" (before the fix); images still lock.
 func TestLockOnOldEngine(t *testing.T) {
-	bin := os.Getenv("LADING_TEST_BUILDKITD_OLD")
-	if _, err := os.Stat(bin); bin == "" || err != nil {
-		if os.Getenv("LADING_REQUIRE_ENGINE") == "1" {
-			t.Fatalf("LADING_TEST_BUILDKITD_OLD=%q: no buildkitd v0.12.x (hack/testenv.sh up builds it)", bin)
-		}
-		t.Skip("LADING_TEST_BUILDKITD_OLD (a buildkitd v0.12.x) is not set; see hack/README.md")
-	}
-	env := testenv.Require(t)
-	testenv.Buildkitd(t) // root and runc, or skip
-	isolateLocal(t)
-	_, err := StartLocal(t.Context(), WithBuildkitd(bin), Silent(),
-		WithRegistryMirror("docker.io", env.Registry), WithInsecureRegistry(env.Registry))
-	require.NoError(t, err)
-	e, err := Connect(t.Context(), Silent(), WithProgress(ProgressQuiet), WithoutAutoStart(), WithInsecureRegistry(env.Registry))
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	v := e.engineVersion(t.Context())
-	require.Contains(t, v, "v0.12.")
+	e, v := oldEngine(t)
 
 	url, content := fileServer(t)
 	content.Store("x")
