@@ -30,29 +30,68 @@ import (
 // one in one rename. Two savers never mix: the last complete save wins.
 
 // saveScript syncs the volume ($V) into the save (/lading/out) and writes
-// the status (/lading/status). Files whose time and contents are equal are
-// kept; a file that differs is copied whole.
+// the status (/lading/status): the volume's size and the entries removed,
+// made or changed. It lists both trees, files with their mode, owner,
+// size and modification time, directories with their mode and owner, and
+// looks only at the entries whose line differs: an
+// entry whose mode or owner changed is copied again; a file whose only
+// change is its time is kept when its contents are equal; a link is kept
+// when it points where it did. Directories are made with the mode and
+// owner they have in the volume. Sockets are not saved. Without stat,
+// sort or comm in the step's filesystem it falls back to comparing times
+// and contents only.
 const saveScript = `set -e
-o=/lading/out s=/lading/status
+o=/lading/out s=/lading/status l=/lading/status/lists
 du -sk "$V" | cut -f1 > $s/size
 if [ -n "$LIMIT" ] && [ "$(cat $s/size)" -gt "$LIMIT" ]; then exit 0; fi
+mkdir -p $l
 have_cmp=1; command -v cmp >/dev/null 2>&1 || have_cmp=
+have_stat=1
+for c in stat sort comm; do command -v $c >/dev/null 2>&1 || have_stat=; done
+fmt='%a %u %g %s %Y %n'
+case "$(stat -c '%.9Y' / 2>/dev/null)" in *[0-9].[0-9]*) fmt='%a %u %g %s %.9Y %n' ;; esac
+meta() { f=$1; shift; find . -mindepth 1 "$@" -exec stat -c "$f" {} + | LC_ALL=C sort; }
+same() { [ -z "$have_stat" ] || [ "$(stat -c '%a %u %g' "$1")" = "$(stat -c '%a %u %g' "$2")" ]; }
 cd "$o"
 find . -depth -mindepth 1 | while IFS= read -r f; do
 	if [ ! -e "$V/$f" ] && [ ! -L "$V/$f" ]; then rm -rf "$f"; echo "$f"; fi
 done > $s/removed
-cd "$V"
-find . -mindepth 1 -type d | while IFS= read -r d; do
-	if [ ! -d "$o/$d" ] || [ -L "$o/$d" ]; then rm -rf "$o/$d"; mkdir -p "$o/$d"; echo "$d"; fi
-done > $s/dirs
-find . -mindepth 1 ! -type d | while IFS= read -r f; do
+if [ -n "$have_stat" ]; then
+	meta '%a %u %g %n' -type d > $l/od; meta "$fmt" ! -type d > $l/of
+	cd "$V"
+	meta '%a %u %g %n' -type d | LC_ALL=C comm -23 - $l/od > $l/d
+	meta "$fmt" ! -type d ! -type s | LC_ALL=C comm -23 - $l/of > $l/f
+else
+	cd "$V"
+	find . -mindepth 1 -type d | sed 's/^/- - - /' > $l/d
+	find . -mindepth 1 ! -type d ! -type s | sed 's/^/- - - - - /' > $l/f
+fi
+while IFS= read -r line; do
+	d=${line#* * * }
+	if [ -d "$o/$d" ] && [ ! -L "$o/$d" ]; then
+		if [ -z "$have_stat" ]; then continue; fi
+	else
+		rm -rf "$o/$d"; mkdir -p "$o/$d"
+	fi
+	if [ -n "$have_stat" ]; then
+		m=${line%% *} r=${line#* }; u=${r%% *} r=${r#* }; g=${r%% *}
+		chown "$u:$g" "$o/$d"; chmod "$m" "$o/$d"
+	fi
+	echo "$d"
+done < $l/d > $s/dirs
+while IFS= read -r line; do
+	f=${line#* * * * * }
 	if [ -e "$o/$f" ] || [ -L "$o/$f" ]; then
-		if [ ! -L "$f" ] && [ ! "$f" -nt "$o/$f" ] && [ ! "$f" -ot "$o/$f" ]; then continue; fi
-		if [ -n "$have_cmp" ] && [ ! -L "$f" ] && [ ! -L "$o/$f" ] && cmp -s "$f" "$o/$f"; then continue; fi
+		if [ -L "$f" ] && [ -L "$o/$f" ] && [ "$(readlink "$f")" = "$(readlink "$o/$f")" ] && same "$f" "$o/$f"; then continue; fi
+		if [ ! -L "$f" ] && [ ! -L "$o/$f" ] && [ ! -d "$o/$f" ] && same "$f" "$o/$f"; then
+			if [ ! "$f" -nt "$o/$f" ] && [ ! "$f" -ot "$o/$f" ]; then continue; fi
+			if [ -n "$have_cmp" ] && cmp -s "$f" "$o/$f"; then continue; fi
+		fi
 		rm -rf "$o/$f"
 	fi
 	cp -a "$f" "$o/$f"; echo "$f"
-done > $s/copied
+done < $l/f > $s/copied
+rm -rf $l
 `
 
 // volumeSave is one volume's save to one cache, checked and ready to
