@@ -281,6 +281,7 @@ func (r *run) session() error {
 	}
 	r.prepareVolumes()
 	r.opt.CacheImports, r.opt.CacheExports, err = e.cacheOptions()
+	r.dropUnwritableCaches()
 	return err
 }
 

@@ -63,6 +63,9 @@ func (r *run) prepareVolumes() {
 		if c.kind != "local" {
 			continue
 		}
+		if !c.ro {
+			r.checkWritable(c) // its warning first: it says more than a failed read
+		}
 		dir, err := r.e.cacheAttrs(c)
 		if err != nil {
 			continue

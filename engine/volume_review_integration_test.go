@@ -1,7 +1,15 @@
 package engine
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,4 +60,102 @@ func TestCacheVolumeKeepsOwnersAndModes(t *testing.T) {
 	res, err := fresh.output(t.Context(), user("echo b > /data/sub/deep/g && stat -c '%a %u:%g %n' /data/sub /data/sub/deep /data/script"))
 	require.NoError(t, err, "the user's own directories stay writable after a restore")
 	assert.Equal(t, "700 1000:1000 /data/sub\n755 1000:1000 /data/sub/deep\n755 1000:1000 /data/script\n", res.stdout)
+}
+
+// A registry cache that refuses (asks for credentials the runner lacks),
+// fails, or answers garbage gives one warning naming the cache, and the
+// build goes on cold.
+func TestCacheVolumeFaultyRegistryWarnsOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"auth", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="lading-test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		}},
+		{"error", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }},
+		{"garbage", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/" {
+				return
+			}
+			w.Header().Set("Content-Type", ocispecs.MediaTypeImageManifest)
+			w.Header().Set("Docker-Content-Digest", digest.FromString("garbage").String())
+			_, _ = w.Write([]byte("{not json"))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(tc.handler)
+			t.Cleanup(srv.Close)
+			host := strings.TrimPrefix(srv.URL, "http://")
+			cache := RegistryCache(host + "/lading-test/faulty:cache")
+			e, _ := testEngine(t, WithCache(cache), WithInsecureRegistry(host))
+			vol := sdk.CacheVolume("faulty-" + tc.name + "-" + uniqueTag(t))
+			res, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; echo built "+tc.name))
+			require.NoError(t, err, "a faulty cache never fails a build")
+			assert.Equal(t, "built "+tc.name+"\n", res.stdout)
+			var named int
+			for _, w := range res.Summary.Warnings {
+				if strings.Contains(w, cache.String()) {
+					named++
+				}
+			}
+			assert.Equal(t, 1, named, "one warning naming the cache: %v", res.Summary.Warnings)
+		})
+	}
+}
+
+// A local cache that cannot be written (its path is under a file) never
+// fails a build: it warns, naming the cache.
+func TestCacheVolumeUnwritableLocalCacheWarns(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	cache := LocalCache(filepath.Join(file, "cache"))
+	e, _ := testEngine(t, WithCache(cache))
+	vol := sdk.CacheVolume("unwritable-" + uniqueTag(t))
+	res, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; echo built"))
+	require.NoError(t, err, "an unwritable cache never fails a build")
+	assert.Equal(t, "built\n", res.stdout)
+	var named int
+	for _, w := range res.Summary.Warnings {
+		if strings.Contains(w, cache.String()) {
+			named++
+			assert.Contains(t, w, "cannot be written")
+		}
+	}
+	assert.Equal(t, 1, named, "one warning naming the cache: %v", res.Summary.Warnings)
+}
+
+// With several caches, a volume is restored from the first that holds a
+// save (a read-only one included) and saved to every writable one.
+func TestCacheVolumeSeveralCaches(t *testing.T) {
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	main := RegistryCache(env.Registry + "/lading-test/vols:" + tag + "-main")
+	dir := filepath.Join(t.TempDir(), "cache")
+	vol := sdk.CacheVolume("several-caches-" + tag)
+	seed, _ := testEngine(t, WithCache(main))
+	_, err := seed.output(t.Context(), volumeWriter(vol, "echo from-main > /data/f; echo seed"))
+	require.NoError(t, err)
+
+	fresh := secondEngine(t, env.Registry, WithCache(LocalCache(dir), main.ReadOnly()))
+	res, err := fresh.output(t.Context(), sdk.From("debian:bookworm").
+		WithMountedCache("/data", vol).
+		WithExec([]string{"sh", "-c", "cat /data/f; echo more > /data/g"}))
+	require.NoError(t, err)
+	assert.Equal(t, "from-main\n", res.stdout, "restored from the read-only cache")
+	assert.True(t, hasWarning(res, "local:"), "the empty local cache says it holds no save: %v", res.Summary.Warnings)
+	s, err := readLocalSave(dir, string(vol))
+	require.NoError(t, err, "saved to the writable cache")
+	assert.Equal(t, 1, s.layers)
+
+	other := secondEngine(t, env.Registry, WithCache(LocalCache(dir).ReadOnly()))
+	res, err = other.output(t.Context(), sdk.From("debian:bookworm").
+		WithMountedCache("/data", vol).
+		WithExec([]string{"sh", "-c", "cat /data/f /data/g"}))
+	require.NoError(t, err)
+	assert.Equal(t, "from-main\nmore\n", res.stdout, "the local save holds the whole volume")
 }

@@ -119,6 +119,11 @@ func (r *run) saveVolumes(ctx context.Context) {
 		if cache.ro {
 			continue
 		}
+		if cache.kind == "local" {
+			if _, err := localCacheWritable(r.e, cache); err != nil {
+				continue // warned by dropUnwritableCaches
+			}
+		}
 		for _, vol := range v.vols {
 			if !vol.Travel.LocalOnly {
 				saves = append(saves, &volumeSave{vol: vol, cache: cache, index: i})
