@@ -158,7 +158,9 @@ func (s *localSave) store() content.Store { return layoutStore{dir: s.dir} }
 // commitLocalSave makes the OCI layout in tmp the last complete save of
 // the volume: tmp is renamed next to the link, and the link replaced in
 // one rename. Readers follow the link, so they see the previous save or
-// this one, never a part. Saves older than the previous one are removed.
+// this one, never a part. Saves older than the previous one are removed,
+// unless they are the link's target or a minute old at most (a concurrent
+// saver's).
 func commitLocalSave(cacheDir, id, tmp string) error {
 	link := volumeDir(cacheDir, id)
 	parent := filepath.Dir(link)
@@ -176,16 +178,26 @@ func commitLocalSave(cacheDir, id, tmp string) error {
 		os.Remove(newLink)
 		return err
 	}
-	// Keep the previous save for readers that resolved the link before.
+	// Keep the previous save for readers that resolved the link before,
+	// and what another saver may have switched the link to meanwhile: the
+	// link's target now, and any save made in the last minute.
+	cur, _ := os.Readlink(link)
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
 		n := e.Name()
-		if saveEntry(n, name, ".save-") && n != filepath.Base(final) && n != filepath.Base(prev) {
+		if !saveEntry(n, name, ".save-") || n == filepath.Base(final) || n == filepath.Base(prev) || n == filepath.Base(cur) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > youngSave {
 			os.RemoveAll(filepath.Join(parent, n))
 		}
 	}
 	return nil
 }
+
+// youngSave is how recent a save must be to be kept for a concurrent
+// saver that may be switching the link to it.
+const youngSave = time.Minute
 
 // staleSave is how old a temporary save directory must be to be taken for
 // the remains of a killed save, and removed.
