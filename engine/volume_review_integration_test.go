@@ -17,22 +17,29 @@ import (
 	"github.com/ladingbuild/lading/sdk"
 )
 
-// A volume holding a symbolic link, unchanged since its save, uploads
-// nothing.
+// A volume holding symbolic links (one dangling), a hard link, a fifo and
+// an empty directory, unchanged since its save, uploads nothing; all of
+// them travel.
 func TestCacheVolumeWithSymlinkUnchangedIsNotSaved(t *testing.T) {
-	t.Parallel()
 	_, env := testEngine(t)
 	tag := uniqueTag(t)
 	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
 	vol := sdk.CacheVolume("symlink-" + tag)
 	e, _ := testEngine(t, WithCache(cache))
-	_, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; ln -s x /data/link; ln -s /nowhere /data/dangling; echo one"))
+	_, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; ln -s x /data/link; ln -s /nowhere /data/dangling; ln /data/x /data/hard; mkfifo /data/fifo; mkdir /data/empty; echo odd > \"/data/new$(printf '\\nline')\"; echo one"))
 	require.NoError(t, err)
 	first := tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol))
 	require.NotEmpty(t, first)
 	_, err = e.output(t.Context(), volumeWriter(vol, "echo two"))
 	require.NoError(t, err)
 	assert.Equal(t, first, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)), "an unchanged volume with links is not pushed")
+
+	fresh := secondEngine(t, env.Registry, WithCache(cache.ReadOnly()))
+	res, err := fresh.output(t.Context(), sdk.From("debian:bookworm").
+		WithMountedCache("/data", vol).
+		WithExec([]string{"sh", "-c", "cd /data && readlink link dangling && cat hard && test -p fifo && test -d empty && ls | wc -l"}))
+	require.NoError(t, err)
+	assert.Equal(t, "x\n/nowhere\nx\n6\n", res.stdout, "links, a hard link's contents, a fifo and an empty directory travel; the name with a line break does not")
 }
 
 // Directories, modes and owners travel as the volume holds them: a step

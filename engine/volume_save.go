@@ -37,7 +37,8 @@ import (
 // entry whose mode or owner changed is copied again; a file whose only
 // change is its time is kept when its contents are equal; a link is kept
 // when it points where it did. Directories are made with the mode and
-// owner they have in the volume. Sockets are not saved. Without stat,
+// owner they have in the volume. Sockets and names holding a line break
+// are not saved. Without stat,
 // sort or comm in the step's filesystem it falls back to comparing times
 // and contents only.
 const saveScript = `set -e
@@ -50,7 +51,9 @@ have_stat=1
 for c in stat sort comm; do command -v $c >/dev/null 2>&1 || have_stat=; done
 fmt='%a %u %g %s %Y %n'
 case "$(stat -c '%.9Y' / 2>/dev/null)" in *[0-9].[0-9]*) fmt='%a %u %g %s %.9Y %n' ;; esac
-meta() { f=$1; shift; find . -mindepth 1 "$@" -exec stat -c "$f" {} + | LC_ALL=C sort; }
+nl='
+'
+meta() { f=$1; shift; find . -mindepth 1 ! -path "*$nl*" "$@" -exec stat -c "$f" {} + | LC_ALL=C sort; }
 same() { [ -z "$have_stat" ] || [ "$(stat -c '%a %u %g' "$1")" = "$(stat -c '%a %u %g' "$2")" ]; }
 cd "$o"
 find . -depth -mindepth 1 | while IFS= read -r f; do
@@ -63,8 +66,8 @@ if [ -n "$have_stat" ]; then
 	meta "$fmt" ! -type d ! -type s | LC_ALL=C comm -23 - $l/of > $l/f
 else
 	cd "$V"
-	find . -mindepth 1 -type d | sed 's/^/- - - /' > $l/d
-	find . -mindepth 1 ! -type d ! -type s | sed 's/^/- - - - - /' > $l/f
+	find . -mindepth 1 ! -path "*$nl*" -type d | sed 's/^/- - - /' > $l/d
+	find . -mindepth 1 ! -path "*$nl*" ! -type d ! -type s | sed 's/^/- - - - - /' > $l/f
 fi
 while IFS= read -r line; do
 	d=${line#* * * }
