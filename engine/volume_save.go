@@ -40,22 +40,31 @@ import (
 // owner they have in the volume. Sockets and names holding a line break
 // are not saved. Without stat,
 // sort or comm in the step's filesystem it falls back to comparing times
-// and contents only.
+// and contents only. A first save (into an empty filesystem) copies the
+// volume whole, in one cp.
 const saveScript = `set -e
 o=/lading/out s=/lading/status l=/lading/status/lists
 du -sk "$V" | cut -f1 > $s/size
 if [ -n "$LIMIT" ] && [ "$(cat $s/size)" -gt "$LIMIT" ]; then exit 0; fi
 mkdir -p $l
+nl='
+'
 have_cmp=1; command -v cmp >/dev/null 2>&1 || have_cmp=
 have_stat=1
 for c in stat sort comm; do command -v $c >/dev/null 2>&1 || have_stat=; done
 fmt='%a %u %g %s %Y %n'
 case "$(stat -c '%.9Y' / 2>/dev/null)" in *[0-9].[0-9]*) fmt='%a %u %g %s %.9Y %n' ;; esac
-nl='
-'
 meta() { f=$1; shift; find . -mindepth 1 ! -path "*$nl*" "$@" -exec stat -c "$f" {} + | LC_ALL=C sort; }
 same() { [ -z "$have_stat" ] || [ "$(stat -c '%a %u %g' "$1")" = "$(stat -c '%a %u %g' "$2")" ]; }
+: > $s/dirs; : > $s/copied
 cd "$o"
+if [ -z "$(ls -A)" ] && cp -a "$V/." "$o/" 2>/dev/null; then
+	# A first save: one copy of the whole volume, less what is not saved.
+	find . -mindepth 1 -path "*$nl*" -prune -exec rm -rf {} +
+	find . -type s -exec rm -f {} +
+	find . -mindepth 1 -type d > $s/dirs
+	find . -mindepth 1 ! -type d > $s/copied
+fi
 find . -depth -mindepth 1 | while IFS= read -r f; do
 	if [ ! -e "$V/$f" ] && [ ! -L "$V/$f" ]; then rm -rf "$f"; echo "$f"; fi
 done > $s/removed
@@ -81,7 +90,7 @@ while IFS= read -r line; do
 		chown "$u:$g" "$o/$d"; chmod "$m" "$o/$d"
 	fi
 	echo "$d"
-done < $l/d > $s/dirs
+done < $l/d >> $s/dirs
 while IFS= read -r line; do
 	f=${line#* * * * * }
 	if [ -e "$o/$f" ] || [ -L "$o/$f" ]; then
@@ -93,7 +102,7 @@ while IFS= read -r line; do
 		rm -rf "$o/$f"
 	fi
 	cp -a "$f" "$o/$f"; echo "$f"
-done < $l/f > $s/copied
+done < $l/f >> $s/copied
 rm -rf $l
 `
 
