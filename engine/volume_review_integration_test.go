@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -165,4 +168,53 @@ func TestCacheVolumeSeveralCaches(t *testing.T) {
 		WithExec([]string{"sh", "-c", "cat /data/f /data/g"}))
 	require.NoError(t, err)
 	assert.Equal(t, "from-main\nmore\n", res.stdout, "the local save holds the whole volume")
+}
+
+// A volume of many small files: the first save copies them all, an
+// unchanged one writes nothing, and a one-file change saves a layer of
+// about that file.
+func TestCacheVolumeManySmallFiles(t *testing.T) {
+	t.Parallel()
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("many-" + tag)
+	var progress syncBuffer
+	e, _ := testEngine(t, WithCache(cache), WithProgress(ProgressPlain), WithProgressOutput(&progress))
+	for _, script := range []string{
+		"for d in $(seq 1 30); do mkdir -p /data/$d; for f in $(seq 1 100); do echo $d-$f > /data/$d/$f; done; done; echo a",
+		"echo b",
+		"echo changed > /data/7/7; echo c",
+	} {
+		_, err := e.output(t.Context(), volumeWriter(vol, script))
+		require.NoError(t, err)
+	}
+	out := progress.String()
+	assert.Contains(t, out, `saved cache volume "`+string(vol)+`" (`)
+	assert.Contains(t, out, ", 3030 entries changed) to "+cache.String())
+	assert.Contains(t, out, `cache volume "`+string(vol)+`" unchanged`)
+	assert.Contains(t, out, ", 1 entries changed) to "+cache.String())
+	_, body := registryGet(t, env.Registry, "lading-test/vols/manifests/"+tag+"-vol-"+string(vol), ocispecs.MediaTypeImageManifest)
+	var m ocispecs.Manifest
+	require.NoError(t, json.Unmarshal(body, &m))
+	require.Len(t, m.Layers, 2)
+	assert.Less(t, m.Layers[1].Size, int64(4096), "the change's layer holds about one file")
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress writer's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
