@@ -229,8 +229,24 @@ func (r *run) restoreVolume(ctx context.Context, c gateway.Client, vol lllb.Volu
 		err = solveState(ctx, c, st.Root(), r.vols.plat)
 	}
 	if err != nil {
-		r.volumeWarn(cache, "could not be restored into cache volume %q (%v): it starts empty", vol.ID, rootMessage(err))
+		msg, fix := copyStepMessage(vol, err)
+		r.volumeWarn(cache, "could not be restored into cache volume %q, first mounted at %s (%s): it starts empty%s", vol.ID, vol.Location, msg, fix)
 	}
+}
+
+// copyStepMessage words a failed copy step for a warning: the exit code,
+// not the whole script, and what to change when the step cannot run in
+// the filesystem of the volume's first step (no /bin/sh, no cp).
+func copyStepMessage(vol lllb.Volume, err error) (msg, fix string) {
+	const fixShell = "; mount it first in a step whose image has /bin/sh and cp, or mark it sdk.LocalOnly"
+	if vol.Root == nil {
+		return err.Error(), fixShell
+	}
+	msg = rootMessage(err)
+	if _, code, ok := strings.Cut(msg, "did not complete successfully: "); ok {
+		return "the copy step, run in the filesystem of that step, failed: " + code, fixShell
+	}
+	return msg, ""
 }
 
 // volumeExec is an exec step in the volume's first root filesystem with

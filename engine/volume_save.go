@@ -162,16 +162,17 @@ func (r *run) saveVolumes(ctx context.Context) {
 func (r *run) reportSave(ctx context.Context, s *volumeSave) {
 	switch {
 	case s.err != nil:
-		r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(s.err))
+		msg, fix := copyStepMessage(s.vol, s.err)
+		r.volumeWarn(s.cache, "was not updated with cache volume %q, first mounted at %s (%s)%s", s.vol.ID, s.vol.Location, msg, fix)
 	case s.over:
 		r.vols.out.Lock()
-		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache)
+		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s; raise sdk.SaveLimit or mark the volume sdk.LocalOnly (first mounted at %s)", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache, s.vol.Location)
 		r.vols.out.Unlock()
 	case s.changed > 0:
 		t0 := time.Now()
 		if err := r.exportSave(ctx, s); err != nil {
 			if ctx.Err() == nil {
-				r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(err))
+				r.volumeWarn(s.cache, "was not updated with cache volume %q, first mounted at %s (%v)", s.vol.ID, s.vol.Location, rootMessage(err))
 			}
 			return
 		}
