@@ -47,7 +47,8 @@ func TestCacheVolumeWithSymlinkUnchangedIsNotSaved(t *testing.T) {
 
 // Directories, modes and owners travel as the volume holds them: a step
 // running as a user can write into the subdirectories it made, after a
-// restore on a fresh engine; a mode-only change is saved.
+// restore on a fresh engine; a mode-only change and a removed directory
+// tree are saved.
 func TestCacheVolumeKeepsOwnersAndModes(t *testing.T) {
 	_, env := testEngine(t)
 	tag := uniqueTag(t)
@@ -60,14 +61,14 @@ func TestCacheVolumeKeepsOwnersAndModes(t *testing.T) {
 			WithMountedCache("/data", vol, sdk.Owner(1000, 1000)).
 			WithExec([]string{"sh", "-c", script})
 	}
-	_, err := e.output(t.Context(), user("mkdir -p /data/sub/deep && chmod 0700 /data/sub && echo a > /data/sub/deep/f && echo s > /data/script && echo one"))
+	_, err := e.output(t.Context(), user("mkdir -p /data/sub/deep /data/gone/deeper && chmod 0700 /data/sub && echo a > /data/sub/deep/f && echo g > /data/gone/deeper/f && echo s > /data/script && echo one"))
 	require.NoError(t, err)
 	// A mode-only change: same contents, same time.
-	_, err = e.output(t.Context(), user("touch -r /data/script /data/ref && chmod 0755 /data/script && touch -r /data/ref /data/script && rm /data/ref && echo two"))
+	_, err = e.output(t.Context(), user("touch -r /data/script /data/ref && chmod 0755 /data/script && touch -r /data/ref /data/script && rm /data/ref && rm -r /data/gone && echo two"))
 	require.NoError(t, err)
 
 	fresh := secondEngine(t, env.Registry, WithCache(cache.ReadOnly()))
-	res, err := fresh.output(t.Context(), user("echo b > /data/sub/deep/g && stat -c '%a %u:%g %n' /data/sub /data/sub/deep /data/script"))
+	res, err := fresh.output(t.Context(), user("echo b > /data/sub/deep/g && test ! -e /data/gone && stat -c '%a %u:%g %n' /data/sub /data/sub/deep /data/script"))
 	require.NoError(t, err, "the user's own directories stay writable after a restore")
 	assert.Equal(t, "700 1000:1000 /data/sub\n755 1000:1000 /data/sub/deep\n755 1000:1000 /data/script\n", res.stdout)
 }
