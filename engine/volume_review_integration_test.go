@@ -219,3 +219,23 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A volume found empty after a build is not saved over its save: a
+// private mount of a volume another build holds is a new, empty one.
+func TestCacheVolumeEmptyIsNotSavedOverItsSave(t *testing.T) {
+	t.Parallel()
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("empty-" + tag)
+	var progress syncBuffer
+	e, _ := testEngine(t, WithCache(cache), WithProgress(ProgressPlain), WithProgressOutput(&progress))
+	_, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; echo one"))
+	require.NoError(t, err)
+	first := tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol))
+	require.NotEmpty(t, first)
+	_, err = e.output(t.Context(), volumeWriter(vol, "rm /data/x; echo two", sdk.Private))
+	require.NoError(t, err)
+	assert.Equal(t, first, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)), "the save stays")
+	assert.Contains(t, progress.String(), `cache volume "`+string(vol)+`" is empty: `+cache.String()+" keeps its save")
+}

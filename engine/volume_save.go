@@ -41,10 +41,15 @@ import (
 // are not saved. Without stat,
 // sort or comm in the step's filesystem it falls back to comparing times
 // and contents only. A first save (into an empty filesystem) copies the
-// volume whole, in one cp.
+// volume whole, in one cp. An empty volume is not saved: a private mount
+// whose volume another build holds is a new, empty one, and saving it
+// would empty the cache's save.
 const saveScript = `set -e
 o=/lading/out s=/lading/status l=/lading/status/lists
 du -sk "$V" | cut -f1 > $s/size
+: > $s/removed; : > $s/dirs; : > $s/copied
+if [ -z "$(ls -A "$V")" ]; then echo yes > $s/empty; exit 0; fi
+echo no > $s/empty
 if [ -n "$LIMIT" ] && [ "$(cat $s/size)" -gt "$LIMIT" ]; then exit 0; fi
 mkdir -p $l
 nl='
@@ -56,7 +61,6 @@ fmt='%a %u %g %s %Y %n'
 case "$(stat -c '%.9Y' / 2>/dev/null)" in *[0-9].[0-9]*) fmt='%a %u %g %s %.9Y %n' ;; esac
 meta() { f=$1; shift; find . -mindepth 1 ! -path "*$nl*" "$@" -exec stat -c "$f" {} + | LC_ALL=C sort; }
 same() { [ -z "$have_stat" ] || [ "$(stat -c '%a %u %g' "$1")" = "$(stat -c '%a %u %g' "$2")" ]; }
-: > $s/dirs; : > $s/copied
 cd "$o"
 if [ -z "$(ls -A)" ] && cp -a "$V/." "$o/" 2>/dev/null; then
 	# A first save: one copy of the whole volume, less what is not saved.
@@ -116,6 +120,7 @@ type volumeSave struct {
 	size    int64           // the volume's size in bytes
 	changed int             // entries copied or removed
 	over    bool            // larger than the volume's save limit
+	empty   bool            // the volume holds nothing: its save stays
 	err     error
 }
 
@@ -168,6 +173,8 @@ func (r *run) reportSave(ctx context.Context, s *volumeSave) {
 		r.vols.out.Lock()
 		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s; raise sdk.SaveLimit or mark the volume sdk.LocalOnly (first mounted at %s)", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache, s.vol.Location)
 		r.vols.out.Unlock()
+	case s.empty:
+		r.notef("cache volume %q is empty: %s keeps its save", s.vol.ID, s.cache)
 	case s.changed > 0:
 		t0 := time.Now()
 		if err := r.exportSave(ctx, s); err != nil {
@@ -254,6 +261,12 @@ func (r *run) checkSave(ctx context.Context, c gateway.Client, s *volumeSave) er
 		return fmt.Errorf("reading the volume's size %q: %w", size, err)
 	}
 	s.size = kb * 1024
+	if empty, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: "empty"}); err != nil {
+		return err
+	} else if strings.TrimSpace(string(empty)) == "yes" {
+		s.empty = true
+		return nil
+	}
 	if l := s.vol.Travel.SaveLimit; l > 0 && s.size > l {
 		s.over = true
 		return nil
