@@ -63,9 +63,7 @@ func (r *run) prepareVolumes() {
 		if c.kind != "local" {
 			continue
 		}
-		if !c.ro {
-			r.checkWritable(c) // its warning first: it says more than a failed read
-		}
+		r.checkLocalCache(c) // its warning first: it says more than a failed read
 		dir, err := r.e.cacheAttrs(c)
 		if err != nil {
 			continue

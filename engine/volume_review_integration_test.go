@@ -239,3 +239,33 @@ func TestCacheVolumeEmptyIsNotSavedOverItsSave(t *testing.T) {
 	assert.Equal(t, first, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)), "the save stays")
 	assert.Contains(t, progress.String(), `cache volume "`+string(vol)+`" is empty: `+cache.String()+" keeps its save")
 }
+
+// A local cache whose layer index is garbage never fails a build: one
+// warning names it and says what to remove; its volumes still travel.
+func TestCacheVolumeCorruptLocalIndexWarns(t *testing.T) {
+	t.Parallel()
+	for _, ro := range []bool{false, true} {
+		t.Run(map[bool]string{false: "writable", true: "read-only"}[ro], func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "cache")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "index.json"), []byte("{garbage"), 0o644))
+			cache := LocalCache(dir)
+			if ro {
+				cache = cache.ReadOnly()
+			}
+			e, _ := testEngine(t, WithCache(cache))
+			vol := sdk.CacheVolume("corrupt-index-" + uniqueTag(t))
+			res, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; echo built"))
+			require.NoError(t, err, "a corrupt cache never fails a build")
+			assert.Equal(t, "built\n", res.stdout)
+			require.Len(t, res.Summary.Warnings, 1, "%v", res.Summary.Warnings)
+			assert.Contains(t, res.Summary.Warnings[0], cache.String())
+			assert.Contains(t, res.Summary.Warnings[0], "remove "+filepath.Join(dir, "index.json")+" to start it afresh")
+			if !ro {
+				_, err := readLocalSave(dir, string(vol))
+				require.NoError(t, err, "the volume is saved all the same")
+			}
+		})
+	}
+}
