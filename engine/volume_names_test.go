@@ -79,3 +79,24 @@ func TestLocalSavesOfLookalikeVolumesStayApart(t *testing.T) {
 	assert.Equal(t, "again", read("a"))
 	assert.FileExists(t, filepath.Join(dir, "index.json.keep"), "nothing outside volumes/ is touched")
 }
+
+// A cache named twice (LADING_CACHE=local:/c,local:/c) is used once,
+// writable if either names it so.
+func TestTravelCachesNamedTwiceAreOne(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"local:/c,local:/c", "local:/c"},
+		{"ro:local:/c,local:/c,registry:r.example.com/a:c", "local:/c registry:r.example.com/a:c"},
+		{"ro:local:/c,ro:local:/c", "ro:local:/c"},
+		{"local:/c,local:/d", "local:/c local:/d"},
+	} {
+		t.Setenv("LADING_CACHE", tc.env)
+		e := &Engine{s: defaultSettings()}
+		caches, err := e.travelCaches()
+		require.NoError(t, err)
+		var got []string
+		for _, c := range caches {
+			got = append(got, c.String())
+		}
+		assert.Equal(t, tc.want, strings.Join(got, " "), tc.env)
+	}
+}
