@@ -272,7 +272,7 @@ func (r *run) volumeExec(vol lllb.Volume, script, name string, opts ...llb.RunOp
 	// Mounted where its first use mounts it, so that the engine's record
 	// of the volume (lading engine du) names that path.
 	target := vol.Target
-	if target == "" || target == "/" || strings.HasPrefix(target, "/lading/") {
+	if target == "" || target == "/" || target == "/lading" || strings.HasPrefix(target, "/lading/") {
 		target = volumeMount
 	}
 	run := append([]llb.RunOption{

@@ -269,3 +269,28 @@ func TestCacheVolumeCorruptLocalIndexWarns(t *testing.T) {
 		})
 	}
 }
+
+// A volume mounted at /lading (where the copy steps mount their own
+// directories) keeps only what the steps wrote, and saves only that.
+func TestCacheVolumeAtLadingPath(t *testing.T) {
+	t.Parallel()
+	_, env := testEngine(t)
+	tag := uniqueTag(t)
+	cache := RegistryCache(env.Registry + "/lading-test/vols:" + tag)
+	vol := sdk.CacheVolume("at-lading-" + tag)
+	e, _ := testEngine(t, WithCache(cache))
+	step := func(script string) *sdk.Container {
+		return sdk.From("debian:bookworm").
+			WithMountedCache("/lading", vol).
+			WithExec([]string{"sh", "-c", script})
+	}
+	_, err := e.output(t.Context(), step("echo x > /lading/x; echo one"))
+	require.NoError(t, err)
+	first := tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol))
+	require.NotEmpty(t, first)
+	res, err := e.output(t.Context(), step("ls -A /lading; echo two"))
+	require.NoError(t, err)
+	assert.Equal(t, "x\ntwo\n", res.stdout)
+	assert.Equal(t, first, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)), "unchanged")
+	assert.Empty(t, res.Summary.Warnings)
+}
