@@ -105,7 +105,8 @@ while IFS= read -r line; do
 		fi
 		rm -rf "$o/$f"
 	fi
-	cp -a "$f" "$o/$f"; echo "$f"
+	# A file another build removed meanwhile (a shared volume) is left out.
+	if cp -a "$f" "$o/$f"; then echo "$f"; elif [ -e "$f" ] || [ -L "$f" ]; then exit 1; fi
 done < $l/f >> $s/copied
 rm -rf $l
 `
