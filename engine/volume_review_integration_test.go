@@ -191,6 +191,7 @@ func TestCacheVolumeManySmallFiles(t *testing.T) {
 		require.NoError(t, err)
 	}
 	out := progress.String()
+	assert.Contains(t, out, `checking cache volume "`+string(vol)+`" for changes to save`, "the wait after the build is explained")
 	assert.Contains(t, out, `saved cache volume "`+string(vol)+`" (`)
 	assert.Contains(t, out, ", 3030 entries changed) to "+cache.String())
 	assert.Contains(t, out, `cache volume "`+string(vol)+`" unchanged`)

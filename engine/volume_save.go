@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,6 +152,15 @@ func (r *run) saveVolumes(ctx context.Context) {
 	if len(saves) == 0 {
 		return
 	}
+	// The save builds have no progress display of their own: say what the
+	// wait after the build is for.
+	var ids []string
+	for _, s := range saves {
+		if !slices.Contains(ids, s.vol.ID) {
+			ids = append(ids, s.vol.ID)
+		}
+	}
+	r.notef("checking cache volume%s %s for changes to save", map[bool]string{true: "", false: "s"}[len(ids) == 1], quoteList(ids))
 	if err := r.checkSaves(ctx, saves); err != nil {
 		for _, s := range saves {
 			r.volumeWarn(s.cache, "was not updated (%v)", rootMessage(err))
