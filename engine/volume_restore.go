@@ -98,10 +98,13 @@ func (r *run) volumeWarn(c Cache, format string, args ...any) {
 	r.cacheWarnf(c, format, args...)
 }
 
-// volumesMissing warns that a cache holds no save of some volumes yet.
+// volumesMissing warns that a cache holds no save of some volumes yet,
+// unless the cache was warned about already. It does not count as the
+// cache's warning: a save that then fails (a full disk, a refused push)
+// still says so.
 func (r *run) volumesMissing(c Cache, ids []string) {
-	if len(ids) > 0 {
-		r.volumeWarn(c, "holds no save of cache volume %s yet: %s empty", quoteList(ids), map[bool]string{true: "it starts", false: "they start"}[len(ids) == 1])
+	if len(ids) > 0 && !r.cacheFailed(c) {
+		r.warnf("cache %s holds no save of cache volume %s yet: %s empty", c, quoteList(ids), map[bool]string{true: "it starts", false: "they start"}[len(ids) == 1])
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -294,4 +295,33 @@ func TestCacheVolumeAtLadingPath(t *testing.T) {
 	assert.Equal(t, "x\ntwo\n", res.stdout)
 	assert.Equal(t, first, tagDigest(t, env.Registry, "lading-test/vols", tag+"-vol-"+string(vol)), "unchanged")
 	assert.Empty(t, res.Summary.Warnings)
+}
+
+// A first save that fails (the registry refuses pushes) says so, after
+// the warning that the cache holds no save yet.
+func TestCacheVolumeRefusedFirstSaveWarns(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v2/":
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}`))
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"errors":[{"code":"DENIED","message":"pushes are refused"}]}`))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	cache := RegistryCache(host + "/lading-test/refused:cache")
+	e, _ := testEngine(t, WithCache(cache), WithInsecureRegistry(host))
+	vol := sdk.CacheVolume("refused-" + uniqueTag(t))
+	res, err := e.output(t.Context(), volumeWriter(vol, "echo x > /data/x; echo built"))
+	require.NoError(t, err, "a refused save never fails a build")
+	require.Len(t, res.Summary.Warnings, 2, "%v", res.Summary.Warnings)
+	assert.Contains(t, res.Summary.Warnings[0], "holds no save of cache volume")
+	assert.Contains(t, res.Summary.Warnings[1], cache.String()+" was not updated with cache volume "+strconv.Quote(string(vol)))
 }
