@@ -181,6 +181,9 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 	}
 	resp, solveErr := e.c.Build(ctx, r.opt, "lading", r.attested(r.gatewayBuild), ch) // attested: attest.go
 	wait()
+	if solveErr == nil {
+		r.saveVolumes(ctx) // volume_save.go; before the sweep, which must count the saves' records
+	}
 	e.keepWithinBudget(ctx) // gc.go
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -193,7 +196,6 @@ func (e *Engine) build(ctx context.Context, req request) (res *Result, err error
 		}
 		return nil, r.failed(ctx, solveErr)
 	}
-	r.saveVolumes(ctx)
 	return r.finish(ctx, resp, time.Since(start))
 }
 
@@ -281,6 +283,7 @@ func (r *run) session() error {
 	}
 	r.prepareVolumes()
 	r.opt.CacheImports, r.opt.CacheExports, err = e.cacheOptions()
+	r.dropUnwritableCaches()
 	return err
 }
 

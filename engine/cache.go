@@ -165,9 +165,25 @@ func (e *Engine) cacheOptions() (imports, exports []client.CacheOptionsEntry, er
 // option, else LADING_CACHE.
 func (e *Engine) travelCaches() ([]Cache, error) {
 	if e.s.caches != nil {
-		return e.s.caches, nil
+		return dedupeCaches(e.s.caches), nil
 	}
-	return parseCacheList("LADING_CACHE", os.Getenv("LADING_CACHE"))
+	caches, err := parseCacheList("LADING_CACHE", os.Getenv("LADING_CACHE"))
+	return dedupeCaches(caches), err
+}
+
+// dedupeCaches keeps the first of caches naming the same place, writable
+// if any of them is: two saves of one volume to one place would only race.
+func dedupeCaches(caches []Cache) []Cache {
+	var out []Cache
+	for _, c := range caches {
+		i := slices.IndexFunc(out, func(o Cache) bool { return o.kind == c.kind && o.ref == c.ref })
+		if i < 0 {
+			out = append(out, c)
+			continue
+		}
+		out[i].ro = out[i].ro && c.ro
+	}
+	return out
 }
 
 // volumesTravel says builds restore and save cache volumes.

@@ -73,6 +73,11 @@ func parseBudget(text string) (budgetSpec, error) {
 	if n <= 0 {
 		return budgetSpec{}, fmt.Errorf("disk budget %q: %w: want a size above zero, e.g. 10GB", text, units.ErrSyntax)
 	}
+	if _, err := strconv.ParseInt(t, 10, 64); err == nil && n < 1<<20 {
+		// "20" meant 20GB or 20%, not 20 bytes: a cache that small is
+		// emptied after every build.
+		return budgetSpec{}, fmt.Errorf("disk budget %q: %w: a number without a unit is bytes, too few for a build cache; write a unit (%sGB) or a share (%s%%)", text, units.ErrSyntax, t, t)
+	}
 	return budgetSpec{bytes: n}, nil
 }
 

@@ -31,10 +31,12 @@ var maxVolumeLayers = 12
 var tagSafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
 // volumeFileName is a volume id as it may appear in a tag or a file name: the
-// id when it is safe, else a cleaned form with a short hash of the id.
+// id when it is safe, else a cleaned form with a short hash of the id. "."
+// and ".." are not safe (they name a directory of the cache), nor are ids
+// holding the markers of a save's own files (".save-", ".tmp-", ".link-").
 func volumeFileName(id string) string {
 	clean := tagSafe.ReplaceAllString(id, "_")
-	if clean == id && len(id) <= 64 {
+	if clean == id && len(id) <= 64 && !reservedVolumeName(id) {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))
@@ -42,6 +44,37 @@ func volumeFileName(id string) string {
 		clean = clean[:48]
 	}
 	return clean + "-" + hex.EncodeToString(sum[:4])
+}
+
+// reservedVolumeName says an id, safe in its characters, would still be
+// read as something else in a local cache's volumes directory.
+func reservedVolumeName(id string) bool {
+	if id == "." || id == ".." {
+		return true
+	}
+	for _, m := range []string{".save-", ".tmp-", ".link-"} {
+		if strings.Contains(id, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// saveEntry says a name in a local cache's volumes directory is one of
+// the volume's own saves or temporary directories (marker ".save-" or
+// ".tmp-"): the volume's file name, the marker and os.MkdirTemp's digits,
+// nothing more, so that another volume's files never match.
+func saveEntry(name, volume, marker string) bool {
+	rest, ok := strings.CutPrefix(name, volume+marker)
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // volumeRef is the registry reference of a volume's saves in a registry
@@ -125,11 +158,14 @@ func (s *localSave) store() content.Store { return layoutStore{dir: s.dir} }
 // commitLocalSave makes the OCI layout in tmp the last complete save of
 // the volume: tmp is renamed next to the link, and the link replaced in
 // one rename. Readers follow the link, so they see the previous save or
-// this one, never a part. Saves older than the previous one are removed.
+// this one, never a part. Saves older than the previous one are removed,
+// unless they are the link's target or a minute old at most (a concurrent
+// saver's).
 func commitLocalSave(cacheDir, id, tmp string) error {
 	link := volumeDir(cacheDir, id)
 	parent := filepath.Dir(link)
-	final := filepath.Join(parent, strings.Replace(filepath.Base(tmp), ".tmp-", ".save-", 1))
+	name := volumeFileName(id)
+	final := filepath.Join(parent, name+".save-"+strings.TrimPrefix(filepath.Base(tmp), name+".tmp-"))
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
@@ -142,17 +178,26 @@ func commitLocalSave(cacheDir, id, tmp string) error {
 		os.Remove(newLink)
 		return err
 	}
-	// Keep the previous save for readers that resolved the link before.
+	// Keep the previous save for readers that resolved the link before,
+	// and what another saver may have switched the link to meanwhile: the
+	// link's target now, and any save made in the last minute.
+	cur, _ := os.Readlink(link)
 	entries, _ := os.ReadDir(parent)
-	prefix := volumeFileName(id) + ".save-"
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasPrefix(n, prefix) && n != filepath.Base(final) && n != filepath.Base(prev) {
+		if !saveEntry(n, name, ".save-") || n == filepath.Base(final) || n == filepath.Base(prev) || n == filepath.Base(cur) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > youngSave {
 			os.RemoveAll(filepath.Join(parent, n))
 		}
 	}
 	return nil
 }
+
+// youngSave is how recent a save must be to be kept for a concurrent
+// saver that may be switching the link to it.
+const youngSave = time.Minute
 
 // staleSave is how old a temporary save directory must be to be taken for
 // the remains of a killed save, and removed.
@@ -165,12 +210,12 @@ func newLocalSaveDir(cacheDir, id string) (string, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", err
 	}
-	prefix := volumeFileName(id) + ".tmp-"
+	name := volumeFileName(id)
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
-		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), prefix) && time.Since(info.ModTime()) > staleSave {
+		if info, err := e.Info(); err == nil && saveEntry(e.Name(), name, ".tmp-") && time.Since(info.ModTime()) > staleSave {
 			os.RemoveAll(filepath.Join(parent, e.Name()))
 		}
 	}
-	return os.MkdirTemp(parent, prefix)
+	return os.MkdirTemp(parent, name+".tmp-")
 }

@@ -297,6 +297,7 @@ func TestCacheVolumeOptions(t *testing.T) {
 	res, err = e.output(t.Context(), volumeWriter(big, "head -c 2000000 /dev/urandom > /data/blob", sdk.SaveLimit("1MB")))
 	require.NoError(t, err)
 	assert.True(t, hasWarning(res, "over its save limit of 1.0MiB"), "%v", res.Summary.Warnings)
+	assert.True(t, hasWarning(res, "raise sdk.SaveLimit or mark the volume sdk.LocalOnly (first mounted at engine/volume_integration_test.go:"), "%v", res.Summary.Warnings)
 	assert.Empty(t, tagDigest(t, env.Registry, repo, tag+"-vol-"+string(big)), "a volume over its limit is not saved")
 
 	ro := sdk.CacheVolume("ro-" + tag)
@@ -436,6 +437,9 @@ func TestCacheVolumeWithoutShellStartsCold(t *testing.T) {
 	require.Len(t, res.Summary.Warnings, 1, "%v", res.Summary.Warnings)
 	assert.Contains(t, res.Summary.Warnings[0], cache.String())
 	assert.Contains(t, res.Summary.Warnings[0], "could not be restored")
+	assert.Contains(t, res.Summary.Warnings[0], "first mounted at engine/volume_integration_test.go:", "the warning names the step")
+	assert.Contains(t, res.Summary.Warnings[0], "mount it first in a step whose image has /bin/sh and cp, or mark it sdk.LocalOnly", "and says how to fix it")
+	assert.NotContains(t, res.Summary.Warnings[0], "set -e", "not the whole copy script")
 }
 
 func TestLadingCacheEnvironment(t *testing.T) {

@@ -63,6 +63,7 @@ func (r *run) prepareVolumes() {
 		if c.kind != "local" {
 			continue
 		}
+		r.checkLocalCache(c) // its warning first: it says more than a failed read
 		dir, err := r.e.cacheAttrs(c)
 		if err != nil {
 			continue
@@ -97,10 +98,13 @@ func (r *run) volumeWarn(c Cache, format string, args ...any) {
 	r.cacheWarnf(c, format, args...)
 }
 
-// volumesMissing warns that a cache holds no save of some volumes yet.
+// volumesMissing warns that a cache holds no save of some volumes yet,
+// unless the cache was warned about already. It does not count as the
+// cache's warning: a save that then fails (a full disk, a refused push)
+// still says so.
 func (r *run) volumesMissing(c Cache, ids []string) {
-	if len(ids) > 0 {
-		r.volumeWarn(c, "holds no save of cache volume %s yet: %s empty", quoteList(ids), map[bool]string{true: "it starts", false: "they start"}[len(ids) == 1])
+	if len(ids) > 0 && !r.cacheFailed(c) {
+		r.warnf("cache %s holds no save of cache volume %s yet: %s empty", c, quoteList(ids), map[bool]string{true: "it starts", false: "they start"}[len(ids) == 1])
 	}
 }
 
@@ -226,8 +230,24 @@ func (r *run) restoreVolume(ctx context.Context, c gateway.Client, vol lllb.Volu
 		err = solveState(ctx, c, st.Root(), r.vols.plat)
 	}
 	if err != nil {
-		r.volumeWarn(cache, "could not be restored into cache volume %q (%v): it starts empty", vol.ID, rootMessage(err))
+		msg, fix := copyStepMessage(vol, err)
+		r.volumeWarn(cache, "could not be restored into cache volume %q, first mounted at %s (%s): it starts empty%s", vol.ID, vol.Location, msg, fix)
 	}
+}
+
+// copyStepMessage words a failed copy step for a warning: the exit code,
+// not the whole script, and what to change when the step cannot run in
+// the filesystem of the volume's first step (no /bin/sh, no cp).
+func copyStepMessage(vol lllb.Volume, err error) (msg, fix string) {
+	const fixShell = "; mount it first in a step whose image has /bin/sh and cp, or mark it sdk.LocalOnly"
+	if vol.Root == nil {
+		return err.Error(), fixShell
+	}
+	msg = rootMessage(err)
+	if _, code, ok := strings.Cut(msg, "did not complete successfully: "); ok {
+		return "the copy step, run in the filesystem of that step, failed: " + code, fixShell
+	}
+	return msg, ""
 }
 
 // volumeExec is an exec step in the volume's first root filesystem with
@@ -255,7 +275,7 @@ func (r *run) volumeExec(vol lllb.Volume, script, name string, opts ...llb.RunOp
 	// Mounted where its first use mounts it, so that the engine's record
 	// of the volume (lading engine du) names that path.
 	target := vol.Target
-	if target == "" || target == "/" || strings.HasPrefix(target, "/lading/") {
+	if target == "" || target == "/" || target == "/lading" || strings.HasPrefix(target, "/lading/") {
 		target = volumeMount
 	}
 	run := append([]llb.RunOption{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,29 +31,85 @@ import (
 // one in one rename. Two savers never mix: the last complete save wins.
 
 // saveScript syncs the volume ($V) into the save (/lading/out) and writes
-// the status (/lading/status). Files whose time and contents are equal are
-// kept; a file that differs is copied whole.
+// the status (/lading/status): the volume's size and the entries removed,
+// made or changed. It lists both trees, files with their mode, owner,
+// size and modification time, directories with their mode and owner, and
+// looks only at the entries whose line differs: an
+// entry whose mode or owner changed is copied again; a file whose only
+// change is its time is kept when its contents are equal; a link is kept
+// when it points where it did. Directories are made with the mode and
+// owner they have in the volume. Sockets and names holding a line break
+// are not saved. Without stat,
+// sort or comm in the step's filesystem it falls back to comparing times
+// and contents only. A first save (into an empty filesystem) copies the
+// volume whole, in one cp. An empty volume is not saved: a private mount
+// whose volume another build holds is a new, empty one, and saving it
+// would empty the cache's save.
 const saveScript = `set -e
-o=/lading/out s=/lading/status
+o=/lading/out s=/lading/status l=/lading/status/lists
 du -sk "$V" | cut -f1 > $s/size
+: > $s/removed; : > $s/dirs; : > $s/copied
+if [ -z "$(ls -A "$V")" ]; then echo yes > $s/empty; exit 0; fi
+echo no > $s/empty
 if [ -n "$LIMIT" ] && [ "$(cat $s/size)" -gt "$LIMIT" ]; then exit 0; fi
+mkdir -p $l
+nl='
+'
 have_cmp=1; command -v cmp >/dev/null 2>&1 || have_cmp=
+have_stat=1
+for c in stat sort comm; do command -v $c >/dev/null 2>&1 || have_stat=; done
+fmt='%a %u %g %s %Y %n'
+case "$(stat -c '%.9Y' / 2>/dev/null)" in *[0-9].[0-9]*) fmt='%a %u %g %s %.9Y %n' ;; esac
+meta() { f=$1; shift; find . -mindepth 1 ! -path "*$nl*" "$@" -exec stat -c "$f" {} + | LC_ALL=C sort; }
+same() { [ -z "$have_stat" ] || [ "$(stat -c '%a %u %g' "$1")" = "$(stat -c '%a %u %g' "$2")" ]; }
 cd "$o"
+if [ -z "$(ls -A)" ] && cp -a "$V/." "$o/" 2>/dev/null; then
+	# A first save: one copy of the whole volume, less what is not saved.
+	find . -mindepth 1 -path "*$nl*" -prune -exec rm -rf {} +
+	find . -type s -exec rm -f {} +
+	find . -mindepth 1 -type d > $s/dirs
+	find . -mindepth 1 ! -type d > $s/copied
+fi
 find . -depth -mindepth 1 | while IFS= read -r f; do
 	if [ ! -e "$V/$f" ] && [ ! -L "$V/$f" ]; then rm -rf "$f"; echo "$f"; fi
 done > $s/removed
-cd "$V"
-find . -mindepth 1 -type d | while IFS= read -r d; do
-	if [ ! -d "$o/$d" ] || [ -L "$o/$d" ]; then rm -rf "$o/$d"; mkdir -p "$o/$d"; echo "$d"; fi
-done > $s/dirs
-find . -mindepth 1 ! -type d | while IFS= read -r f; do
+if [ -n "$have_stat" ]; then
+	meta '%a %u %g %n' -type d > $l/od; meta "$fmt" ! -type d > $l/of
+	cd "$V"
+	meta '%a %u %g %n' -type d | LC_ALL=C comm -23 - $l/od > $l/d
+	meta "$fmt" ! -type d ! -type s | LC_ALL=C comm -23 - $l/of > $l/f
+else
+	cd "$V"
+	find . -mindepth 1 ! -path "*$nl*" -type d | sed 's/^/- - - /' > $l/d
+	find . -mindepth 1 ! -path "*$nl*" ! -type d ! -type s | sed 's/^/- - - - - /' > $l/f
+fi
+while IFS= read -r line; do
+	d=${line#* * * }
+	if [ -d "$o/$d" ] && [ ! -L "$o/$d" ]; then
+		if [ -z "$have_stat" ]; then continue; fi
+	else
+		rm -rf "$o/$d"; mkdir -p "$o/$d"
+	fi
+	if [ -n "$have_stat" ]; then
+		m=${line%% *} r=${line#* }; u=${r%% *} r=${r#* }; g=${r%% *}
+		chown "$u:$g" "$o/$d"; chmod "$m" "$o/$d"
+	fi
+	echo "$d"
+done < $l/d >> $s/dirs
+while IFS= read -r line; do
+	f=${line#* * * * * }
 	if [ -e "$o/$f" ] || [ -L "$o/$f" ]; then
-		if [ ! -L "$f" ] && [ ! "$f" -nt "$o/$f" ] && [ ! "$f" -ot "$o/$f" ]; then continue; fi
-		if [ -n "$have_cmp" ] && [ ! -L "$f" ] && [ ! -L "$o/$f" ] && cmp -s "$f" "$o/$f"; then continue; fi
+		if [ -L "$f" ] && [ -L "$o/$f" ] && [ "$(readlink "$f")" = "$(readlink "$o/$f")" ] && same "$f" "$o/$f"; then continue; fi
+		if [ ! -L "$f" ] && [ ! -L "$o/$f" ] && [ ! -d "$o/$f" ] && same "$f" "$o/$f"; then
+			if [ ! "$f" -nt "$o/$f" ] && [ ! "$f" -ot "$o/$f" ]; then continue; fi
+			if [ -n "$have_cmp" ] && cmp -s "$f" "$o/$f"; then continue; fi
+		fi
 		rm -rf "$o/$f"
 	fi
-	cp -a "$f" "$o/$f"; echo "$f"
-done > $s/copied
+	# A file another build removed meanwhile (a shared volume) is left out.
+	if cp -a "$f" "$o/$f"; then echo "$f"; elif [ -e "$f" ] || [ -L "$f" ]; then exit 1; fi
+done < $l/f >> $s/copied
+rm -rf $l
 `
 
 // volumeSave is one volume's save to one cache, checked and ready to
@@ -65,6 +122,7 @@ type volumeSave struct {
 	size    int64           // the volume's size in bytes
 	changed int             // entries copied or removed
 	over    bool            // larger than the volume's save limit
+	empty   bool            // the volume holds nothing: its save stays
 	err     error
 }
 
@@ -80,6 +138,11 @@ func (r *run) saveVolumes(ctx context.Context) {
 		if cache.ro {
 			continue
 		}
+		if cache.kind == "local" {
+			if _, err := localCacheWritable(r.e, cache); err != nil {
+				continue // warned by dropUnwritableCaches
+			}
+		}
 		for _, vol := range v.vols {
 			if !vol.Travel.LocalOnly {
 				saves = append(saves, &volumeSave{vol: vol, cache: cache, index: i})
@@ -89,6 +152,15 @@ func (r *run) saveVolumes(ctx context.Context) {
 	if len(saves) == 0 {
 		return
 	}
+	// The save builds have no progress display of their own: say what the
+	// wait after the build is for.
+	var ids []string
+	for _, s := range saves {
+		if !slices.Contains(ids, s.vol.ID) {
+			ids = append(ids, s.vol.ID)
+		}
+	}
+	r.notef("checking cache volume%s %s for changes to save", map[bool]string{true: "", false: "s"}[len(ids) == 1], quoteList(ids))
 	if err := r.checkSaves(ctx, saves); err != nil {
 		for _, s := range saves {
 			r.volumeWarn(s.cache, "was not updated (%v)", rootMessage(err))
@@ -106,16 +178,19 @@ func (r *run) saveVolumes(ctx context.Context) {
 func (r *run) reportSave(ctx context.Context, s *volumeSave) {
 	switch {
 	case s.err != nil:
-		r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(s.err))
+		msg, fix := copyStepMessage(s.vol, s.err)
+		r.volumeWarn(s.cache, "was not updated with cache volume %q, first mounted at %s (%s)%s", s.vol.ID, s.vol.Location, msg, fix)
 	case s.over:
 		r.vols.out.Lock()
-		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache)
+		r.warnf("cache volume %q is %s, over its save limit of %s: not saved to %s; raise sdk.SaveLimit or mark the volume sdk.LocalOnly (first mounted at %s)", s.vol.ID, humanBytes(s.size), humanBytes(s.vol.Travel.SaveLimit), s.cache, s.vol.Location)
 		r.vols.out.Unlock()
+	case s.empty:
+		r.notef("cache volume %q is empty: %s keeps its save", s.vol.ID, s.cache)
 	case s.changed > 0:
 		t0 := time.Now()
 		if err := r.exportSave(ctx, s); err != nil {
 			if ctx.Err() == nil {
-				r.volumeWarn(s.cache, "was not updated with cache volume %q (%v)", s.vol.ID, rootMessage(err))
+				r.volumeWarn(s.cache, "was not updated with cache volume %q, first mounted at %s (%v)", s.vol.ID, s.vol.Location, rootMessage(err))
 			}
 			return
 		}
@@ -197,6 +272,12 @@ func (r *run) checkSave(ctx context.Context, c gateway.Client, s *volumeSave) er
 		return fmt.Errorf("reading the volume's size %q: %w", size, err)
 	}
 	s.size = kb * 1024
+	if empty, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: "empty"}); err != nil {
+		return err
+	} else if strings.TrimSpace(string(empty)) == "yes" {
+		s.empty = true
+		return nil
+	}
 	if l := s.vol.Travel.SaveLimit; l > 0 && s.size > l {
 		s.over = true
 		return nil

@@ -54,6 +54,9 @@ func TestCommitLocalSaveReplacesInOneRename(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(tmp, "index.json"), []byte(body), 0o644))
 		require.NoError(t, commitLocalSave(dir, "v", tmp))
+		// Older than a concurrent saver's: the next save may remove it.
+		old := time.Now().Add(-2 * youngSave)
+		require.NoError(t, os.Chtimes(volumeDir(dir, "v"), old, old))
 	}
 	for _, body := range []string{"one", "two", "three"} {
 		save(body)

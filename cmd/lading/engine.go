@@ -54,6 +54,10 @@ func runEngine(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(rest); err != nil {
 		return errUsage
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, strayArgs(cmd, fs.Args()))
+		return errUsage
+	}
 	if cmd == "prune" && prune.all && len(prune.volumes) > 0 {
 		fmt.Fprintln(stderr, errAllAndVolume)
 		return errUsage

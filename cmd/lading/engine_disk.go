@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -80,8 +81,14 @@ func (p *pruneFlags) register(fs *flag.FlagSet) {
 		return err
 	})
 	fs.Func("keep-storage", "keep this much of the most recently used cache, e.g. 10GB or 512MiB", func(s string) (err error) {
-		p.keepSize, err = units.ParseSize(s)
-		return err
+		if p.keepSize, err = units.ParseSize(s); err != nil {
+			return err
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && n > 0 && n < 1<<20 {
+			// "-keep-storage 10" meant 10GB, not 10 bytes.
+			return fmt.Errorf("size %q: a number without a unit is bytes, too few to keep; write a unit, e.g. %dGB", s, n)
+		}
+		return nil
 	})
 }
 

@@ -37,6 +37,9 @@ type Volume struct {
 	// Travel merges the options of every mount of the volume: local-only
 	// if any mount says so, the smallest save limit.
 	Travel VolumeTravel
+	// Location is the Go call site of its first mount (WithMountedCache),
+	// for the warnings that name the volume.
+	Location Location
 }
 
 // volumeSite is a cache volume's first use, found while compiling.
@@ -45,6 +48,7 @@ type volumeSite struct {
 	sharing     Sharing
 	target      string
 	travel      VolumeTravel
+	loc         Location
 }
 
 // noteVolume records a cache mount of an exec step whose root filesystem
@@ -55,7 +59,7 @@ func (c *compiler) noteVolume(base *vertex, m *Mount, owner *vertex) {
 	}
 	s, ok := c.volumes[m.CacheID]
 	if !ok {
-		s = &volumeSite{base: base, owner: owner, sharing: m.Sharing, target: m.Target, travel: m.Travel}
+		s = &volumeSite{base: base, owner: owner, sharing: m.Sharing, target: m.Target, travel: m.Travel, loc: m.Loc}
 		c.volumes[m.CacheID] = s
 		return
 	}
@@ -71,7 +75,7 @@ func (c *compiler) volumeFacts() []Volume {
 	var out []Volume
 	for _, id := range sortedKeys(c.volumes) {
 		s := c.volumes[id]
-		v := Volume{ID: id, Sharing: s.sharing, Target: s.target, Travel: s.travel}
+		v := Volume{ID: id, Sharing: s.sharing, Target: s.target, Travel: s.travel, Location: s.loc}
 		if !s.travel.LocalOnly {
 			v.Root = c.subDefinition(s.base)
 			v.Owner = c.subDefinition(s.owner)
