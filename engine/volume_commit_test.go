@@ -24,7 +24,8 @@ func TestConcurrentLocalCommitsKeepTheLinkedSave(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				tmp, err := newLocalSaveDir(dir, "v")
-				if !assert.NoError(t, err) {
+				if err != nil { // not require: this is not the test's goroutine
+					t.Error(err)
 					return
 				}
 				body := strconv.Itoa(w) + "-" + strconv.Itoa(i)
