@@ -93,20 +93,31 @@ func (p *Pipeline) graphRun(ctx context.Context) (bool, error) {
 	return true, os.WriteFile(out, dt, 0o600)
 }
 
+// withLock adds to opts the lock file at path (lint.WithLock: what it
+// records counts as pinned), when path is set and the file exists.
+func withLock(opts []lint.Option, path string) ([]lint.Option, error) {
+	opts = append([]lint.Option(nil), opts...)
+	if path == "" {
+		return opts, nil
+	}
+	f, err := lock.Read(path)
+	switch {
+	case err == nil:
+		opts = append(opts, lint.WithLock(f))
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	return opts, nil
+}
+
 // graphLint lints the images with the lint target's options and the lock.
 func (p *Pipeline) graphLint(ans *GraphAnswer) error {
-	opts := append([]lint.Option(nil), p.lintOpts...)
-	if path := os.Getenv(GraphLockEnv); path != "" {
-		f, err := lock.Read(path)
-		switch {
-		case err == nil:
-			opts = append(opts, lint.WithLock(f))
-		case !errors.Is(err, fs.ErrNotExist):
-			return err
-		}
+	opts, err := withLock(p.lintOpts, os.Getenv(GraphLockEnv))
+	if err != nil {
+		return err
 	}
 	var js, text bytes.Buffer
-	err := lintImages(&js, Lint{Images: p.images, Options: opts}, true)
+	err = lintImages(&js, Lint{Images: p.images, Options: opts}, true)
 	if err != nil && !errors.Is(err, errLintFailed) {
 		return err
 	}

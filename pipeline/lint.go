@@ -10,6 +10,7 @@ import (
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/lint"
+	"github.com/ladingbuild/lading/lock"
 )
 
 // Lint configures the lint target LintTarget adds.
@@ -27,7 +28,9 @@ type Lint struct {
 
 // LintTarget adds a "lint" target that lints every image of l offline and
 // fails (exit status 1 from Main) when a finding that is not silenced is
-// at or above the FailOn severity (Error by default). It prints the
+// at or above the FailOn severity (Error by default). What the lock file
+// builds read records (LADING_LOCK_FILE, else lading.lock in the working
+// directory) counts as pinned, as for `lading lint`. It prints the
 // findings for people, or as JSON with the -json flag, which it also
 // adds. Run with only the lint target, the pipeline does not connect to an
 // engine:
@@ -53,6 +56,10 @@ func (p *Pipeline) LintTarget(l Lint) {
 		if len(l.Images) == 0 {
 			l.Images = p.images
 		}
+		var err error
+		if l.Options, err = withLock(l.Options, buildsLock()); err != nil {
+			return err
+		}
 		return lintImages(out, l, jsonFlag.Value.String() == "true")
 	})
 	connect := p.connect
@@ -62,6 +69,15 @@ func (p *Pipeline) LintTarget(l Lint) {
 		}
 		return connect(ctx, opts...)
 	}
+}
+
+// buildsLock is the lock file the pipeline's builds read:
+// LADING_LOCK_FILE, else lading.lock in the working directory.
+func buildsLock() string {
+	if p := os.Getenv("LADING_LOCK_FILE"); p != "" {
+		return p
+	}
+	return lock.DefaultPath
 }
 
 // onlyLint reports whether the targets to run are the lint target alone:

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/ladingbuild/lading/engine"
 	"github.com/ladingbuild/lading/lint"
+	"github.com/ladingbuild/lading/lock"
 	"github.com/ladingbuild/lading/sdk"
 )
 
@@ -108,4 +111,30 @@ func TestLintTargetDefaultsToImageTargets(t *testing.T) {
 	err := p.Run(t.Context(), []string{"lint"})
 	require.NoError(t, err)
 	assert.Contains(t, out.String(), "first:")
+}
+
+// TestLintTargetReadsTheBuildsLock: `go run ./ci lint` counts what the
+// builds' lock file records as pinned, as `lading lint` does: the file
+// LADING_LOCK_FILE names, else lading.lock in the working directory.
+func TestLintTargetReadsTheBuildsLock(t *testing.T) {
+	dir := t.TempDir()
+	f := lock.New()
+	f.SetImage("docker.io/library/debian:bookworm", "linux/amd64", "sha256:"+strings.Repeat("a", 64))
+	require.NoError(t, f.Write(filepath.Join(dir, lock.DefaultPath)))
+	run := func() string {
+		t.Helper()
+		p, _ := noEngine()
+		var out bytes.Buffer
+		p.ImageTargets(Image{Name: "app", Build: func() *sdk.Container { return sdk.From("debian:bookworm").WithUser("10001") }})
+		p.LintTarget(Lint{Output: &out})
+		require.NoError(t, p.Run(t.Context(), []string{"lint"}))
+		return out.String()
+	}
+	t.Chdir(t.TempDir())
+	assert.Contains(t, run(), "[base-unpinned]", "no lock here")
+	t.Setenv("LADING_LOCK_FILE", filepath.Join(dir, lock.DefaultPath))
+	assert.NotContains(t, run(), "[base-unpinned]", "LADING_LOCK_FILE's lock pins the tag")
+	t.Setenv("LADING_LOCK_FILE", "")
+	t.Chdir(dir)
+	assert.NotContains(t, run(), "[base-unpinned]", "lading.lock in the working directory pins the tag")
 }
