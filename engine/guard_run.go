@@ -25,7 +25,15 @@ func (r *run) policyAttachable() session.Attachable {
 // the lock. An engine without the source policy session a policy needs is
 // refused before anything is solved (featureSourcePolicy, capability.go).
 func (r *run) resolver(_ context.Context, c gateway.Client) (*gatewayResolver, error) {
-	return &gatewayResolver{c: c, pin: r.guard.pin}, nil
+	return &gatewayResolver{c: c, pin: r.guard.pin, rewrote: r.guard.rewrote}, nil
+}
+
+// rewrote says what the source policy rewrote a reference to, if it did.
+func (g *guard) rewrote(ref string) (string, bool) {
+	if g == nil {
+		return "", false
+	}
+	return g.policy.rewrote(ref)
 }
 
 // policyError is the policy's denial behind a failed solve, or a

@@ -131,8 +131,20 @@ type policyState struct {
 	index *sourceIndex
 	g     *guard
 
-	mu     sync.Mutex
-	denied *PolicyDeniedError
+	mu       sync.Mutex
+	denied   *PolicyDeniedError
+	rewrites map[string]string // source ref -> what the policy rewrote it to
+}
+
+// rewrote returns what the policy rewrote the source ref to, if it did.
+func (p *policyState) rewrote(ref string) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	to, ok := p.rewrites[ref]
+	return to, ok
 }
 
 // provider is the session attachable BuildKit calls for each source.
@@ -171,6 +183,12 @@ func (p *policyState) check(_ context.Context, req *policysession.CheckPolicyReq
 		if err != nil {
 			return nil, nil, err
 		}
+		p.mu.Lock()
+		if p.rewrites == nil {
+			p.rewrites = map[string]string{}
+		}
+		p.rewrites[src.Ref] = d.ref
+		p.mu.Unlock()
 		return &policysession.DecisionResponse{Action: spb.PolicyAction_CONVERT, Update: &pb.SourceOp{Identifier: id, Attrs: op.Attrs}}, nil, nil
 	}
 	return &policysession.DecisionResponse{Action: spb.PolicyAction_ALLOW}, nil, nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,8 @@ func TestPolicyDownloads(t *testing.T) {
 }
 
 // TestPolicyRewriteToMissing: a rewrite to an image that does not exist
-// fails naming the step's From line and the image it was rewritten to.
+// fails naming the step's From line, and that the policy rewrote it to the
+// missing image.
 func TestPolicyRewriteToMissing(t *testing.T) {
 	e, env := testEngine(t)
 	ref := fmt.Sprintf("%s/lading-test/polm-%d:v1", env.Registry, time.Now().UnixNano())
@@ -108,6 +110,6 @@ func TestPolicyRewriteToMissing(t *testing.T) {
 	_, err := pe.Build(t.Context(), app)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), at.String())
-	assert.Contains(t, err.Error(), missing)
+	assert.Contains(t, err.Error(), "which the source policy rewrote to "+strconv.Quote(missing))
 	assert.Contains(t, err.Error(), "not found")
 }

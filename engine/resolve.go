@@ -17,7 +17,10 @@ type gatewayResolver struct {
 	c gateway.Client
 	// pin returns the reference to resolve for a base image (the lock's
 	// digest added); nil resolves the reference itself.
-	pin     func(ref string, platform ocispecs.Platform) (string, error)
+	pin func(ref string, platform ocispecs.Platform) (string, error)
+	// rewrote says what the source policy rewrote a reference to; nil
+	// without a policy.
+	rewrote func(ref string) (string, bool)
 	mu      sync.Mutex
 	pending map[string]*resolution
 }
@@ -85,6 +88,11 @@ func (r *gatewayResolver) fetch(ctx context.Context, ref string, platform ocispe
 		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: "default"},
 	})
 	if err != nil {
+		if r.rewrote != nil {
+			if to, ok := r.rewrote(ref); ok {
+				return "", nil, fmt.Errorf("resolving image %q, which the source policy rewrote to %q: %w", ref, to, err)
+			}
+		}
 		return "", nil, fmt.Errorf("resolving image %q: %w", ref, err)
 	}
 	return dgst.String(), cfg, nil
