@@ -52,8 +52,7 @@ func TestCapabilitiesOfCIEngines(t *testing.T) {
 // environment builds (LADING_TEST_BUILDKITD_OLD). Without it the test is
 // skipped, except under LADING_REQUIRE_ENGINE=1 (CI), where it fails.
 func TestCapabilityErrorsOnOldEngine(t *testing.T) {
-	e, v := oldEngine(t)
-	env := testenv.Require(t)
+	e, v, env := oldEngine(t)
 	c := ltContainer(t).WithNewFile("/old", uniqueTag(t))
 
 	for _, tc := range []struct {
@@ -105,8 +104,9 @@ func TestCapabilityErrorsOnOldEngine(t *testing.T) {
 }
 
 // oldEngine starts a local engine on BuildKit v0.12.5 for the test and
-// connects to it; it returns the engine and its version.
-func oldEngine(t *testing.T) (*Engine, string) {
+// connects to it; it returns the engine, its version and the test
+// environment (read before the local engine's settings clear it).
+func oldEngine(t *testing.T) (*Engine, string, testenv.Env) {
 	t.Helper()
 	bin := os.Getenv("LADING_TEST_BUILDKITD_OLD")
 	if _, err := os.Stat(bin); bin == "" || err != nil {
@@ -126,5 +126,5 @@ func oldEngine(t *testing.T) (*Engine, string) {
 	t.Cleanup(func() { e.Close() })
 	v := e.engineVersion(t.Context())
 	require.Contains(t, v, "v0.12.")
-	return e, v
+	return e, v, env
 }

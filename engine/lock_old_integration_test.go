@@ -14,7 +14,7 @@ import (
 // the engine's version and address, instead of "the engine returned no
 // commit" (before the fix); images still lock.
 func TestLockOnOldEngine(t *testing.T) {
-	e, v := oldEngine(t)
+	e, v, _ := oldEngine(t)
 
 	url, content := fileServer(t)
 	content.Store("x")

@@ -19,6 +19,9 @@ type runReport struct {
 	caches chan []reportCache
 	// reported is set once afterBuild ran.
 	reported bool
+	// sizes guards the kept volume sizes against a late measurement
+	// (report_sizes.go).
+	sizes sizeGuard
 }
 
 // reportUnstarted reports a build that failed before its solve began

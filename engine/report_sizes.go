@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -23,9 +23,12 @@ import (
 // may have written into a volume) makes the next report measure again.
 const volumeSizesMaxAge = time.Hour
 
-// volumeMeasurements counts the DiskUsage calls made for run reports, for
-// tests.
-var volumeMeasurements atomic.Int64
+// sizeGuard orders a build's measurement against its own drop of the
+// kept sizes: a measurement that lands after a step ran is not kept.
+type sizeGuard struct {
+	mu    sync.Mutex
+	stale bool
+}
 
 // cacheSizes returns the sizes of the cache volumes the build mounts: the
 // kept measurement when it is recent and names them all, else the
@@ -44,7 +47,11 @@ func (r *run) cacheSizes(ctx context.Context) []reportCache {
 	if err != nil {
 		return unknownSizes(ids)
 	}
-	store.save(v)
+	r.rep.sizes.mu.Lock()
+	if !r.rep.sizes.stale {
+		store.save(v)
+	}
+	r.rep.sizes.mu.Unlock()
 	return v.report(ids, false)
 }
 
@@ -53,7 +60,10 @@ func (r *run) cacheSizes(ctx context.Context) []reportCache {
 func (r *run) sizesChanged(sum Summary) {
 	for _, s := range sum.Steps {
 		if !s.Cached && !isSource(s.Op) {
+			r.rep.sizes.mu.Lock()
+			r.rep.sizes.stale = true
 			r.sizeStore().forget()
+			r.rep.sizes.mu.Unlock()
 			return
 		}
 	}
@@ -84,7 +94,6 @@ func (v volumeSizeSet) report(ids []string, kept bool) []reportCache {
 // engineVolumeSizes asks the engine: one DiskUsage call filtered to cache
 // mounts.
 func (r *run) engineVolumeSizes(ctx context.Context, ids []string) (volumeSizeSet, error) {
-	volumeMeasurements.Add(1)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	recs, err := r.e.c.DiskUsage(ctx, client.WithFilter([]string{"type==" + string(client.UsageRecordTypeCacheMount)}))
@@ -117,7 +126,12 @@ func (r *run) sizeStore() sizeStore {
 		}
 		dir = d
 	}
-	sum := sha256.Sum256([]byte(r.e.addr))
+	return sizeStoreIn(dir, r.e.addr)
+}
+
+// sizeStoreIn is the file for the engine at addr in the records dir.
+func sizeStoreIn(dir, addr string) sizeStore {
+	sum := sha256.Sum256([]byte(addr))
 	return sizeStore(filepath.Join(dir, "volume-sizes", hex.EncodeToString(sum[:8])+".json"))
 }
 
