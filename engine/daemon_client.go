@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,13 +196,38 @@ func noDaemonError(kind daemonKind, addr, from string, err error) error {
 	default:
 		fix = "start dockerd, or point lading at the daemon with DOCKER_HOST or engine.WithDockerHost"
 	}
-	if answersHTTP2(err) {
+	if answersHTTP2(err) || speaksHTTP2First(addr) {
 		// Go's HTTP/1 client quotes what it got: an HTTP/2 frame header
 		// (a 24-bit length, then the type) is what buildkitd sends first.
 		return fmt.Errorf("%w: %s at %s (from %s) answers HTTP/2 (gRPC), as a BuildKit engine does, not Docker's API; "+
 			"BUILDKIT_HOST names the engine, DOCKER_HOST the Docker daemon (unix:///var/run/docker.sock): %s", ErrNoDaemon, kind, addr, from, fix)
 	}
 	return fmt.Errorf("%w: %s at %s (from %s): %w; %s", ErrNoDaemon, kind, addr, from, bounded(err), fix)
+}
+
+// speaksHTTP2First reports whether the server at addr (unix:// or tcp://)
+// sends an HTTP/2 SETTINGS frame as soon as it is connected to, as a gRPC
+// server such as buildkitd does, unasked; an HTTP/1 server sends nothing
+// until it gets a request. Depending on which comes first, Go's HTTP/1
+// client fails on that frame in one of two ways, so the frame is looked
+// for directly.
+func speaksHTTP2First(addr string) bool {
+	network, address, ok := strings.Cut(addr, "://")
+	if !ok || (network != "unix" && network != "tcp") {
+		return false
+	}
+	conn, err := net.DialTimeout(network, address, time.Second)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	var head [9]byte // a frame header: 24-bit length, type, flags, stream
+	if _, err := io.ReadFull(conn, head[:]); err != nil {
+		return false
+	}
+	const settings = 0x4
+	return head[3] == settings && head[5]|head[6]|head[7]|head[8] == 0
 }
 
 // answersHTTP2 reports a ping that got an HTTP/2 frame back where an
