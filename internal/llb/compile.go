@@ -42,7 +42,8 @@ func Compile(ctx context.Context, m any, opt Options) (*Program, error) {
 	// once per step would grow the goroutine stack with the chain, and the
 	// runtime copies and scans that stack (measurable at 2,000 steps).
 	order := c.walk(root)
-	c.deriveHostUses(order, root, rootPath(m))
+	_, path := rootOf(m)
+	c.deriveHostUses(order, root, path)
 	c.slab = make([]vertex, len(order)+1)
 	c.arenaChunk = min(max(len(order)*200, 1<<10), 64<<10) // ops are ~200 bytes
 	for i, n := range order {

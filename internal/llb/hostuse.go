@@ -34,17 +34,8 @@ type hostReads map[hostKey]*hostUse
 // include patterns the compiler gives them: nil for a directory sent as
 // the program wrote it (see hostReads.sent).
 func HostSends(m Value) func(*LocalOp) []string {
-	var root *Node
-	switch m := m.(type) {
-	case *Container:
-		root = m.Root
-	case *Directory:
-		root = m.Root
-	case *File:
-		root = m.Root
-	}
-	r := readsOf(postOrder(root), root, rootPath(m))
-	return r.sent
+	root, path := rootOf(m)
+	return readsOf(postOrder(root), root, path).sent
 }
 
 // deriveHostUses records what the graph reads of each host directory.
@@ -110,15 +101,18 @@ func readsOf(order []*Node, root *Node, rootPath string) hostReads {
 	return r
 }
 
-// rootPath is the path a compiled value takes from its root node.
-func rootPath(m any) string {
+// rootOf is a model value's root node and the path the value takes from
+// it.
+func rootOf(m any) (*Node, string) {
 	switch m := m.(type) {
+	case *Container:
+		return m.Root, "/"
 	case *Directory:
-		return m.Path
+		return m.Root, m.Path
 	case *File:
-		return m.Path
+		return m.Root, m.Path
 	}
-	return "/"
+	return nil, "/"
 }
 
 // sent is the include list that sends only what the graph reads from the

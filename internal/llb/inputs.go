@@ -61,18 +61,10 @@ func Inputs(ctx context.Context, m any, opt Options) ([]StepInputs, error) {
 	if err := Validate(m); err != nil {
 		return nil, err
 	}
-	var root *Node
-	switch m := m.(type) {
-	case *Container:
-		root = m.Root
-	case *Directory:
-		root = m.Root
-	case *File:
-		root = m.Root
-	}
+	root, path := rootOf(m)
 	c := newCompiler(ctx, opt)
 	order := c.walk(root)
-	c.deriveHostUses(order, root, rootPath(m))
+	c.deriveHostUses(order, root, path)
 	out := make([]StepInputs, 0, len(order))
 	for _, n := range order {
 		if _, ok := n.Op.(ScratchOp); ok {

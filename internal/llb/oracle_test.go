@@ -44,7 +44,8 @@ func compileStates(ctx context.Context, m any, opt Options) (*Program, error) {
 		c.rerun = final
 	}
 	order := c.walk(root)
-	c.deriveHostUses(order, root, rootPath(m))
+	_, path := rootOf(m)
+	c.deriveHostUses(order, root, path)
 	for _, n := range order {
 		if _, err := c.state(n); err != nil {
 			return nil, err
