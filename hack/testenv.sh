@@ -516,7 +516,7 @@ reap_test_engines() {
 		kill "$pid" 2>/dev/null || true
 		for _ in {1..100}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 		kill -9 "$pid" 2>/dev/null || true
-		grep -F " $dir/" /proc/self/mountinfo | awk '{print length($5), $5}' | sort -rn | cut -d' ' -f2- |
+		{ grep -F " $dir/" /proc/self/mountinfo || true; } | awk '{print length($5), $5}' | sort -rn | cut -d' ' -f2- |
 			while read -r mp; do umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || true; done
 		rm -rf "$dir"
 	done < <(ps -eo pid=,etimes=,args= | awk '$3 ~ /buildkitd$/ && / --config \/tmp\/l[a-z-]*-[0-9]+\//')
